@@ -1,0 +1,5 @@
+file(READ ${IN} hex HEX)
+string(LENGTH "${hex}" hex_len)
+math(EXPR size "${hex_len} / 2")
+string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," body "${hex}")
+file(WRITE ${OUT} "// Generated from ${IN}; do not edit.\n#include <string_view>\nnamespace joulebench::embedded {\nstatic const char k${SYMBOL}_data[] = {${body} 0};\nextern const std::string_view ${SYMBOL};\nconst std::string_view ${SYMBOL}(k${SYMBOL}_data, ${size});\n}\n")

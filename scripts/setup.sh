@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# joulebench set-up for a fresh Debian 12 machine, as root.
+#   scripts/setup.sh run    install, build, run the main job on built-in defaults
+#   scripts/setup.sh test   install, build, run the test suite
+#   scripts/setup.sh deps | build   the single steps
+# Idempotent: safe to run again; it re-installs nothing that is there.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+build_dir="${JOULEBENCH_BUILD_DIR:-build}"
+jobs="${JOULEBENCH_JOBS:-2}"
+
+# Why each package is here: README.md, section "Dependencies".
+build_packages=(
+  g++ cmake ninja-build pkg-config ccache
+  libtorch-dev libopenblas0-pthread   # model zoo; OpenBLAS makes libtorch ~25x faster here
+  nlohmann-json3-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  libsqlite3-dev sqlite3 libcpp-httplib-dev libssl-dev
+  libspng-dev libstb-dev libjpeg-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  ca-certificates curl xz-utils
+)
+# Only the test suite and benchmarks need these (real servers, a real browser,
+# the reference PyTorch implementation, the npm client for data packages).
+test_packages=(
+  npm
+)
+
+install_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
+
+deps() {
+  local with_tests="$1"
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: run as root (apt-get install is needed), or install the packages in README.md yourself" >&2
+    exit 2
+  fi
+  echo "setup: apt-get update"
+  apt-get update -q
+  install_packages "${build_packages[@]}"
+  if [[ "$with_tests" == yes ]]; then install_packages "${test_packages[@]}"; fi
+  # OpenBLAS must be the BLAS libtorch finds, or matrix products crawl.
+  local blas=/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3
+  if [[ -e "$blas" ]]; then
+    update-alternatives --set libblas.so.3-x86_64-linux-gnu "$blas" >/dev/null 2>&1 || true
+  fi
+  if [[ -x scripts/fetch_data.sh ]]; then bash scripts/fetch_data.sh; fi
+}
+
+build() {
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  cmake --build "$build_dir" -j "$jobs"
+}
+
+run_main() {
+  local jb="$build_dir/joulebench"
+  "$jb" sensors
+  if "$jb" bench --help >/dev/null 2>&1; then
+    "$jb" bench
+  else
+    # Until `bench` exists: measure a sample workload.
+    "$jb" measure -- sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done'
+  fi
+}
+
+case "${1:-}" in
+  run) deps no; build; run_main ;;
+  test) deps yes; build; cd "$build_dir" && ctest --output-on-failure -j "$jobs" ;;
+  deps) deps yes ;;
+  build) build ;;
+  *) echo "usage: scripts/setup.sh run|test|deps|build" >&2; exit 2 ;;
+esac

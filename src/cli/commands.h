@@ -1,0 +1,27 @@
+// Each `joulebench` subcommand lives in its own <name>_command.cpp and is
+// registered here, in one place (no static self-registration).
+#pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace joulebench::cli {
+
+// A subcommand's callback returns the process exit code (see docs/cli.md):
+// 0 success, 1 runtime failure, 2 bad input, 3 partial success.
+using CommandRunner = std::function<int()>;
+
+// Registers a subcommand on `app` and stores, in `runner`, what to call when
+// it was chosen on the command line.
+struct CommandRegistry {
+  CLI::App& app;
+  void add(CLI::App* sub, CommandRunner runner);
+};
+
+void register_sensors_command(CommandRegistry& registry);
+void register_measure_command(CommandRegistry& registry);
+
+}  // namespace joulebench::cli

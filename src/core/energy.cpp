@@ -1,0 +1,91 @@
+#include "joulebench/energy.h"
+
+#include <array>
+#include <utility>
+
+namespace joulebench {
+namespace {
+
+constexpr std::array<std::pair<Component, std::string_view>, 7> kComponentNames{{
+    {Component::cpu, "cpu"},
+    {Component::dram, "dram"},
+    {Component::gpu, "gpu"},
+    {Component::core, "core"},
+    {Component::uncore, "uncore"},
+    {Component::psys, "psys"},
+    {Component::other, "other"},
+}};
+
+}  // namespace
+
+std::string_view to_string(Component c) {
+  for (const auto& [value, name] : kComponentNames)
+    if (value == c) return name;
+  return "other";
+}
+
+std::optional<Component> component_from_string(std::string_view s) {
+  for (const auto& [value, name] : kComponentNames)
+    if (name == s) return value;
+  return std::nullopt;
+}
+
+bool is_additive(Component c) {
+  return c == Component::cpu || c == Component::dram || c == Component::gpu;
+}
+
+std::string_view to_string(ProvenanceKind k) {
+  switch (k) {
+    case ProvenanceKind::measured: return "measured";
+    case ProvenanceKind::sampled: return "sampled";
+    case ProvenanceKind::estimated: return "estimated";
+  }
+  return "estimated";
+}
+
+std::string Provenance::to_string() const {
+  return std::string(joulebench::to_string(kind)) + ":" + method;
+}
+
+std::optional<Provenance> Provenance::parse(std::string_view s) {
+  const auto colon = s.find(':');
+  if (colon == std::string_view::npos || colon + 1 == s.size()) return std::nullopt;
+  const auto kind_text = s.substr(0, colon);
+  for (auto k : {ProvenanceKind::measured, ProvenanceKind::sampled, ProvenanceKind::estimated}) {
+    if (joulebench::to_string(k) == kind_text) return Provenance{k, std::string(s.substr(colon + 1))};
+  }
+  return std::nullopt;
+}
+
+double Measurement::total_energy_j() const {
+  double sum = 0.0;
+  for (const auto& c : components)
+    if (is_additive(c.component)) sum += c.energy_j;
+  return sum;
+}
+
+double Measurement::total_attributed_energy_j() const {
+  double sum = 0.0;
+  for (const auto& c : components)
+    if (is_additive(c.component)) sum += c.attributed_energy_j.value_or(c.energy_j);
+  return sum;
+}
+
+const ComponentEnergy* Measurement::find(Component c) const {
+  for (const auto& e : components)
+    if (e.component == c) return &e;
+  return nullptr;
+}
+
+ProvenanceKind Measurement::weakest_provenance() const {
+  ProvenanceKind weakest = ProvenanceKind::measured;
+  bool any = false;
+  for (const auto& c : components) {
+    if (!is_additive(c.component)) continue;
+    any = true;
+    if (c.provenance.kind > weakest) weakest = c.provenance.kind;
+  }
+  return any ? weakest : ProvenanceKind::estimated;
+}
+
+}  // namespace joulebench
