@@ -52,3 +52,7 @@ fetch_npm() {
 }
 
 # --- entries (one line per package; add yours below) ---
+# Vision inputs (classic YOLO test photos, COCO names) and the one real pretrained detector.
+fetch_deb darknet-images darknet 0.0.0+git20180914.61c9d02e-2+b4 9ca14d36112d242a782bfed4104fa5adcd2ae8bc599ab610f42eb609ee125a01 usr/share/darknet/data/dog.jpg usr/share/darknet/data/eagle.jpg usr/share/darknet/data/giraffe.jpg usr/share/darknet/data/horses.jpg usr/share/darknet/data/kite.jpg usr/share/darknet/data/person.jpg usr/share/darknet/data/coco.names
+fetch_deb skimage-images python3-skimage 0.19.3-8 728d88c3e3440f1f3712de0805dc834d29248ff07e1eec8c0f3da07606f752f9 usr/lib/python3/dist-packages/skimage/data/astronaut.png usr/lib/python3/dist-packages/skimage/data/chelsea.png usr/lib/python3/dist-packages/skimage/data/coffee.png usr/lib/python3/dist-packages/skimage/data/rocket.jpg usr/lib/python3/dist-packages/skimage/data/motorcycle_left.png
+fetch_npm human-centernet @vladmandic/human@3.3.6 425e9c51dbbca0c8934362b170cb0d54c2529c11c654b3c03092b16e9d6ad3f7 models/centernet.json models/centernet.bin
