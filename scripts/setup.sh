@@ -17,6 +17,7 @@ build_packages=(
   libtorch-dev libopenblas0-pthread   # model zoo; OpenBLAS makes libtorch ~25x faster here
   nlohmann-json3-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libsqlite3-dev sqlite3 libcpp-httplib-dev libssl-dev
+  libcsv-dev   # RFC 4180 CSV parser: CodeCarbon logs and the carbon tables
   libspng-dev libstb-dev libjpeg-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   ca-certificates curl xz-utils

@@ -1,0 +1,333 @@
+// Where the carbon settings come from: flag > environment > config file >
+// system time zone > world average (with a warning).
+#include <fmt/format.h>
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "joulebench/carbon.h"
+#include "joulebench/error.h"
+#include "text_util.h"
+
+namespace joulebench {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One level's say on the location and PUE ("--country", "JOULEBENCH_COUNTRY", "./joulebench.toml:3").
+struct Level {
+  std::optional<std::string> country, cloud;
+  std::optional<double> intensity;
+  std::optional<std::string> pue;
+  std::string country_where, cloud_where, intensity_where, pue_where;
+};
+
+std::optional<GridIntensity> location_of(const Level& l, std::string* origin) {
+  if (l.intensity) {
+    *origin = l.intensity_where;
+    return intensity_from_user(*l.intensity, l.intensity_where);
+  }
+  if (l.cloud) {
+    *origin = l.cloud_where;
+    try {
+      return intensity_for_cloud(*l.cloud);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: {}", l.cloud_where, e.what()));
+    }
+  }
+  if (l.country) {
+    *origin = l.country_where;
+    try {
+      return intensity_for_country(*l.country);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: {}", l.country_where, e.what()));
+    }
+  }
+  return std::nullopt;
+}
+
+bool parse_bool(std::string_view s, std::string_view where) {
+  const std::string t = detail::to_lower(detail::trim(s));
+  if (t == "1" || t == "true" || t == "yes" || t == "on") return true;
+  if (t == "0" || t == "false" || t == "no" || t == "off" || t.empty()) return false;
+  throw InputError(fmt::format("{}: '{}' is not a boolean (use 1 or 0)", where, s));
+}
+
+// ---- TOML ----
+
+struct ConfigFile {
+  Level level;
+  std::vector<std::pair<std::string, std::string>> equivalents;  // key=amount, where
+  std::optional<bool> live;
+  LiveIntensityOptions live_options;
+  bool has_live_table = false;
+};
+
+std::string where_in(const fs::path& file, const toml::node& n, std::string_view key) {
+  return fmt::format("{}:{}: key '{}'", file.string(), n.source().begin.line, key);
+}
+
+std::string string_of(const toml::node& n, const fs::path& file, std::string_view key) {
+  if (auto s = n.value<std::string>()) return *s;
+  throw InputError(fmt::format("{}: expected a string", where_in(file, n, key)));
+}
+
+double number_of(const toml::node& n, const fs::path& file, std::string_view key) {
+  if (auto d = n.value<double>()) return *d;  // integers convert too
+  throw InputError(fmt::format("{}: expected a number", where_in(file, n, key)));
+}
+
+bool bool_of(const toml::node& n, const fs::path& file, std::string_view key) {
+  if (auto b = n.value<bool>()) return *b;
+  throw InputError(fmt::format("{}: expected true or false", where_in(file, n, key)));
+}
+
+void unknown_key(const fs::path& file, const toml::node& n, std::string_view key,
+                 const std::vector<std::string>& known) {
+  auto close = detail::closest_matches(std::string(key).substr(std::string(key).rfind('.') + 1), known, 1);
+  throw InputError(fmt::format("{}: unknown key{} (known: {})", where_in(file, n, key),
+                               close.empty() ? "" : fmt::format("; did you mean '{}'?", close.front()),
+                               fmt::format("{}", fmt::join(known, ", "))));
+}
+
+ConfigFile read_config(const fs::path& file) {
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    throw InputError(fmt::format("{}:{}:{}: malformed TOML: {}", file.string(), e.source().begin.line,
+                                 e.source().begin.column, e.description()));
+  }
+  ConfigFile out;
+  const toml::table* carbon = root["carbon"].as_table();
+  if (!carbon) {
+    if (root.contains("carbon"))
+      throw InputError(fmt::format("{}: key 'carbon' must be a table ([carbon])", file.string()));
+    return out;
+  }
+  const std::vector<std::string> known{"country", "cloud", "intensity_g_per_kwh", "pue", "live_intensity",
+                                       "equivalents", "live"};
+  for (const auto& [k, node] : *carbon) {
+    const std::string key = "carbon." + std::string(k.str());
+    const std::string where = fmt::format("{}:{}", file.string(), node.source().begin.line);
+    if (k == "country") {
+      out.level.country = string_of(node, file, key);
+      out.level.country_where = where;
+    } else if (k == "cloud") {
+      out.level.cloud = string_of(node, file, key);
+      out.level.cloud_where = where;
+    } else if (k == "intensity_g_per_kwh") {
+      out.level.intensity = number_of(node, file, key);
+      out.level.intensity_where = where + " (carbon.intensity_g_per_kwh)";
+    } else if (k == "pue") {
+      out.level.pue = node.is_string() ? string_of(node, file, key) : fmt::format("{}", number_of(node, file, key));
+      out.level.pue_where = where + " (carbon.pue)";
+    } else if (k == "live_intensity") {
+      out.live = bool_of(node, file, key);
+    } else if (k == "equivalents") {
+      const toml::table* t = node.as_table();
+      if (!t) throw InputError(fmt::format("{}: expected a table [carbon.equivalents]", where_in(file, node, key)));
+      for (const auto& [ek, en] : *t) {
+        const std::string ekey = key + "." + std::string(ek.str());
+        out.equivalents.emplace_back(fmt::format("{}={}", ek.str(), number_of(en, file, ekey)),
+                                     fmt::format("{}:{} ({})", file.string(), en.source().begin.line, ekey));
+      }
+    } else if (k == "live") {
+      const toml::table* t = node.as_table();
+      if (!t) throw InputError(fmt::format("{}: expected a table [carbon.live]", where_in(file, node, key)));
+      out.has_live_table = true;
+      const std::vector<std::string> live_known{"enabled", "url", "zone", "token", "timeout_s", "cache_dir",
+                                                "cache_ttl_s"};
+      auto& lo = out.live_options;
+      for (const auto& [lk, ln] : *t) {
+        const std::string lkey = key + "." + std::string(lk.str());
+        if (lk == "enabled") out.live = bool_of(ln, file, lkey);
+        else if (lk == "url") lo.url = string_of(ln, file, lkey);
+        else if (lk == "zone") lo.zone = string_of(ln, file, lkey);
+        else if (lk == "token") lo.token = string_of(ln, file, lkey);
+        else if (lk == "timeout_s") lo.timeout_s = number_of(ln, file, lkey);
+        else if (lk == "cache_dir") lo.cache_dir = string_of(ln, file, lkey);
+        else if (lk == "cache_ttl_s") lo.cache_ttl_s = number_of(ln, file, lkey);
+        else unknown_key(file, ln, lkey, live_known);
+      }
+      if (lo.timeout_s <= 0)
+        throw InputError(fmt::format("{}: carbon.live.timeout_s must be positive", file.string()));
+    } else {
+      unknown_key(file, node, key, known);
+    }
+  }
+  return out;
+}
+
+// ---- time zone ----
+
+std::optional<std::pair<std::string, std::string>> system_time_zone(const CarbonEnvironment& env) {
+  if (env.getenv) {
+    if (auto tz = env.getenv("TZ"); tz && !tz->empty()) {
+      std::string name = *tz;
+      if (name.front() == ':') name.erase(0, 1);
+      const auto pos = name.find("zoneinfo/");
+      if (pos != std::string::npos) name = name.substr(pos + 9);
+      return std::make_pair(name, std::string("TZ"));
+    }
+  }
+  std::error_code ec;
+  if (fs::exists(env.timezone_file, ec)) {
+    std::ifstream in(env.timezone_file);
+    std::string line;
+    if (std::getline(in, line) && !detail::trim(line).empty())
+      return std::make_pair(std::string(detail::trim(line)), env.timezone_file.string());
+  }
+  if (fs::is_symlink(env.localtime_link, ec)) {
+    const std::string target = fs::read_symlink(env.localtime_link, ec).string();
+    const auto pos = target.find("zoneinfo/");
+    if (!ec && pos != std::string::npos)
+      return std::make_pair(target.substr(pos + 9), env.localtime_link.string() + " link");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+CarbonEnvironment CarbonEnvironment::system() {
+  CarbonEnvironment env;
+  env.getenv = [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+  env.config_files.push_back("joulebench.toml");
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg)
+    env.config_files.push_back(fs::path(xdg) / "joulebench" / "config.toml");
+  else if (const char* home = std::getenv("HOME"); home && *home)
+    env.config_files.push_back(fs::path(home) / ".config" / "joulebench" / "config.toml");
+  return env;
+}
+
+CarbonSettings resolve_carbon_settings(const CarbonRequest& request, const CarbonEnvironment& env) {
+  auto getenv = [&](const char* name) -> std::optional<std::string> {
+    if (!env.getenv) return std::nullopt;
+    auto v = env.getenv(name);
+    if (v && detail::trim(*v).empty()) return std::nullopt;
+    return v;
+  };
+
+  // Flags.
+  Level flags;
+  flags.country = request.country;
+  flags.country_where = "--country";
+  flags.cloud = request.cloud;
+  flags.cloud_where = "--cloud";
+  flags.intensity = request.intensity_g_per_kwh;
+  flags.intensity_where = "--intensity";
+  flags.pue = request.pue;
+  flags.pue_where = "--pue";
+
+  // Environment.
+  Level environment;
+  environment.country = getenv("JOULEBENCH_COUNTRY");
+  environment.country_where = "JOULEBENCH_COUNTRY";
+  environment.cloud = getenv("JOULEBENCH_CLOUD");
+  environment.cloud_where = "JOULEBENCH_CLOUD";
+  if (auto v = getenv("JOULEBENCH_INTENSITY")) {
+    auto d = detail::parse_double(*v);
+    if (!d) throw InputError(fmt::format("JOULEBENCH_INTENSITY: '{}' is not a number (g CO2e per kWh)", *v));
+    environment.intensity = *d;
+  }
+  environment.intensity_where = "JOULEBENCH_INTENSITY";
+  environment.pue = getenv("JOULEBENCH_PUE");
+  environment.pue_where = "JOULEBENCH_PUE";
+
+  // Config file: --config, else JOULEBENCH_CONFIG, else the first that exists.
+  ConfigFile config;
+  std::error_code ec;
+  std::optional<fs::path> config_path = request.config_file;
+  if (!config_path) {
+    if (auto v = getenv("JOULEBENCH_CONFIG")) config_path = fs::path(*v);
+  }
+  if (config_path) {
+    if (!fs::exists(*config_path, ec))
+      throw InputError(fmt::format("config file {} does not exist", config_path->string()));
+    config = read_config(*config_path);
+  } else {
+    for (const auto& f : env.config_files)
+      if (fs::is_regular_file(f, ec)) {
+        config = read_config(f);
+        break;
+      }
+  }
+
+  CarbonSettings s;
+  std::string origin;
+  std::optional<GridIntensity> found;
+  for (const Level* l : {&flags, &environment, &config.level}) {
+    if ((found = location_of(*l, &origin))) break;
+  }
+  if (found) {
+    s.intensity = *found;
+    s.location_origin = origin;
+  } else {
+    std::optional<std::pair<std::string, std::string>> tz;
+    if (env.use_time_zone) tz = system_time_zone(env);
+    std::optional<std::string> iso3 = tz ? country_for_time_zone(tz->first) : std::nullopt;
+    if (iso3 && find_country(*iso3)) {
+      s.intensity = intensity_for_country(*iso3);
+      s.location_origin = fmt::format("time zone {} ({})", tz->first, tz->second);
+      s.warnings.push_back(fmt::format("location guessed from the time zone {} ({}): {} ({}); give --country "
+                                       "or --cloud to be sure",
+                                       tz->first, tz->second, s.intensity.country_name, *iso3));
+    } else {
+      s.intensity = world_average_intensity();
+      s.location_origin = "default";
+      s.warnings.push_back(fmt::format(
+          "location unknown (no --country/--cloud/--intensity, JOULEBENCH_COUNTRY, or joulebench.toml{}): "
+          "using the world average {} g CO2e/kWh (IEA 2019); real grids range from under 50 to over 800",
+          tz ? fmt::format(", and time zone {} names no country", tz->first) : std::string(),
+          kWorldAverageIntensityGPerKwh));
+    }
+  }
+
+  // PUE: flag > environment > config > default.
+  for (const Level* l : {&flags, &environment, &config.level}) {
+    if (l->pue) {
+      s.pue = parse_pue(*l->pue, l->pue_where);
+      break;
+    }
+  }
+
+  // Equivalents: config first, flags override it.
+  for (const auto& [kv, where] : config.equivalents) override_equivalent(s.equivalents, kv, where);
+  for (const auto& kv : request.equivalent_overrides) override_equivalent(s.equivalents, kv, "--equivalent");
+
+  // Live intensity: only where no figure was given outright.
+  bool live = false;
+  if (config.live) live = *config.live;
+  if (auto v = getenv("JOULEBENCH_LIVE_INTENSITY")) live = parse_bool(*v, "JOULEBENCH_LIVE_INTENSITY");
+  if (request.live) live = *request.live;
+  if (live && s.intensity.origin != IntensityOrigin::user) {
+    LiveIntensityOptions lo = config.live_options;
+    if (auto v = getenv("JOULEBENCH_LIVE_URL")) lo.url = *v;
+    if (auto v = getenv("JOULEBENCH_LIVE_ZONE")) lo.zone = *v;
+    if (auto v = getenv("ELECTRICITYMAPS_TOKEN")) lo.token = *v;
+    if (auto v = getenv("JOULEBENCH_LIVE_TOKEN")) lo.token = *v;
+    std::string zone = lo.zone;
+    if (zone.empty() && !s.intensity.country_iso3.empty())
+      if (const auto* c = find_country(s.intensity.country_iso3)) zone = c->iso2;
+    std::string why;
+    if (auto g = fetch_live_intensity(lo, zone, &why)) {
+      g->country_iso3 = s.intensity.country_iso3;
+      g->country_name = s.intensity.country_name;
+      g->cloud_provider = s.intensity.cloud_provider;
+      g->cloud_region = s.intensity.cloud_region;
+      s.intensity = *g;
+    } else {
+      s.warnings.push_back(fmt::format("live carbon intensity unavailable ({}); using {} g CO2e/kWh from {}", why,
+                                       s.intensity.g_per_kwh, s.intensity.source));
+    }
+  }
+  return s;
+}
+
+}  // namespace joulebench
