@@ -1,0 +1,131 @@
+// Transformer building blocks shared by the text models (BERT, GPT-2, BLOOM,
+// T5, BART) and the vision engineer's decoders (GPT-2 captioning, CLIP text
+// encoder). Tensors are [batch, time, features] unless said otherwise;
+// attention works on heads as [batch, heads, time, head_dim].
+//
+// Masks are additive biases: 0 where a query may attend, the dtype's lowest
+// value where it may not (a fully masked row — a left-padding query — stays
+// finite and uniform instead of NaN).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace joulebench::models {
+
+enum class Activation { relu, gelu, gelu_tanh, quick_gelu };
+// HF hidden_act names: "relu", "gelu", "gelu_new", "gelu_fast", "gelu_pytorch_tanh", "quick_gelu".
+Activation activation_from_hf(const std::string& name);
+torch::Tensor activate(const torch::Tensor& x, Activation act);
+
+// [B, T, H*D] -> [B, H, T, D] and back.
+torch::Tensor split_heads(const torch::Tensor& x, std::int64_t n_heads);
+torch::Tensor merge_heads(const torch::Tensor& x);
+
+// Additive bias [B, 1, Tq, Tk] (or [B, 1, 1, Tk] when not causal) from a key
+// mask [B, Tk] (1 = real token, 0 = padding). Causal: query i sits at absolute
+// position Tk - Tq + i (the cache holds the earlier ones) and sees keys <= it.
+torch::Tensor attention_bias(const torch::Tensor& key_mask, std::int64_t q_len, bool causal, torch::Dtype dtype);
+
+// ALiBi (BLOOM): per-head slopes (Press et al.), and the bias [B, H, 1, Tk]
+// slope * position, positions counted over real tokens only (left padding).
+torch::Tensor alibi_slopes(std::int64_t n_heads);
+torch::Tensor alibi_bias(const torch::Tensor& key_mask, std::int64_t n_heads, torch::Dtype dtype);
+
+// softmax(q k^T * scale + bias) v on [B, H, T, D]; `bias` may be undefined.
+torch::Tensor attention_core(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                             const torch::Tensor& bias, double scale);
+
+// Keys and values of earlier steps, [B, H, T, D]. Self-attention appends one
+// step at a time; cross-attention fills it once from the encoder output.
+struct KvCache {
+  torch::Tensor key;
+  torch::Tensor value;
+  bool empty() const { return !key.defined(); }
+  std::int64_t length() const { return key.defined() ? key.size(2) : 0; }
+  // Appends and returns the full keys / values.
+  std::pair<torch::Tensor, torch::Tensor> append(const torch::Tensor& k, const torch::Tensor& v);
+  // Keeps batch rows `index` (beam / finished-row pruning); no-op when empty.
+  void select(const torch::Tensor& index);
+};
+// One decoder's caches: per layer, self-attention and cross-attention.
+struct DecoderCache {
+  std::vector<KvCache> self;
+  std::vector<KvCache> cross;
+  std::int64_t length() const { return self.empty() ? 0 : self.front().length(); }
+};
+
+// GPT-2's Conv1D: a linear layer whose weight is stored [in, out].
+class Conv1DImpl : public torch::nn::Module {
+ public:
+  Conv1DImpl(std::int64_t in_features, std::int64_t out_features);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor weight, bias;
+};
+TORCH_MODULE(Conv1D);
+
+// T5's layer norm: RMS only, no mean, no bias; variance in fp32.
+class RmsNormImpl : public torch::nn::Module {
+ public:
+  RmsNormImpl(std::int64_t dim, double eps);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor weight;
+  double eps;
+};
+TORCH_MODULE(RmsNorm);
+
+torch::nn::LayerNorm layer_norm(std::int64_t dim, double eps);
+torch::nn::Linear linear(std::int64_t in, std::int64_t out, bool bias = true);
+
+// Multi-head attention with separate q / k / v / o projections whose HF names
+// are configurable: BART and CLIP ("q_proj", "k_proj", "v_proj", "out_proj"),
+// T5 ("q", "k", "v", "o", no bias, scale 1), DistilBERT ("q_lin", ...).
+struct AttentionSpec {
+  std::int64_t embed_dim = 0;
+  std::int64_t n_heads = 0;
+  std::int64_t head_dim = 0;  // 0: embed_dim / n_heads (T5 sets d_kv)
+  std::int64_t kv_input_dim = 0;  // 0: embed_dim (cross-attention from a wider encoder)
+  bool bias = true;
+  double scale = 0.0;  // 0: 1 / sqrt(head_dim)
+  std::string q = "q_proj", k = "k_proj", v = "v_proj", o = "out_proj";
+};
+
+class AttentionImpl : public torch::nn::Module {
+ public:
+  explicit AttentionImpl(const AttentionSpec& spec);
+  // Self-attention over `x` (with `cache`, the new keys are appended), or
+  // cross-attention when `memory` is defined (keys / values from `memory`,
+  // computed once and kept in `cache`).
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias, KvCache* cache = nullptr,
+                        const torch::Tensor& memory = {});
+  // Attention with an extra additive bias per head (T5 relative positions).
+  torch::Tensor forward_with_position_bias(const torch::Tensor& x, const torch::Tensor& bias,
+                                           const torch::Tensor& position_bias, KvCache* cache,
+                                           const torch::Tensor& memory);
+
+  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+
+ private:
+  std::int64_t n_heads_;
+  double scale_;
+};
+TORCH_MODULE(Attention);
+
+// Two-layer feed-forward block (CLIP "mlp.fc1"/"mlp.fc2").
+class MlpImpl : public torch::nn::Module {
+ public:
+  MlpImpl(std::int64_t dim, std::int64_t hidden, Activation act, const std::string& fc1 = "fc1",
+          const std::string& fc2 = "fc2", bool bias = true);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+
+ private:
+  Activation act_;
+};
+TORCH_MODULE(Mlp);
+
+// Greedy choice over the last position's logits [B, V] -> [B].
+torch::Tensor greedy_next(const torch::Tensor& logits);
+
+}  // namespace joulebench::models
