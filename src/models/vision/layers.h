@@ -1,0 +1,43 @@
+// Small building blocks shared by the vision architectures.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+
+#include "models/common/blocks.h"
+
+namespace joulebench::models::vision {
+
+// softmax(q k^T / sqrt(d)) v over `heads` heads; q: [B, Lq, C], k/v: [B, Lk, C].
+// `mask` (optional) is added to the scores, broadcastable to [B, heads, Lq, Lk].
+inline torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int64_t heads,
+                            const torch::Tensor& mask = {}) {
+  auto b = q.size(0), lq = q.size(1), lk = k.size(1), c = q.size(2);
+  auto d = c / heads;
+  auto qh = q.view({b, lq, heads, d}).transpose(1, 2);
+  auto kh = k.view({b, lk, heads, d}).transpose(1, 2);
+  auto vh = v.view({b, lk, heads, d}).transpose(1, 2);
+  auto scores = torch::matmul(qh, kh.transpose(-1, -2)) / std::sqrt(static_cast<double>(d));
+  if (mask.defined()) scores = scores + mask;
+  auto out = torch::matmul(scores.softmax(-1), vh);
+  return out.transpose(1, 2).reshape({b, lq, c});
+}
+
+// A plain module used only to give children their Hugging Face path
+// ("encoder.layer.0...") where HF has a container without behaviour.
+inline std::shared_ptr<torch::nn::Module> add_container(torch::nn::Module& parent, const std::string& name) {
+  return parent.register_module(name, std::make_shared<torch::nn::Module>());
+}
+
+inline torch::nn::Conv2d conv2d(int64_t in, int64_t out, int64_t k, int64_t stride = 1, int64_t padding = -1,
+                                bool bias = true, int64_t groups = 1) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k)
+                               .stride(stride)
+                               .padding(padding < 0 ? k / 2 : padding)
+                               .bias(bias)
+                               .groups(groups));
+}
+
+}  // namespace joulebench::models::vision

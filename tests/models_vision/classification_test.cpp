@@ -1,0 +1,102 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "joulebench/error.h"
+#include "joulebench/models.h"
+#include "models/common/weights.h"
+#include "models/vision/image_io.h"
+#include "models/vision/resnet.h"
+#include "models/vision/vit.h"
+#include "test_util.h"
+
+using namespace joulebench;
+using namespace joulebench::models::vision;
+
+namespace {
+
+std::string write_test_image(const std::string& name, int w, int h) {
+  auto dir = jbtest::scratch(name);
+  Image img;
+  img.width = w;
+  img.height = h;
+  img.rgb.resize(static_cast<std::size_t>(w) * h * 3);
+  for (std::size_t i = 0; i < img.rgb.size(); ++i) img.rgb[i] = static_cast<std::uint8_t>((i * 37) % 251);
+  auto path = (dir / "in.png").string();
+  write_png(path, img);
+  return path;
+}
+
+}  // namespace
+
+// Hugging Face's num_parameters() of the bare models (ResNetModel, ViTModel).
+TEST(ParameterCounts, MatchHuggingFace) {
+  EXPECT_EQ(models::count_parameters(*ResNetModel(resnet50_config())), 23'508'032);
+  EXPECT_EQ(models::count_parameters(*ResNetModel(resnet18_config())), 11'176'512);
+  EXPECT_EQ(models::count_parameters(*ViTModel(vit_base_config())), 86'389'248);
+}
+
+TEST(ParameterCounts, HfNames) {
+  auto names = ResNetModel(resnet50_config())->named_parameters().keys();
+  EXPECT_THAT(names, ::testing::Contains("embedder.embedder.convolution.weight"));
+  EXPECT_THAT(names, ::testing::Contains("encoder.stages.0.layers.0.shortcut.convolution.weight"));
+  EXPECT_THAT(names, ::testing::Contains("encoder.stages.3.layers.2.layer.2.normalization.bias"));
+  auto buffers = ResNetModel(resnet50_config())->named_buffers().keys();
+  EXPECT_THAT(buffers, ::testing::Contains("embedder.embedder.normalization.running_mean"));
+  auto vit = ViTModel(vit_base_config())->named_parameters().keys();
+  EXPECT_THAT(vit, ::testing::Contains("embeddings.patch_embeddings.projection.weight"));
+  EXPECT_THAT(vit, ::testing::Contains("encoder.layer.11.attention.attention.query.bias"));
+  EXPECT_THAT(vit, ::testing::Contains("encoder.layer.0.attention.output.dense.weight"));
+  EXPECT_THAT(vit, ::testing::Contains("pooler.dense.weight"));
+}
+
+TEST(ResNet, StageShapes) {
+  torch::NoGradGuard g;
+  auto m = ResNetModel(resnet50_config());
+  m->eval();
+  auto f = m->stages(torch::randn({1, 3, 64, 64}));
+  ASSERT_EQ(f.size(), 4u);
+  EXPECT_EQ(f[0].sizes(), (std::vector<int64_t>{1, 256, 16, 16}));
+  EXPECT_EQ(f[3].sizes(), (std::vector<int64_t>{1, 2048, 2, 2}));
+}
+
+TEST(Classification, ListedWithCounts) {
+  bool seen = false;
+  for (const auto& m : list_models()) {
+    if (m.name != "microsoft/resnet-50") continue;
+    seen = true;
+    EXPECT_EQ(m.task, Task::image_classification);
+    EXPECT_EQ(m.parameters, 23'508'032);
+  }
+  EXPECT_TRUE(seen);
+}
+
+TEST(Classification, TinyPresetsRunAndAreDeterministic) {
+  auto path = write_test_image("cls", 50, 40);
+  for (std::string name : {"resnet-tiny", "vit-tiny"}) {
+    LoadOptions o;
+    o.seed = 7;
+    auto a = load_model(name, o);
+    EXPECT_GT(a->info().parameters, 0);
+    EXPECT_GT(a->info().head_parameters, 0);
+    std::vector<InferenceInput> in(2);
+    in[0].image_path = path;
+    in[1].image_path = path;
+    auto out = a->infer(in);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_THAT(out[0].text, ::testing::StartsWith("LABEL_"));
+    EXPECT_EQ(out[0].text, out[1].text);
+    EXPECT_EQ(load_model(name, o)->infer(in)[0].text, out[0].text) << name;
+  }
+}
+
+TEST(Classification, BadImageAndDeviceErrors) {
+  auto m = load_model("resnet-tiny");
+  std::vector<InferenceInput> in(1);
+  in[0].image_path = "/nonexistent/picture.jpg";
+  EXPECT_THROW(m->infer(in), InputError);
+  LoadOptions o;
+  o.device = "cuda";
+  if (!torch::cuda::is_available()) {
+    EXPECT_THROW(load_model("resnet-tiny", o), InputError);
+  }
+}
