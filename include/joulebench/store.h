@@ -1,0 +1,166 @@
+// The results store: runs (who, when, machine, software, location, intensity,
+// PUE, settings), their measurement windows (task, model, dataset, inference
+// counts, tokens, latency) and the energy of each component with provenance in
+// three scopes. SQLite by default (`joulebench.db`); the schema lives in one
+// place (src/store/schema.cpp) behind the small Store interface so another
+// backend (PostgreSQL) can implement it. Contract: docs/store.md.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "joulebench/carbon.h"
+#include "joulebench/energy.h"
+
+namespace joulebench {
+
+enum class RunKind { measure, bench, import };
+enum class RunStatus {
+  running,      // begun, not finished: a crash leaves this (the windows written so far are kept)
+  complete,
+  failed,
+  interrupted,  // stopped by the user (SIGINT) or a partial failure; the kept windows are valid
+};
+std::string_view to_string(RunKind k);
+std::string_view to_string(RunStatus s);
+std::optional<RunKind> run_kind_from_string(std::string_view s);
+std::optional<RunStatus> run_status_from_string(std::string_view s);
+
+struct MachineInfo {
+  std::string hostname;
+  std::string os;         // "Linux-6.1.0-13-amd64-x86_64"
+  std::string cpu_model;
+  int cpu_count = 0;      // logical CPUs
+  std::string gpu_model;  // "8 x NVIDIA A100-SXM4-80GB" (empty when none / unknown)
+  int gpu_count = 0;
+  std::optional<double> ram_total_gb;  // GiB (bytes / 2^30), as CodeCarbon's ram_total_size
+};
+
+// Hostname, kernel, /proc/cpuinfo and /proc/meminfo. GPU fields stay empty:
+// the caller fills them from its GPU sensors. Never throws (unknowns stay empty).
+MachineInfo detect_machine(const std::string& procfs_root = "/proc");
+// The login name (USER, LOGNAME, or the passwd entry), "" when unknown.
+std::string current_user();
+
+// One measurement window of a run: the study's unit is one model on one
+// dataset for N inferences (one repetition).
+struct WindowRecord {
+  int seq = 0;  // position in the run, assigned by the store (1, 2, ...)
+  Measurement measurement;  // name, start, duration, components (with provenance, 3 scopes), warnings
+  std::string task;     // kebab-case task ("text-classification"), may be empty
+  std::string model;    // "distilbert-base-uncased", may be empty
+  std::string dataset;  // "imdb", may be empty
+  std::string phase = "inference";  // "inference", "load", "warmup", "idle", "whole"
+  std::optional<int> repetition;
+  std::optional<std::int64_t> inferences;
+  std::optional<std::int64_t> input_tokens;
+  std::optional<std::int64_t> output_tokens;
+  std::optional<double> latency_p50_s;
+  std::optional<double> latency_p95_s;
+  std::optional<double> g_co2e;  // as computed (or logged) for this window
+  std::string external_id;       // e.g. the CodeCarbon run_id (+ task_name) of an imported row; unique per store
+};
+
+struct RunRecord {
+  std::string id;  // empty: the store assigns a UUID
+  RunKind kind = RunKind::measure;
+  RunStatus status = RunStatus::complete;
+  std::chrono::system_clock::time_point started_at{};
+  std::optional<std::chrono::system_clock::time_point> ended_at;
+  std::string user;
+  MachineInfo machine;
+  std::map<std::string, std::string> software;  // "joulebench" -> "0.1.0", "codecarbon" -> "2.3.1", ...
+  GridIntensity intensity;                       // the intensity used for g_co2e
+  double pue = kDefaultPue;
+  std::string pue_source;
+  std::string config_json;  // the run's settings as a JSON object text ("{}" when none)
+  std::string source;       // command line, or the imported file
+  std::string project;      // CodeCarbon project_name, bench suite name, ...
+  std::string note;         // what was kept when interrupted, etc.
+  std::vector<WindowRecord> windows;
+};
+
+struct RunSummary {
+  std::string id;
+  RunKind kind = RunKind::measure;
+  RunStatus status = RunStatus::complete;
+  std::chrono::system_clock::time_point started_at{};
+  std::optional<std::chrono::system_clock::time_point> ended_at;
+  std::string hostname;
+  std::string source;
+  std::string project;
+  int windows = 0;
+  double energy_j = 0.0;  // machine scope, sum over windows
+  double g_co2e = 0.0;
+};
+
+// Filters for query_windows; empty fields match everything.
+struct WindowQuery {
+  std::string run_id;
+  std::string task;
+  std::string model;
+  std::string dataset;
+  std::string phase = "inference";  // "" = every phase
+  bool include_unfinished = false;  // runs still 'running' or 'failed' (interrupted ones are always included)
+};
+
+// A window with the carbon context of its run.
+struct StoredWindow {
+  std::string run_id;
+  RunKind kind = RunKind::measure;
+  RunStatus status = RunStatus::complete;
+  double intensity_g_per_kwh = kWorldAverageIntensityGPerKwh;
+  double pue = kDefaultPue;
+  WindowRecord window;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Where the data is ("joulebench.db").
+  virtual std::string location() const = 0;
+  virtual int schema_version() = 0;
+
+  // A whole run and its windows in one transaction: all or nothing. Returns its id.
+  virtual std::string save_run(RunRecord run) = 0;
+
+  // Incremental writing (bench, measure): begin_run writes the run (status
+  // running, windows ignored); each add_window commits one window atomically;
+  // finish_run sets the final status, ended_at and note. A crash in between
+  // leaves a consistent 'running' run with the windows committed so far.
+  virtual std::string begin_run(RunRecord run) = 0;
+  virtual int add_window(const std::string& run_id, WindowRecord window) = 0;
+  virtual void finish_run(const std::string& run_id, RunStatus status, std::string note = {}) = 0;
+
+  // By id or unique id prefix; nullopt when none. Throws InputError when a prefix is ambiguous.
+  virtual std::optional<RunRecord> load_run(const std::string& id_or_prefix) = 0;
+  virtual std::vector<RunSummary> list_runs() = 0;
+  virtual std::vector<StoredWindow> query_windows(const WindowQuery& query) = 0;
+  // True when a window with this external id is stored (imports skip it).
+  virtual bool has_external_id(const std::string& external_id) = 0;
+  // Deletes a run and its windows (one transaction). False when not found.
+  virtual bool delete_run(const std::string& id) = 0;
+};
+
+inline constexpr const char* kDefaultStorePath = "joulebench.db";
+
+// Opens (creating and migrating as needed) a SQLite store. A file written by a
+// newer joulebench (higher schema version) throws Error saying so.
+std::unique_ptr<Store> open_store(const std::filesystem::path& path = kDefaultStorePath);
+
+// RFC 4122 version-4 UUID text.
+std::string make_uuid();
+// ISO 8601 UTC with seconds ("2023-09-08T12:50:22Z"), and back (nullopt if malformed;
+// a missing zone is read as UTC, as CodeCarbon writes it).
+std::string format_utc(std::chrono::system_clock::time_point t);
+std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view text);
+
+}  // namespace joulebench
