@@ -1,0 +1,43 @@
+// The single place that registers the built-in backends, in order of trust
+// (DESIGN.md): energy counters (RAPL via powercap, perf, MSR; NVML energy;
+// hwmon energy) before power readings, before models. No static
+// self-registration: linkers drop unreferenced objects from static libraries.
+#include <algorithm>
+
+#include "joulebench/error.h"
+#include "joulebench/sensor.h"
+#include "sensors/backends.h"
+
+namespace joulebench {
+namespace {
+
+struct Backend {
+  const char* name;
+  void (*discover)(const SensorOptions&, SensorList&);
+};
+
+constexpr Backend kBackends[] = {
+    {"rapl-powercap", sensors::discover_powercap},
+};
+
+}  // namespace
+
+SensorList discover_sensors(const SensorOptions& options) {
+  SensorList out;
+  for (const auto& backend : kBackends) {
+    const auto& disabled = options.disabled_backends;
+    if (std::find(disabled.begin(), disabled.end(), backend.name) != disabled.end()) continue;
+    try {
+      backend.discover(options, out);
+    } catch (const std::exception& e) {
+      // A backend that fails in an unforeseen way must not hide the others.
+      SensorInfo info;
+      info.name = backend.name;
+      info.backend = backend.name;
+      out.push_back(std::make_unique<UnavailableSensor>(std::move(info), std::string("discovery failed: ") + e.what()));
+    }
+  }
+  return out;
+}
+
+}  // namespace joulebench
