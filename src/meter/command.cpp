@@ -1,0 +1,131 @@
+// run_command: posix_spawnp (no shell, no fork of a multi-threaded process's
+// memory), signal forwarding, exit status. Exec failures come back from
+// posix_spawnp itself (glibc reports them since 2.24), so a missing command is
+// an error here, not a child that exits 127.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "joulebench/tracker.h"
+
+extern char** environ;
+
+namespace joulebench {
+namespace {
+
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP};
+
+std::atomic<pid_t> g_child{0};
+std::atomic<int> g_pending{0};  // a signal that arrived before the child existed
+static_assert(std::atomic<pid_t>::is_always_lock_free, "signal handler needs a lock-free pid");
+
+void forward(int sig, siginfo_t* info, void*) {
+  // Only signals sent by a process (kill, systemd, a job scheduler). A
+  // terminal's Ctrl-C (si_code SI_KERNEL) already reached the child through
+  // its process group; sending it again would interrupt it twice.
+  if (info && info->si_code > 0) return;
+  const pid_t child = g_child.load();
+  if (child > 0) {
+    ::kill(child, sig);
+  } else {
+    g_pending.store(sig);
+  }
+}
+
+// Installs the forwarding handlers for the scope of one command; a signal
+// that was ignored (nohup) stays ignored, for us and the command.
+class SignalForwarding {
+ public:
+  SignalForwarding() {
+    g_child.store(0);
+    g_pending.store(0);
+    for (std::size_t i = 0; i < std::size(kForwarded); ++i) {
+      struct sigaction old {};
+      ::sigaction(kForwarded[i], nullptr, &old);
+      saved_[i] = old;
+      if (old.sa_handler == SIG_IGN) continue;
+      struct sigaction sa {};
+      sa.sa_sigaction = forward;
+      sa.sa_flags = SA_SIGINFO | SA_RESTART;
+      sigemptyset(&sa.sa_mask);
+      ::sigaction(kForwarded[i], &sa, nullptr);
+    }
+  }
+  void child_started(pid_t pid) {
+    g_child.store(pid);
+    if (const int sig = g_pending.exchange(0)) ::kill(pid, sig);
+  }
+  ~SignalForwarding() {
+    for (std::size_t i = 0; i < std::size(kForwarded); ++i) ::sigaction(kForwarded[i], &saved_[i], nullptr);
+    g_child.store(0);
+  }
+
+ private:
+  struct sigaction saved_[std::size(kForwarded)] {};
+};
+
+std::string describe_start_error(const std::string& program, int err) {
+  std::string why = std::strerror(err);
+  if (err == ENOENT)
+    why += program.find('/') == std::string::npos ? " (not found in PATH)" : " (no such file)";
+  else if (err == EACCES)
+    why += " (not executable, or a directory on the way is not searchable)";
+  return "cannot run '" + program + "': " + why;
+}
+
+}  // namespace
+
+CommandResult run_command(Tracker& tracker, const std::vector<std::string>& argv) {
+  if (argv.empty()) throw InputError("no command to run: give it after '--', e.g. joulebench measure -- sleep 1");
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+
+  Meter& meter = tracker.meter();
+  const AttributionTarget saved_target = meter.attribution();
+  const std::string window = argv.front();
+  CommandResult result;
+  result.argv = argv;
+  {
+    SignalForwarding signals;
+    // At begin the command does not exist yet: its tree counts from 0, and
+    // our reaped children's CPU time is the baseline.
+    meter.set_attribution({0, true});
+    meter.begin_window(window);
+    pid_t pid = 0;
+    const int err = ::posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ);
+    if (err != 0) {
+      meter.end_window(window);
+      meter.set_attribution(saved_target);
+      throw CommandStartError(describe_start_error(argv.front(), err));
+    }
+    meter.set_attribution({pid, true});
+    signals.child_started(pid);
+
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+      if (errno != EINTR) {
+        const int wait_err = errno;
+        meter.end_window(window);
+        meter.set_attribution(saved_target);
+        throw Error("waiting for '" + argv.front() + "' failed: " + std::strerror(wait_err));
+      }
+    }
+    result.measurement = meter.end_window(window);
+    if (WIFEXITED(status)) {
+      result.exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+      result.term_signal = WTERMSIG(status);
+      result.exit_code = 128 + result.term_signal;
+    }
+  }
+  meter.set_attribution(saved_target);
+  return result;
+}
+
+}  // namespace joulebench

@@ -1,0 +1,329 @@
+// The sampler thread and named windows. The thread sleeps on a condition
+// variable until a steady-clock deadline (no busy loop) and, per sample, only
+// calls read() on each usable sensor and folds the result into preallocated
+// per-sensor state: no allocation on the hot path unless a read fails.
+// Windows only copy that state at their begin and end.
+#include <fmt/core.h>
+#include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <ctime>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "attribution.h"
+#include "joulebench/error.h"
+#include "joulebench/meter.h"
+#include "sensor_track.h"
+#include "window.h"
+
+namespace joulebench {
+
+using SteadyClock = std::chrono::steady_clock;
+
+const IdlePower* IdleBaseline::find(Component c) const {
+  for (const auto& p : components)
+    if (p.component == c) return &p;
+  return nullptr;
+}
+
+namespace {
+constexpr double kMinIntervalS = 0.001;  // below this the sampler itself becomes the load
+
+double thread_cpu_s(clockid_t clock) {
+  timespec ts{};
+  if (::clock_gettime(clock, &ts) != 0) return 0.0;
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
+}
+}  // namespace
+
+struct Meter::Impl {
+  struct Window {
+    SteadyClock::time_point start;
+    std::chrono::system_clock::time_point start_time;
+    std::vector<meter::TrackSnapshot> snapshots;
+    meter::CpuSnapshot cpu;
+  };
+
+  SensorList sensors;
+  MeterOptions options;
+  std::vector<ComponentChoice> choices;
+  std::vector<std::size_t> sampled;        // indices of usable sensors
+  std::vector<meter::SensorTrack> tracks;  // one per sensor (unusable ones never read)
+  double interval_s = 0.1;
+  std::vector<std::string> notes;
+
+  mutable std::mutex mutex;
+  std::condition_variable wake;
+  std::condition_variable done;
+  std::thread thread;
+  bool running = false;
+  bool stop_requested = false;
+  std::uint64_t requested = 0;  // sample requests from windows
+  std::uint64_t served = 0;
+  std::atomic<std::uint64_t> samples{0};
+  std::atomic<double> final_thread_cpu_s{0.0};
+
+  std::map<std::string, Window> windows;
+  std::optional<IdleBaseline> idle;
+  AttributionTarget attribution;
+
+  // Caller holds `mutex`.
+  void sample_locked() {
+    for (std::size_t i : sampled) tracks[i].apply(sensors[i]->read());
+    samples.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  std::vector<meter::TrackSnapshot> snapshots_locked() const {
+    std::vector<meter::TrackSnapshot> out(tracks.size());
+    for (std::size_t i : sampled) out[i] = tracks[i].snapshot();
+    return out;
+  }
+
+  void loop() {
+    const auto interval = std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(interval_s));
+    std::unique_lock lock(mutex);
+    auto deadline = SteadyClock::now() + interval;
+    while (!stop_requested) {
+      wake.wait_until(lock, deadline, [&] { return stop_requested || requested != served; });
+      if (stop_requested) break;
+      const std::uint64_t serving = requested;
+      sample_locked();
+      if (serving != served) {
+        served = serving;  // a window's sample: keep the periodic schedule
+        done.notify_all();
+        continue;
+      }
+      const auto now = SteadyClock::now();
+      deadline += interval;
+      if (deadline <= now) deadline = now + interval;  // fell behind (suspend, overload): do not burst
+    }
+    final_thread_cpu_s.store(thread_cpu_s(CLOCK_THREAD_CPUTIME_ID));
+    served = requested;
+    done.notify_all();
+  }
+};
+
+Meter::Meter(SensorList sensors, MeterOptions options) : impl_(std::make_unique<Impl>()) {
+  Impl& s = *impl_;
+  if (!(options.interval_s > 0.0) || !std::isfinite(options.interval_s))
+    throw InputError(fmt::format("sampling interval must be a positive number of seconds (got {})", options.interval_s));
+  s.sensors = std::move(sensors);
+  s.options = std::move(options);
+  s.attribution = s.options.attribution;
+  s.choices = choose_sensors(s.sensors);
+  s.tracks.reserve(s.sensors.size());
+  const Sensor* bound_sensor = nullptr;
+  double bound_s = 0.0;
+  for (std::size_t i = 0; i < s.sensors.size(); ++i) {
+    const Sensor& sensor = *s.sensors[i];
+    s.tracks.emplace_back(sensor.info().kind);
+    if (!sensor.status().available) continue;
+    s.sampled.push_back(i);
+    const double b = sensor.info().max_read_interval_s;
+    if (b > 0.0 && (bound_s == 0.0 || b < bound_s)) {
+      bound_s = b;
+      bound_sensor = &sensor;
+    }
+  }
+
+  s.interval_s = s.options.interval_s;
+  if (bound_sensor && bound_s < s.interval_s) {
+    s.interval_s = std::max(bound_s, kMinIntervalS);
+    s.notes.push_back(fmt::format(
+        "sampling interval shortened from {:.1f} ms to {:.1f} ms: sensor {} must be read at least that often "
+        "so that its counter cannot wrap twice between reads",
+        s.options.interval_s * 1000.0, s.interval_s * 1000.0, bound_sensor->info().name));
+  } else {
+    s.notes.push_back(fmt::format("sampling every {:.1f} ms", s.interval_s * 1000.0));
+  }
+  for (const ComponentChoice& choice : s.choices) {
+    for (const auto& group : choice.groups) {
+      const auto& best = group.front();
+      std::vector<std::string> names;
+      for (std::size_t i : best.sensors) names.push_back(s.sensors[i]->info().name);
+      std::string note = fmt::format("{}{}: {} from {}", to_string(choice.component),
+                                     best.device.empty() ? "" : " " + best.device, best.provenance.to_string(),
+                                     fmt::join(names, ", "));
+      if (group.size() > 1) {
+        std::vector<std::string> fallbacks;
+        for (std::size_t k = 1; k < group.size(); ++k) fallbacks.push_back(group[k].provenance.to_string());
+        note += fmt::format(" (fallback: {})", fmt::join(fallbacks, ", "));
+      }
+      s.notes.push_back(std::move(note));
+    }
+  }
+}
+
+Meter::~Meter() { stop(); }
+
+void Meter::start() {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mutex);
+  if (s.running) return;
+  s.stop_requested = false;
+  s.running = true;
+  // The sampler takes no signals: they go to the application's threads (and
+  // to run_command's forwarding), and sensor reads are never interrupted.
+  sigset_t all{}, old{};
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  s.thread = std::thread([&s] { s.loop(); });
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+void Meter::stop() {
+  Impl& s = *impl_;
+  {
+    std::lock_guard lock(s.mutex);
+    if (!s.running) return;
+    s.stop_requested = true;
+  }
+  s.wake.notify_all();
+  s.thread.join();
+  std::lock_guard lock(s.mutex);
+  s.running = false;
+}
+
+bool Meter::running() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->running;
+}
+
+double Meter::interval_s() const { return impl_->interval_s; }
+std::vector<std::string> Meter::notes() const { return impl_->notes; }
+const SensorList& Meter::sensors() const { return impl_->sensors; }
+const std::vector<ComponentChoice>& Meter::choices() const { return impl_->choices; }
+
+void Meter::sample_now() {
+  Impl& s = *impl_;
+  std::unique_lock lock(s.mutex);
+  if (!s.running || s.stop_requested) {
+    s.sample_locked();  // no sampler thread: this thread is the only reader
+    return;
+  }
+  // Sensors are read from the sampler thread only (sensor.h): ask it.
+  const std::uint64_t ticket = ++s.requested;
+  s.wake.notify_all();
+  s.done.wait(lock, [&] { return s.served >= ticket || !s.running; });
+}
+
+void Meter::begin_window(const std::string& name) {
+  Impl& s = *impl_;
+  AttributionTarget target;
+  {
+    std::lock_guard lock(s.mutex);
+    if (s.windows.count(name)) throw InputError("window '" + name + "' is already open; end it before beginning it again");
+    target = s.attribution;
+  }
+  meter::CpuSnapshot cpu = meter::take_cpu_snapshot(s.options.procfs_root, target);
+  sample_now();
+  std::lock_guard lock(s.mutex);
+  if (s.windows.count(name)) throw InputError("window '" + name + "' is already open; end it before beginning it again");
+  Impl::Window w{SteadyClock::now(), std::chrono::system_clock::now(), s.snapshots_locked(), std::move(cpu)};
+  s.windows.emplace(name, std::move(w));
+}
+
+bool Meter::window_open(const std::string& name) const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->windows.count(name) != 0;
+}
+
+Measurement Meter::end_window(const std::string& name) {
+  Impl& s = *impl_;
+  {
+    std::lock_guard lock(s.mutex);
+    if (!s.windows.count(name)) throw InputError("window '" + name + "' is not open; call begin_window first");
+  }
+  sample_now();
+  meter::WindowInput in;
+  Impl::Window window;
+  AttributionTarget target;
+  std::optional<IdleBaseline> idle;
+  {
+    std::lock_guard lock(s.mutex);
+    auto it = s.windows.find(name);
+    if (it == s.windows.end()) throw InputError("window '" + name + "' is not open; call begin_window first");
+    window = std::move(it->second);
+    s.windows.erase(it);
+    in.duration_s = std::chrono::duration<double>(SteadyClock::now() - window.start).count();
+    in.sensors.resize(s.sensors.size());
+    for (std::size_t i : s.sampled) {
+      const meter::SensorTrack& t = s.tracks[i];
+      auto& v = in.sensors[i];
+      v.info = &s.sensors[i]->info();
+      v.kind = t.kind();
+      v.begin = window.snapshots[i];
+      v.end = t.snapshot();
+      v.recent_power_w = t.recent_power_w();
+      v.slow_update_period_s = t.slow_update_period_s();
+      v.last_error = t.last_error();
+    }
+    target = s.attribution;
+    idle = s.idle;
+  }
+  const meter::CpuSnapshot cpu_end = meter::take_cpu_snapshot(s.options.procfs_root, target);
+  std::vector<std::string> warnings;
+  in.name = name;
+  in.start_time = window.start_time;
+  in.choices = &s.choices;
+  in.attribution_enabled = cpu_end.enabled;
+  in.cpu_share = meter::cpu_share(window.cpu, cpu_end, name, warnings);
+  in.idle = idle ? &*idle : nullptr;
+  return meter::compose_measurement(in, std::move(warnings));
+}
+
+IdleBaseline Meter::measure_idle(double seconds) {
+  if (!(seconds > 0.0) || !std::isfinite(seconds))
+    throw InputError(fmt::format("idle baseline duration must be a positive number of seconds (got {})", seconds));
+  const std::string name = "joulebench:idle-baseline";
+  begin_window(name);
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  const Measurement m = end_window(name);
+  IdleBaseline baseline;
+  baseline.duration_s = m.duration_s;
+  baseline.warnings = m.warnings;
+  for (const auto& c : m.components)
+    baseline.components.push_back({c.component, c.energy_j / m.duration_s, c.provenance, c.sources});
+  set_idle_baseline(baseline);
+  return baseline;
+}
+
+void Meter::set_idle_baseline(std::optional<IdleBaseline> baseline) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->idle = std::move(baseline);
+}
+
+std::optional<IdleBaseline> Meter::idle_baseline() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->idle;
+}
+
+void Meter::set_attribution(AttributionTarget target) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->attribution = target;
+}
+
+AttributionTarget Meter::attribution() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->attribution;
+}
+
+std::uint64_t Meter::samples_taken() const { return impl_->samples.load(std::memory_order_relaxed); }
+
+double Meter::sampler_cpu_s() const {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mutex);
+  if (s.running && !s.stop_requested) {
+    clockid_t clock{};
+    if (::pthread_getcpuclockid(s.thread.native_handle(), &clock) == 0) return thread_cpu_s(clock);
+  }
+  return s.final_thread_cpu_s.load();
+}
+
+}  // namespace joulebench

@@ -1,0 +1,166 @@
+#include "window.h"
+
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+namespace joulebench::meter {
+namespace {
+
+std::string ms(double seconds) { return fmt::format("{:.1f} ms", seconds * 1000.0); }
+
+struct SensorResult {
+  bool usable = false;
+  double energy_j = 0.0;
+  std::string why_not;
+};
+
+// One sensor over the window. Warnings go to `warnings` only if the caller
+// keeps the candidate this sensor belongs to.
+SensorResult evaluate(const SensorWindowView& v, const WindowInput& in, std::vector<std::string>& warnings) {
+  const std::string& name = v.info->name;
+  if (!v.end.has_sample || v.end.good_reads == v.begin.good_reads) {
+    return {false, 0.0,
+            v.last_error.empty() ? std::string("no successful read in the window")
+                                 : "no successful read in the window (last error: " + v.last_error + ")"};
+  }
+  double energy_j = v.end.energy_j - v.begin.energy_j;
+  if (!v.begin.has_sample)
+    warnings.push_back(fmt::format("window '{}': sensor {}: no successful read before the window began; "
+                                   "energy before its first good read is missing",
+                                   in.name, name));
+  const auto failed = v.end.failures - v.begin.failures;
+  if (failed > 0) {
+    const auto total = failed + (v.end.good_reads - v.begin.good_reads);
+    warnings.push_back(fmt::format(
+        "window '{}': sensor {}: {} of {} reads failed (last error: {}); {}", in.name, name, failed, total,
+        v.last_error,
+        v.kind == SensorKind::energy_counter ? "the counter's energy across the failed reads is still counted"
+                                             : "power was interpolated linearly across the failed reads"));
+  }
+  if (v.kind == SensorKind::energy_counter && in.duration_s > 0.0) {
+    if (energy_j == 0.0) {
+      if (v.recent_power_w >= 0.0) {
+        energy_j = v.recent_power_w * in.duration_s;
+        warnings.push_back(fmt::format(
+            "window '{}' ({}) is shorter than the update period of sensor {}: its counter did not advance; "
+            "energy extrapolated from its recent power ({:.3f} W)",
+            in.name, ms(in.duration_s), name, v.recent_power_w));
+      } else {
+        warnings.push_back(fmt::format(
+            "window '{}' ({}) is shorter than the update period of sensor {}: its counter did not advance and "
+            "no recent power is known; 0 J is only a lower bound",
+            in.name, ms(in.duration_s), name));
+      }
+    } else if (v.slow_update_period_s > in.duration_s) {
+      warnings.push_back(fmt::format(
+          "window '{}' ({}) is shorter than the update period of sensor {} (about {}): its energy is coarse",
+          in.name, ms(in.duration_s), name, ms(v.slow_update_period_s)));
+    }
+  }
+  return {true, energy_j, {}};
+}
+
+bool attributed_by_cpu_share(Component c) {
+  // DRAM traffic follows the CPU work that causes it; we use the same share
+  // (a stated approximation). psys covers the whole platform: not attributed.
+  return c == Component::cpu || c == Component::dram || c == Component::core || c == Component::uncore;
+}
+
+}  // namespace
+
+Measurement compose_measurement(const WindowInput& in, std::vector<std::string> warnings) {
+  Measurement m;
+  m.name = in.name;
+  m.start_time = in.start_time;
+  m.duration_s = in.duration_s;
+  m.warnings = std::move(warnings);
+
+  for (const ComponentChoice& choice : *in.choices) {
+    const std::string component(to_string(choice.component));
+    ComponentEnergy ce;
+    ce.component = choice.component;
+    bool any = false;
+    for (const auto& group : choice.groups) {
+      const ComponentChoice::Candidate* used = nullptr;
+      double group_energy_j = 0.0;
+      std::vector<std::string> skipped;
+      for (const auto& candidate : group) {
+        std::vector<std::string> candidate_warnings;
+        double energy_j = 0.0;
+        std::string why_not;
+        for (std::size_t index : candidate.sensors) {
+          const SensorResult r = evaluate(in.sensors[index], in, candidate_warnings);
+          if (!r.usable) {
+            why_not = in.sensors[index].info->name + ": " + r.why_not;
+            break;
+          }
+          energy_j += r.energy_j;
+        }
+        if (!why_not.empty()) {
+          skipped.push_back(fmt::format("{} ({})", candidate.provenance.to_string(), why_not));
+          continue;
+        }
+        used = &candidate;
+        group_energy_j = energy_j;
+        for (auto& w : candidate_warnings) m.warnings.push_back(std::move(w));
+        break;
+      }
+      const std::string label = group.empty() || group.front().device.empty()
+                                    ? component
+                                    : component + " " + group.front().device;
+      if (!used) {
+        m.warnings.push_back(fmt::format("window '{}': {}: no energy figure: {}", in.name, label,
+                                         fmt::join(skipped, "; ")));
+        continue;
+      }
+      if (!skipped.empty())
+        m.warnings.push_back(fmt::format("window '{}': {}: used {} because a more trusted source failed: {}",
+                                         in.name, label, used->provenance.to_string(), fmt::join(skipped, "; ")));
+      ce.energy_j += group_energy_j;
+      for (std::size_t index : used->sensors) ce.sources.push_back(in.sensors[index].info->name);
+      if (!any || used->provenance.kind > ce.provenance.kind) ce.provenance = used->provenance;
+      any = true;
+    }
+    if (!any) continue;
+
+    if (in.attribution_enabled) {
+      if (attributed_by_cpu_share(choice.component)) {
+        if (in.cpu_share) ce.attributed_energy_j = ce.energy_j * *in.cpu_share;
+      } else if (choice.component == Component::gpu) {
+        m.warnings.push_back(fmt::format(
+            "window '{}': gpu: no attributed energy: the GPU sensors do not say which processes use each GPU",
+            in.name));
+      }
+    }
+
+    if (in.idle) {
+      if (const IdlePower* idle = in.idle->find(choice.component)) {
+        double dynamic_j = ce.energy_j - idle->power_w * in.duration_s;
+        if (idle->provenance != ce.provenance)
+          m.warnings.push_back(fmt::format("window '{}': {}: idle baseline came from {}, the window from {}",
+                                           in.name, component, idle->provenance.to_string(),
+                                           ce.provenance.to_string()));
+        if (dynamic_j < 0.0) {
+          m.warnings.push_back(fmt::format(
+              "window '{}': {}: energy {:.3f} J is below the idle baseline ({:.3f} W x {:.3f} s); dynamic "
+              "energy reported as 0",
+              in.name, component, ce.energy_j, idle->power_w, in.duration_s));
+          dynamic_j = 0.0;
+        }
+        ce.dynamic_energy_j = dynamic_j;
+      } else {
+        m.warnings.push_back(
+            fmt::format("window '{}': {}: no dynamic energy: the idle baseline has no figure for it", in.name,
+                        component));
+      }
+    }
+
+    if (ce.provenance.kind == ProvenanceKind::estimated && is_additive(choice.component))
+      m.warnings.push_back(fmt::format("{} energy is estimated ({}): no hardware reading was available", component,
+                                       ce.provenance.to_string()));
+    m.components.push_back(std::move(ce));
+  }
+  return m;
+}
+
+}  // namespace joulebench::meter

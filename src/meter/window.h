@@ -1,0 +1,39 @@
+// Internal: turning one window's begin and end views of every sensor into a
+// Measurement (choice of source per component, short-window and failure
+// warnings, attribution and idle scopes). No threads, no clocks: tests feed it.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "joulebench/meter.h"
+#include "sensor_track.h"
+
+namespace joulebench::meter {
+
+struct SensorWindowView {
+  const SensorInfo* info = nullptr;
+  SensorKind kind = SensorKind::energy_counter;
+  TrackSnapshot begin, end;
+  double recent_power_w = -1.0;
+  double slow_update_period_s = 0.0;
+  std::string last_error;
+};
+
+struct WindowInput {
+  std::string name;
+  std::chrono::system_clock::time_point start_time{};
+  double duration_s = 0.0;
+  const std::vector<ComponentChoice>* choices = nullptr;
+  std::vector<SensorWindowView> sensors;  // indexed like Meter::sensors()
+  std::optional<double> cpu_share;        // tree's share of machine CPU time
+  bool attribution_enabled = false;
+  const IdleBaseline* idle = nullptr;
+};
+
+// `warnings` comes first in the result (e.g. attribution warnings).
+Measurement compose_measurement(const WindowInput& input, std::vector<std::string> warnings);
+
+}  // namespace joulebench::meter
