@@ -1,0 +1,93 @@
+#include "schema.h"
+
+namespace joulebench::store {
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> all{
+      {1,
+       "runs, windows, component energy, tasks, models, datasets",
+       {
+           R"sql(CREATE TABLE schema_version (
+  version INTEGER PRIMARY KEY,
+  applied_at TEXT NOT NULL,
+  description TEXT NOT NULL))sql",
+           R"sql(CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('measure', 'bench', 'import')),
+  status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'failed', 'interrupted')),
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  user_name TEXT NOT NULL DEFAULT '',
+  hostname TEXT NOT NULL DEFAULT '',
+  os TEXT NOT NULL DEFAULT '',
+  cpu_model TEXT NOT NULL DEFAULT '',
+  cpu_count INTEGER NOT NULL DEFAULT 0,
+  gpu_model TEXT NOT NULL DEFAULT '',
+  gpu_count INTEGER NOT NULL DEFAULT 0,
+  ram_total_gb DOUBLE PRECISION,
+  software_json TEXT NOT NULL DEFAULT '{}',
+  country_iso3 TEXT NOT NULL DEFAULT '',
+  country_name TEXT NOT NULL DEFAULT '',
+  cloud_provider TEXT NOT NULL DEFAULT '',
+  cloud_region TEXT NOT NULL DEFAULT '',
+  city TEXT NOT NULL DEFAULT '',
+  intensity_g_per_kwh DOUBLE PRECISION NOT NULL CHECK (intensity_g_per_kwh >= 0),
+  intensity_origin TEXT NOT NULL,
+  intensity_source TEXT NOT NULL DEFAULT '',
+  intensity_zone TEXT NOT NULL DEFAULT '',
+  intensity_year INTEGER,
+  pue DOUBLE PRECISION NOT NULL CHECK (pue >= 1.0),
+  pue_source TEXT NOT NULL DEFAULT '',
+  config_json TEXT NOT NULL DEFAULT '{}',
+  source TEXT NOT NULL DEFAULT '',
+  project TEXT NOT NULL DEFAULT '',
+  note TEXT NOT NULL DEFAULT ''))sql",
+           "CREATE TABLE tasks (name TEXT PRIMARY KEY)",
+           "CREATE TABLE models (name TEXT PRIMARY KEY)",
+           "CREATE TABLE datasets (name TEXT PRIMARY KEY)",
+           R"sql(CREATE TABLE windows (
+  run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL CHECK (seq > 0),
+  name TEXT NOT NULL DEFAULT '',
+  task TEXT REFERENCES tasks (name),
+  model TEXT REFERENCES models (name),
+  dataset TEXT REFERENCES datasets (name),
+  phase TEXT NOT NULL DEFAULT 'inference',
+  repetition INTEGER,
+  started_at TEXT NOT NULL,
+  duration_s DOUBLE PRECISION NOT NULL CHECK (duration_s >= 0),
+  inferences BIGINT CHECK (inferences IS NULL OR inferences > 0),
+  input_tokens BIGINT CHECK (input_tokens IS NULL OR input_tokens >= 0),
+  output_tokens BIGINT CHECK (output_tokens IS NULL OR output_tokens >= 0),
+  latency_p50_s DOUBLE PRECISION,
+  latency_p95_s DOUBLE PRECISION,
+  energy_j DOUBLE PRECISION NOT NULL CHECK (energy_j >= 0),
+  attributed_energy_j DOUBLE PRECISION,
+  dynamic_energy_j DOUBLE PRECISION,
+  g_co2e DOUBLE PRECISION CHECK (g_co2e IS NULL OR g_co2e >= 0),
+  weakest_provenance TEXT NOT NULL,
+  external_id TEXT,
+  warnings_json TEXT NOT NULL DEFAULT '[]',
+  PRIMARY KEY (run_id, seq)))sql",
+           "CREATE UNIQUE INDEX windows_external_id ON windows (external_id) WHERE external_id IS NOT NULL",
+           "CREATE INDEX windows_task_model ON windows (task, model, dataset)",
+           R"sql(CREATE TABLE component_energy (
+  run_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  component TEXT NOT NULL CHECK (component IN ('cpu', 'dram', 'gpu', 'core', 'uncore', 'psys', 'other')),
+  energy_j DOUBLE PRECISION NOT NULL CHECK (energy_j >= 0),
+  attributed_energy_j DOUBLE PRECISION,
+  dynamic_energy_j DOUBLE PRECISION,
+  provenance TEXT NOT NULL,
+  sources_json TEXT NOT NULL DEFAULT '[]',
+  PRIMARY KEY (run_id, seq, idx),
+  FOREIGN KEY (run_id, seq) REFERENCES windows (run_id, seq) ON DELETE CASCADE))sql",
+       }},
+  };
+  return all;
+}
+
+int current_schema_version() { return migrations().back().version; }
+
+}  // namespace joulebench::store

@@ -1,0 +1,61 @@
+#include <gtest/gtest.h>
+
+#include "carbon/csv_reader.h"
+#include "joulebench/error.h"
+
+using joulebench::InputError;
+using namespace joulebench::detail;
+
+TEST(CsvReader, QuotedFieldsWithCommasQuotesAndNewlines) {
+  auto rows = parse_csv("a,b,c\n1,\"x, y\",\"say \"\"hi\"\"\"\n2,\"two\nlines\",z\n3,,\n", "t.csv");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[1].fields, (std::vector<std::string>{"1", "x, y", "say \"hi\""}));
+  EXPECT_EQ(rows[2].fields, (std::vector<std::string>{"2", "two\nlines", "z"}));
+  EXPECT_EQ(rows[3].fields, (std::vector<std::string>{"3", "", ""}));
+  EXPECT_EQ(rows[1].line, 2u);
+  EXPECT_EQ(rows[2].line, 3u);
+  EXPECT_EQ(rows[3].line, 5u);  // after the two-line record
+}
+
+TEST(CsvReader, CrLfAndMissingFinalNewlineAndBlankLines) {
+  auto rows = parse_csv("a,b\r\n1,2\r\n\r\n3,4", "t.csv");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[2].fields, (std::vector<std::string>{"3", "4"}));
+  EXPECT_EQ(rows[2].line, 4u);
+}
+
+TEST(CsvReader, SpacesAreKept) {
+  auto rows = parse_csv(" a , b \n", "t.csv");
+  EXPECT_EQ(rows[0].fields, (std::vector<std::string>{" a ", " b "}));
+}
+
+TEST(CsvReader, CommentsSkippedOnlyWhenAskedAndOnlyOutsideQuotes) {
+  auto rows = parse_csv("# c\nk,v\n\"#x\ny\",1\n# tail\n", "t.csv", {.skip_comment_lines = true});
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].fields[0], "#x\ny");
+  EXPECT_EQ(parse_csv("# c\nk,v\n", "t.csv").size(), 2u);
+}
+
+TEST(CsvReader, MalformedQuotingSaysFileAndLine) {
+  try {
+    parse_csv("a,b\n1,2\n3,\"open\n", "bad.csv");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.csv:3"), std::string::npos) << e.what();
+  }
+  try {
+    parse_csv("a,b\n1,\"x\"y\n", "bad2.csv");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad2.csv:2"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CsvReader, EscapeRoundTrips) {
+  const std::vector<std::string> fields{"plain", "a,b", "q\"q", "multi\nline", ""};
+  std::string line;
+  for (std::size_t i = 0; i < fields.size(); ++i) line += (i ? "," : "") + csv_escape(fields[i]);
+  auto rows = parse_csv(line + "\n", "t.csv");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].fields, fields);
+}
