@@ -76,6 +76,8 @@ struct LoadOptions {
   std::optional<int> min_new_tokens;
   std::optional<int> steps;           // diffusion steps (default 50)
   std::optional<int> resolution;      // image side in pixels
+  std::optional<double> guidance_scale;  // text-to-image classifier-free guidance (default 7.5; <= 1: one pass)
+  std::string scheduler;              // text-to-image: "pndm" (default, as SD 1.5), "ddim", "euler"
   std::string output_dir;             // where generated images go (empty: not written)
 };
 
