@@ -33,8 +33,10 @@ class SqliteStore final : public Store {
     // WAL: readers never block the writer, and a crash mid-transaction leaves
     // the last committed state. Not available on some network filesystems:
     // SQLite then keeps its rollback journal, which is as safe, only slower.
-    Statement wal(db_.handle(), "PRAGMA journal_mode=WAL");
-    wal.step();
+    {
+      Statement wal(db_.handle(), "PRAGMA journal_mode=WAL");
+      wal.step();
+    }
     db_.exec("PRAGMA foreign_keys=ON");
     db_.exec("PRAGMA synchronous=NORMAL");
     migrate();
@@ -73,16 +75,20 @@ class SqliteStore final : public Store {
 
   int add_window(const std::string& run_id, WindowRecord window) override {
     Transaction txn(db_);
-    Statement status(db_.handle(), "SELECT status FROM runs WHERE id = ?1");
-    status.bind(1, run_id);
-    if (!status.step()) throw InputError(fmt::format("store: no run {} to add a window to", run_id));
-    if (status.text(0) != "running")
-      throw InputError(fmt::format("store: run {} is {}; windows can only be added while it runs", run_id,
-                                   status.text(0)));
-    Statement next(db_.handle(), "SELECT COALESCE(MAX(seq), 0) + 1 FROM windows WHERE run_id = ?1");
-    next.bind(1, run_id);
-    next.step();
-    window.seq = static_cast<int>(next.integer(0));
+    {
+      Statement status(db_.handle(), "SELECT status FROM runs WHERE id = ?1");
+      status.bind(1, run_id);
+      if (!status.step()) throw InputError(fmt::format("store: no run {} to add a window to", run_id));
+      if (status.text(0) != "running")
+        throw InputError(fmt::format("store: run {} is {}; windows can only be added while it runs", run_id,
+                                     status.text(0)));
+    }
+    {
+      Statement next(db_.handle(), "SELECT COALESCE(MAX(seq), 0) + 1 FROM windows WHERE run_id = ?1");
+      next.bind(1, run_id);
+      next.step();
+      window.seq = static_cast<int>(next.integer(0));
+    }
     insert_window(run_id, window);
     txn.commit();
     return window.seq;
@@ -229,11 +235,12 @@ FROM runs)sql";
 
   void migrate() {
     const int latest = store::current_schema_version();
-    int have = 0;
+    bool has_table = false;
     {
       Statement exists(db_.handle(), "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
-      if (exists.step()) have = schema_version();
+      has_table = exists.step();
     }
+    const int have = has_table ? schema_version() : 0;
     if (have > latest)
       throw Error(fmt::format("store {} has schema version {}, newer than this joulebench understands ({}): "
                               "use a newer joulebench or another --store",
