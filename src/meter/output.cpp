@@ -1,0 +1,195 @@
+#include "joulebench/meter_output.h"
+
+#include <fmt/chrono.h>
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace joulebench {
+namespace {
+
+constexpr double kJoulesPerKwh = 3.6e6;
+
+std::string_view kind_name(SensorKind k) { return k == SensorKind::power ? "power" : "energy_counter"; }
+
+// "used", "fallback" or "unavailable", from the meter's choices.
+std::string role_of(const Meter& meter, std::size_t index) {
+  if (!meter.sensors()[index]->status().available) return "unavailable";
+  for (const auto& choice : meter.choices())
+    for (const auto& group : choice.groups)
+      for (std::size_t k = 0; k < group.size(); ++k)
+        if (std::find(group[k].sensors.begin(), group[k].sensors.end(), index) != group[k].sensors.end())
+          return k == 0 ? "used" : "fallback";
+  return "fallback";
+}
+
+nlohmann::json optional_number(const std::optional<double>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+std::string energy_text(double j) {
+  if (j >= 1e6) return fmt::format("{:.3f} MJ", j / 1e6);
+  if (j >= 1e3) return fmt::format("{:.3f} kJ", j / 1e3);
+  return fmt::format("{:.3f} J", j);
+}
+
+std::string bound_text(double s) {
+  if (s <= 0.0) return "no wrap";
+  if (s >= 3600.0) return fmt::format("read every <= {:.1f} h", s / 3600.0);
+  if (s >= 1.0) return fmt::format("read every <= {:.0f} s", s);
+  return fmt::format("read every <= {:.0f} ms", s * 1000.0);
+}
+
+}  // namespace
+
+nlohmann::json sensors_json(const Meter& meter) {
+  nlohmann::json out = nlohmann::json::array();
+  const SensorList& sensors = meter.sensors();
+  for (std::size_t i = 0; i < sensors.size(); ++i) {
+    const SensorInfo& info = sensors[i]->info();
+    const SensorStatus status = sensors[i]->status();
+    out.push_back({
+        {"name", info.name},
+        {"backend", info.backend},
+        {"component", std::string(to_string(info.component))},
+        {"device", info.device},
+        {"description", info.description},
+        {"kind", std::string(kind_name(info.kind))},
+        {"provenance", info.provenance.to_string()},
+        {"available", status.available},
+        {"reason", status.reason},
+        {"max_read_interval_s",
+         info.max_read_interval_s > 0.0 ? nlohmann::json(info.max_read_interval_s) : nlohmann::json(nullptr)},
+        {"role", role_of(meter, i)},
+    });
+  }
+  return out;
+}
+
+std::string format_sensors_table(const Meter& meter) {
+  const SensorList& sensors = meter.sensors();
+  std::size_t name_w = 6, comp_w = 9, prov_w = 10;
+  std::size_t usable = 0;
+  for (const auto& s : sensors) {
+    name_w = std::max(name_w, s->info().name.size());
+    prov_w = std::max(prov_w, s->info().provenance.to_string().size());
+    if (s->status().available) ++usable;
+  }
+  std::string out = fmt::format("{} sensor{} looked for, {} usable\n\n", sensors.size(),
+                                sensors.size() == 1 ? "" : "s", usable);
+  out += fmt::format("{:<{}}  {:<{}}  {:<14}  {:<{}}  {:<11}  {}\n", "SENSOR", name_w, "COMPONENT", comp_w, "KIND",
+                     "PROVENANCE", prov_w, "STATUS", "SAMPLING BOUND");
+  for (std::size_t i = 0; i < sensors.size(); ++i) {
+    const SensorInfo& info = sensors[i]->info();
+    const SensorStatus status = sensors[i]->status();
+    const std::string role = role_of(meter, i);
+    out += fmt::format("{:<{}}  {:<{}}  {:<14}  {:<{}}  {:<11}  {}\n", info.name, name_w, to_string(info.component),
+                       comp_w, kind_name(info.kind), info.provenance.to_string(), prov_w,
+                       status.available ? role : "unavailable", bound_text(info.max_read_interval_s));
+    std::string detail = info.device.empty() ? info.description : info.device + ": " + info.description;
+    if (!detail.empty()) out += fmt::format("    {}\n", detail);
+    if (!status.available) out += fmt::format("    why not: {}\n", status.reason);
+  }
+  out += "\nmeter:\n";
+  for (const auto& note : meter.notes()) out += fmt::format("  {}\n", note);
+  if (meter.choices().empty()) out += "  no usable sensor: nothing can be measured on this machine\n";
+  return out;
+}
+
+nlohmann::json measurement_json(const Measurement& m) {
+  nlohmann::json components = nlohmann::json::array();
+  double dynamic_total = 0.0;
+  bool dynamic_known = true, any_additive = false;
+  for (const auto& c : m.components) {
+    components.push_back({
+        {"component", std::string(to_string(c.component))},
+        {"additive", is_additive(c.component)},
+        {"energy_j", c.energy_j},
+        {"energy_kwh", c.energy_j / kJoulesPerKwh},
+        {"attributed_energy_j", optional_number(c.attributed_energy_j)},
+        {"dynamic_energy_j", optional_number(c.dynamic_energy_j)},
+        {"provenance", c.provenance.to_string()},
+        {"sources", c.sources},
+    });
+    if (is_additive(c.component)) {
+      any_additive = true;
+      if (c.dynamic_energy_j)
+        dynamic_total += *c.dynamic_energy_j;
+      else
+        dynamic_known = false;
+    }
+  }
+  return {
+      {"name", m.name},
+      {"start_time", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(m.start_time)))},
+      {"duration_s", m.duration_s},
+      {"components", std::move(components)},
+      {"total_energy_j", m.total_energy_j()},
+      {"total_energy_kwh", m.total_energy_j() / kJoulesPerKwh},
+      {"total_attributed_energy_j", m.total_attributed_energy_j()},
+      {"total_dynamic_energy_j",
+       any_additive && dynamic_known ? nlohmann::json(dynamic_total) : nlohmann::json(nullptr)},
+      {"weakest_provenance", std::string(to_string(m.weakest_provenance()))},
+      {"warnings", m.warnings},
+  };
+}
+
+nlohmann::json idle_baseline_json(const IdleBaseline& b) {
+  nlohmann::json components = nlohmann::json::array();
+  for (const auto& c : b.components)
+    components.push_back({{"component", std::string(to_string(c.component))},
+                          {"power_w", c.power_w},
+                          {"provenance", c.provenance.to_string()},
+                          {"sources", c.sources}});
+  return {{"duration_s", b.duration_s}, {"components", std::move(components)}, {"warnings", b.warnings}};
+}
+
+std::string format_measurement_table(const Measurement& m) {
+  bool any_attributed = false, any_dynamic = false;
+  for (const auto& c : m.components) {
+    any_attributed |= c.attributed_energy_j.has_value();
+    any_dynamic |= c.dynamic_energy_j.has_value();
+  }
+  auto opt = [](const std::optional<double>& v) { return v ? energy_text(*v) : std::string("-"); };
+  std::string out;
+  out += fmt::format("  {:<10} {:>14} {:>12}", "component", "energy", "kWh");
+  if (any_attributed) out += fmt::format(" {:>14}", "attributed");
+  if (any_dynamic) out += fmt::format(" {:>14}", "dynamic");
+  out += "  provenance\n";
+  auto row = [&](const std::string& label, double e, const std::optional<double>& a, const std::optional<double>& d,
+                 const std::string& tail) {
+    out += fmt::format("  {:<10} {:>14} {:>12.4g}", label, energy_text(e), e / kJoulesPerKwh);
+    if (any_attributed) out += fmt::format(" {:>14}", opt(a));
+    if (any_dynamic) out += fmt::format(" {:>14}", opt(d));
+    out += "  " + tail + "\n";
+  };
+  double dynamic_total = 0.0;
+  bool dynamic_known = true;
+  for (const auto& c : m.components) {
+    if (!is_additive(c.component)) continue;
+    row(std::string(to_string(c.component)), c.energy_j, c.attributed_energy_j, c.dynamic_energy_j,
+        c.provenance.to_string());
+    if (c.dynamic_energy_j)
+      dynamic_total += *c.dynamic_energy_j;
+    else
+      dynamic_known = false;
+  }
+  row("total", m.total_energy_j(), any_attributed ? std::optional(m.total_attributed_energy_j()) : std::nullopt,
+      any_dynamic && dynamic_known ? std::optional(dynamic_total) : std::nullopt,
+      fmt::format("cpu + dram + gpu, weakest: {}", to_string(m.weakest_provenance())));
+  for (const auto& c : m.components) {
+    if (is_additive(c.component)) continue;
+    const char* why = c.component == Component::psys ? "(platform, contains cpu; not added)"
+                                                      : "(inside cpu; not added)";
+    if (c.component == Component::other) why = "(not added)";
+    row(std::string(to_string(c.component)), c.energy_j, c.attributed_energy_j, c.dynamic_energy_j,
+        c.provenance.to_string() + " " + why);
+  }
+  if (m.components.empty()) out += "  no energy figure: see the warnings\n";
+  for (const auto& w : m.warnings) out += fmt::format("  warning: {}\n", w);
+  return out;
+}
+
+}  // namespace joulebench

@@ -1,0 +1,359 @@
+#include "joulebench/meter.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "fake_sensors.h"
+#include "joulebench/error.h"
+
+namespace joulebench {
+namespace {
+
+using testing::FakeRig;
+using testing::make_info;
+using testing::ScriptState;
+constexpr auto kCounter = SensorKind::energy_counter;
+constexpr auto kPower = SensorKind::power;
+
+MeterOptions every(double interval_s) {
+  MeterOptions o;
+  o.interval_s = interval_s;
+  return o;
+}
+
+bool any_warning(const Measurement& m, const std::string& needle) {
+  return std::any_of(m.warnings.begin(), m.warnings.end(),
+                     [&](const std::string& w) { return w.find(needle) != std::string::npos; });
+}
+
+std::string all_warnings(const Measurement& m) {
+  std::string out;
+  for (const auto& w : m.warnings) out += w + "\n";
+  return out;
+}
+
+// A machine with RAPL package + core + psys counters, DRAM, and a GPU power sensor.
+struct Machine {
+  FakeRig rig;
+  std::shared_ptr<ScriptState> pkg, core, psys, dram, gpu;
+  Machine() {
+    pkg = rig.add(make_info("rapl:package-0", "rapl-powercap", Component::cpu, "package-0", kCounter,
+                            ProvenanceKind::measured));
+    core = rig.add(make_info("rapl:core-0", "rapl-powercap", Component::core, "package-0", kCounter,
+                             ProvenanceKind::measured));
+    psys = rig.add(make_info("rapl:psys", "rapl-powercap", Component::psys, "psys", kCounter,
+                             ProvenanceKind::measured));
+    dram = rig.add(make_info("rapl:dram-0", "rapl-powercap", Component::dram, "package-0", kCounter,
+                             ProvenanceKind::measured));
+    gpu = rig.add(make_info("nvml:gpu-0", "nvml", Component::gpu, "gpu-0", kPower, ProvenanceKind::sampled));
+  }
+  // Every counter and the GPU's power at time t.
+  void at(double t, double pkg_j, double core_j, double psys_j, double dram_j, double gpu_w) {
+    pkg->set(t, pkg_j);
+    core->set(t, core_j);
+    psys->set(t, psys_j);
+    dram->set(t, dram_j);
+    gpu->set(t, gpu_w);
+  }
+};
+
+TEST(Meter, WindowEnergyPerComponentWithoutSummingOverlaps) {
+  Machine mc;
+  Meter meter(std::move(mc.rig.sensors));
+  mc.at(0.0, 100.0, 50.0, 500.0, 10.0, 100.0);
+  meter.begin_window("w");
+  mc.at(1.0, 130.0, 70.0, 580.0, 14.0, 200.0);
+  meter.sample_now();
+  mc.at(2.0, 160.0, 90.0, 660.0, 18.0, 200.0);
+  const Measurement m = meter.end_window("w");
+  EXPECT_EQ(m.name, "w");
+  ASSERT_NE(m.find(Component::cpu), nullptr);
+  EXPECT_DOUBLE_EQ(m.find(Component::cpu)->energy_j, 60.0);
+  EXPECT_DOUBLE_EQ(m.find(Component::core)->energy_j, 40.0);
+  EXPECT_DOUBLE_EQ(m.find(Component::psys)->energy_j, 160.0);
+  EXPECT_DOUBLE_EQ(m.find(Component::dram)->energy_j, 8.0);
+  EXPECT_DOUBLE_EQ(m.find(Component::gpu)->energy_j, 150.0 + 200.0);  // trapezoids
+  EXPECT_EQ(m.find(Component::gpu)->provenance.to_string(), "sampled:nvml");
+  EXPECT_EQ(m.find(Component::cpu)->provenance.to_string(), "measured:rapl-powercap");
+  EXPECT_EQ(m.find(Component::cpu)->sources, std::vector<std::string>{"rapl:package-0"});
+  // core is inside cpu and psys contains everything: only cpu + dram + gpu add up.
+  EXPECT_DOUBLE_EQ(m.total_energy_j(), 60.0 + 8.0 + 350.0);
+  EXPECT_FALSE(m.find(Component::cpu)->attributed_energy_j.has_value());
+  EXPECT_FALSE(m.find(Component::cpu)->dynamic_energy_j.has_value());
+  EXPECT_TRUE(m.warnings.empty()) << all_warnings(m);
+}
+
+TEST(Meter, NestedAndOverlappingWindows) {
+  FakeRig rig;
+  auto c = rig.add(make_info("c", "rapl-powercap", Component::cpu, "package-0", kCounter, ProvenanceKind::measured));
+  Meter meter(std::move(rig.sensors));
+  c->set(0, 0.0);
+  meter.begin_window("outer");
+  c->set(1, 10.0);
+  meter.begin_window("inner");
+  c->set(2, 25.0);
+  meter.begin_window("overlap");
+  c->set(3, 30.0);
+  const auto inner = meter.end_window("inner");
+  c->set(4, 42.0);
+  const auto outer = meter.end_window("outer");
+  c->set(5, 50.0);
+  const auto overlap = meter.end_window("overlap");
+  EXPECT_DOUBLE_EQ(inner.find(Component::cpu)->energy_j, 20.0);
+  EXPECT_DOUBLE_EQ(outer.find(Component::cpu)->energy_j, 42.0);
+  EXPECT_DOUBLE_EQ(overlap.find(Component::cpu)->energy_j, 25.0);
+  EXPECT_FALSE(meter.window_open("outer"));
+}
+
+TEST(Meter, WindowNamesAreChecked) {
+  FakeRig rig;
+  auto c = rig.add(make_info("c", "rapl-powercap", Component::cpu, "p", kCounter, ProvenanceKind::measured));
+  Meter meter(std::move(rig.sensors));
+  meter.begin_window("a");
+  EXPECT_THROW(meter.begin_window("a"), InputError);
+  EXPECT_THROW(meter.end_window("b"), InputError);
+  meter.end_window("a");
+  EXPECT_THROW(meter.end_window("a"), InputError);
+  // The name is free again.
+  EXPECT_NO_THROW(meter.begin_window("a"));
+}
+
+TEST(Meter, RejectsBadInterval) {
+  FakeRig rig;
+  EXPECT_THROW(Meter(std::move(rig.sensors), every(0.0)), InputError);
+  FakeRig rig2;
+  EXPECT_THROW(Meter(std::move(rig2.sensors), every(-1.0)), InputError);
+}
+
+TEST(Meter, FailingSensorWithoutFallbackIsAWarningNotZero) {
+  FakeRig rig;
+  auto c = rig.add(make_info("rapl:pkg", "rapl-powercap", Component::cpu, "p", kCounter, ProvenanceKind::measured));
+  auto d = rig.add(make_info("rapl:dram", "rapl-powercap", Component::dram, "p", kCounter, ProvenanceKind::measured));
+  Meter meter(std::move(rig.sensors));
+  c->set(0, 1.0);
+  d->set(0, 1.0);
+  meter.begin_window("w");
+  {
+    std::lock_guard lock(c->mutex);
+    c->fail = true;
+    c->error = "cannot read energy_uj: Input/output error";
+  }
+  d->set(1, 3.0);
+  const auto m = meter.end_window("w");
+  EXPECT_EQ(m.find(Component::cpu), nullptr) << "a component without any good read must not appear as 0 J";
+  EXPECT_DOUBLE_EQ(m.find(Component::dram)->energy_j, 2.0);
+  EXPECT_TRUE(any_warning(m, "cpu: no energy figure")) << all_warnings(m);
+  EXPECT_TRUE(any_warning(m, "Input/output error")) << all_warnings(m);
+}
+
+TEST(Meter, FailingSensorFallsBackToTheNextSourceAndSaysSo) {
+  FakeRig rig;
+  auto rapl = rig.add(make_info("rapl:pkg", "rapl-powercap", Component::cpu, "p", kCounter, ProvenanceKind::measured));
+  auto est = rig.add(make_info("estimate:cpu", "estimate", Component::cpu, "cpu", kCounter, ProvenanceKind::estimated));
+  Meter meter(std::move(rig.sensors));
+  rapl->set(0, 0.0);
+  est->set(0, 0.0);
+  meter.begin_window("w");
+  {
+    std::lock_guard lock(rapl->mutex);
+    rapl->fail = true;
+  }
+  est->set(1, 12.0);
+  const auto m = meter.end_window("w");
+  ASSERT_NE(m.find(Component::cpu), nullptr);
+  EXPECT_DOUBLE_EQ(m.find(Component::cpu)->energy_j, 12.0);
+  EXPECT_EQ(m.find(Component::cpu)->provenance.kind, ProvenanceKind::estimated);
+  EXPECT_TRUE(any_warning(m, "more trusted source failed")) << all_warnings(m);
+  EXPECT_TRUE(any_warning(m, "cpu energy is estimated")) << all_warnings(m);
+}
+
+TEST(Meter, SomeFailedReadsKeepTheCounterButWarn) {
+  FakeRig rig;
+  auto c = rig.add(make_info("rapl:pkg", "rapl-powercap", Component::cpu, "p", kCounter, ProvenanceKind::measured));
+  Meter meter(std::move(rig.sensors));
+  c->set(0, 0.0);
+  meter.begin_window("w");
+  {
+    std::lock_guard lock(c->mutex);
+    c->fail = true;
+  }
+  meter.sample_now();
+  {
+    std::lock_guard lock(c->mutex);
+    c->fail = false;
+  }
+  c->set(2, 9.0);
+  const auto m = meter.end_window("w");
+  EXPECT_DOUBLE_EQ(m.find(Component::cpu)->energy_j, 9.0);
+  EXPECT_TRUE(any_warning(m, "1 of 2 reads failed")) << all_warnings(m);
+}
+
+TEST(Meter, ShortWindowOnASlowCounterIsExtrapolatedWithAWarning) {
+  FakeRig rig;
+  auto g = rig.add(make_info("nvml:gpu-0", "nvml", Component::gpu, "gpu-0", kCounter, ProvenanceKind::measured));
+  Meter meter(std::move(rig.sensors));
+  g->set(0.0, 0.0);
+  meter.sample_now();
+  g->set(0.1, 5.0);  // 50 W
+  meter.sample_now();
+  // The window opens and closes before the counter updates again.
+  meter.begin_window("short");
+  const auto m = meter.end_window("short");
+  ASSERT_NE(m.find(Component::gpu), nullptr);
+  EXPECT_GT(m.find(Component::gpu)->energy_j, 0.0);
+  EXPECT_NEAR(m.find(Component::gpu)->energy_j, 50.0 * m.duration_s, 1e-9);
+  EXPECT_TRUE(any_warning(m, "shorter than the update period of sensor nvml:gpu-0")) << all_warnings(m);
+}
+
+TEST(Meter, CounterSlowerThanTheWindowIsFlaggedCoarse) {
+  FakeRig rig;
+  auto g = rig.add(make_info("hwmon:energy1", "hwmon", Component::gpu, "card0", kCounter, ProvenanceKind::measured));
+  Meter meter(std::move(rig.sensors));
+  g->set(0.0, 0.0);
+  meter.sample_now();
+  g->set(0.5, 0.0);
+  meter.sample_now();
+  g->set(1.0, 10.0);  // changes once a second
+  meter.sample_now();
+  meter.begin_window("w");
+  g->set(2.0, 20.0);  // the next update, a second later in the counter's time
+  const auto m = meter.end_window("w");
+  EXPECT_DOUBLE_EQ(m.find(Component::gpu)->energy_j, 10.0);
+  EXPECT_TRUE(any_warning(m, "coarse")) << all_warnings(m);
+}
+
+TEST(Meter, IdleBaselineIsSubtractedPerComponent) {
+  FakeRig rig;
+  auto c = rig.add(make_info("c", "rapl-powercap", Component::cpu, "p", kCounter, ProvenanceKind::measured));
+  auto g = rig.add(make_info("g", "nvml", Component::gpu, "gpu-0", kCounter, ProvenanceKind::measured));
+  Meter meter(std::move(rig.sensors));
+  IdleBaseline idle;
+  idle.duration_s = 1.0;
+  idle.components.push_back({Component::cpu, 100.0, Provenance{ProvenanceKind::measured, "rapl-powercap"}, {"c"}});
+  // gpu deliberately absent from the baseline.
+  meter.set_idle_baseline(idle);
+  c->set(0, 0.0);
+  g->set(0, 0.0);
+  meter.begin_window("w");
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  c->set(1, 50.0);
+  g->set(1, 7.0);
+  const auto m = meter.end_window("w");
+  const auto* cpu = m.find(Component::cpu);
+  ASSERT_TRUE(cpu->dynamic_energy_j.has_value());
+  EXPECT_GE(m.duration_s, 0.03);
+  EXPECT_NEAR(*cpu->dynamic_energy_j, 50.0 - 100.0 * m.duration_s, 1e-9);
+  EXPECT_LT(*cpu->dynamic_energy_j, 50.0 - 2.9);
+  EXPECT_FALSE(m.find(Component::gpu)->dynamic_energy_j.has_value());
+  EXPECT_TRUE(any_warning(m, "gpu: no dynamic energy")) << all_warnings(m);
+}
+
+TEST(Meter, EnergyBelowIdleIsZeroDynamicWithAWarning) {
+  FakeRig rig;
+  auto c = rig.add(make_info("c", "rapl-powercap", Component::cpu, "p", kCounter, ProvenanceKind::measured));
+  Meter meter(std::move(rig.sensors));
+  IdleBaseline idle;
+  idle.components.push_back({Component::cpu, 1e9, Provenance{ProvenanceKind::measured, "rapl-powercap"}, {"c"}});
+  meter.set_idle_baseline(idle);
+  c->set(0, 0.0);
+  meter.begin_window("w");
+  c->set(1, 1.0);
+  const auto m = meter.end_window("w");
+  EXPECT_EQ(m.find(Component::cpu)->dynamic_energy_j, 0.0);
+  EXPECT_TRUE(any_warning(m, "below the idle baseline")) << all_warnings(m);
+}
+
+TEST(Meter, MeasureIdleGivesPowerPerComponent) {
+  FakeRig rig;
+  auto c = rig.add(make_info("c", "rapl-powercap", Component::cpu, "p", kCounter, ProvenanceKind::measured));
+  auto g = rig.add(make_info("g", "nvml", Component::gpu, "gpu-0", kPower, ProvenanceKind::sampled));
+  {
+    std::lock_guard l1(c->mutex);
+    c->real_time = true;
+    c->rate_w = 40.0;
+  }
+  {
+    std::lock_guard l2(g->mutex);
+    g->real_time = true;
+    g->value = 25.0;
+  }
+  Meter meter(std::move(rig.sensors), every(0.01));
+  meter.start();
+  const IdleBaseline idle = meter.measure_idle(0.15);
+  meter.stop();
+  ASSERT_NE(idle.find(Component::cpu), nullptr);
+  ASSERT_NE(idle.find(Component::gpu), nullptr);
+  EXPECT_NEAR(idle.find(Component::cpu)->power_w, 40.0, 2.0);
+  EXPECT_NEAR(idle.find(Component::gpu)->power_w, 25.0, 1.5);
+  EXPECT_GE(idle.duration_s, 0.15);
+  ASSERT_TRUE(meter.idle_baseline().has_value());
+  EXPECT_THROW(meter.measure_idle(0.0), InputError);
+}
+
+TEST(Meter, SamplerReadsPeriodicallyFromItsOwnThreadOnly) {
+  FakeRig rig;
+  auto c = rig.add(make_info("c", "rapl-powercap", Component::cpu, "p", kCounter, ProvenanceKind::measured));
+  {
+    std::lock_guard lock(c->mutex);
+    c->real_time = true;
+    c->rate_w = 10.0;
+  }
+  Meter meter(std::move(rig.sensors), every(0.02));
+  meter.start();
+  meter.begin_window("w");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto m = meter.end_window("w");
+  meter.stop();
+  EXPECT_GE(meter.samples_taken(), 5u);  // ~10 at 20 ms, generous for a loaded machine
+  EXPECT_LE(meter.samples_taken(), 30u);  // no busy loop
+  std::lock_guard lock(c->mutex);
+  ASSERT_EQ(c->reader_threads.size(), 1u) << "window samples must go through the sampler thread";
+  EXPECT_NE(*c->reader_threads.begin(), std::this_thread::get_id());
+  EXPECT_NEAR(m.find(Component::cpu)->energy_j, 10.0 * m.duration_s, 0.05);
+}
+
+TEST(Meter, IntervalIsShortenedToTheSensorsWrapBound) {
+  FakeRig rig;
+  rig.add(make_info("rapl:pkg", "rapl-msr", Component::cpu, "p", kCounter, ProvenanceKind::measured, 0.04));
+  rig.add(make_info("other", "hwmon", Component::other, "x", kCounter, ProvenanceKind::measured, 0.5));
+  rig.add_unavailable(make_info("unused", "rapl-powercap", Component::dram, "p", kCounter, ProvenanceKind::measured,
+                                0.001),
+                      "not readable");
+  Meter meter(std::move(rig.sensors), every(0.1));
+  EXPECT_DOUBLE_EQ(meter.interval_s(), 0.04) << "unavailable sensors do not bound the interval";
+  const auto notes = meter.notes();
+  EXPECT_TRUE(std::any_of(notes.begin(), notes.end(), [](const std::string& n) {
+    return n.find("shortened") != std::string::npos && n.find("rapl:pkg") != std::string::npos;
+  }));
+
+  FakeRig rig2;
+  rig2.add(make_info("rapl:pkg", "rapl-msr", Component::cpu, "p", kCounter, ProvenanceKind::measured, 60.0));
+  Meter slow(std::move(rig2.sensors), every(0.1));
+  EXPECT_DOUBLE_EQ(slow.interval_s(), 0.1);
+}
+
+TEST(Meter, StopAndRestart) {
+  FakeRig rig;
+  auto c = rig.add(make_info("c", "rapl-powercap", Component::cpu, "p", kCounter, ProvenanceKind::measured));
+  Meter meter(std::move(rig.sensors), every(0.005));
+  meter.start();
+  meter.start();  // idempotent
+  EXPECT_TRUE(meter.running());
+  meter.stop();
+  EXPECT_FALSE(meter.running());
+  c->set(0, 0);
+  meter.begin_window("w");  // works without the thread
+  c->set(1, 3);
+  EXPECT_DOUBLE_EQ(meter.end_window("w").find(Component::cpu)->energy_j, 3.0);
+  meter.start();
+  meter.begin_window("x");
+  c->set(2, 5);
+  EXPECT_DOUBLE_EQ(meter.end_window("x").find(Component::cpu)->energy_j, 2.0);
+  EXPECT_GE(meter.sampler_cpu_s(), 0.0);
+}
+
+}  // namespace
+}  // namespace joulebench
