@@ -40,7 +40,7 @@ class EncoderBackboneImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask);
   // BERT's pooler: tanh(dense(hidden[:, 0])).
   torch::Tensor pool(const torch::Tensor& hidden);
-  bool has_pooler() const { return pooler_dense_ != nullptr; }
+  bool has_pooler() const { return !pooler_dense_.is_empty(); }
   torch::Tensor word_embedding_weight() const { return word_embeddings_->weight; }
   const EncoderConfig& config() const { return config_; }
 
