@@ -79,6 +79,9 @@ struct LoadOptions {
   std::optional<double> guidance_scale;  // text-to-image classifier-free guidance (default 7.5; <= 1: one pass)
   std::string scheduler;              // text-to-image: "pndm" (default, as SD 1.5), "ddim", "euler"
   std::string output_dir;             // where generated images go (empty: not written)
+  // Multi-purpose models (Flan-T5, BLOOMz) serve several tasks under one name:
+  // the task whose zero-shot prompt to use (else the first listed).
+  std::optional<Task> task;
 };
 
 class Model {
