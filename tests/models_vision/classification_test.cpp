@@ -61,7 +61,7 @@ TEST(ResNet, StageShapes) {
 
 TEST(Classification, ListedWithCounts) {
   bool seen = false;
-  for (const auto& m : list_models()) {
+  for (const auto& m : models::vision_model_infos()) {
     if (m.name != "microsoft/resnet-50") continue;
     seen = true;
     EXPECT_EQ(m.task, Task::image_classification);
@@ -75,7 +75,7 @@ TEST(Classification, TinyPresetsRunAndAreDeterministic) {
   for (std::string name : {"resnet-tiny", "vit-tiny"}) {
     LoadOptions o;
     o.seed = 7;
-    auto a = load_model(name, o);
+    auto a = jbtest::load(name, o);
     EXPECT_GT(a->info().parameters, 0);
     EXPECT_GT(a->info().head_parameters, 0);
     std::vector<InferenceInput> in(2);
@@ -85,18 +85,18 @@ TEST(Classification, TinyPresetsRunAndAreDeterministic) {
     ASSERT_EQ(out.size(), 2u);
     EXPECT_THAT(out[0].text, ::testing::StartsWith("LABEL_"));
     EXPECT_EQ(out[0].text, out[1].text);
-    EXPECT_EQ(load_model(name, o)->infer(in)[0].text, out[0].text) << name;
+    EXPECT_EQ(jbtest::load(name, o)->infer(in)[0].text, out[0].text) << name;
   }
 }
 
 TEST(Classification, BadImageAndDeviceErrors) {
-  auto m = load_model("resnet-tiny");
+  auto m = jbtest::load("resnet-tiny");
   std::vector<InferenceInput> in(1);
   in[0].image_path = "/nonexistent/picture.jpg";
   EXPECT_THROW(m->infer(in), InputError);
   LoadOptions o;
   o.device = "cuda";
   if (!torch::cuda::is_available()) {
-    EXPECT_THROW(load_model("resnet-tiny", o), InputError);
+    EXPECT_THROW(jbtest::load("resnet-tiny", o), InputError);
   }
 }

@@ -17,3 +17,18 @@ inline std::filesystem::path scratch(const std::string& name) {
 }
 
 }  // namespace jbtest
+
+#include <stdexcept>
+
+#include "models/registry_parts.h"
+
+namespace jbtest {
+
+// The vision half directly (the test does not depend on the text half's state).
+inline std::unique_ptr<joulebench::Model> load(std::string_view name, const joulebench::LoadOptions& o = {}) {
+  auto m = joulebench::models::load_vision_model(name, o);
+  if (!m) throw std::runtime_error("not a vision preset: " + std::string(name));
+  return m;
+}
+
+}  // namespace jbtest

@@ -10,19 +10,13 @@
 
 namespace joulebench::models::vision {
 
-// softmax(q k^T / sqrt(d)) v over `heads` heads; q: [B, Lq, C], k/v: [B, Lk, C].
-// `mask` (optional) is added to the scores, broadcastable to [B, heads, Lq, Lk].
+// softmax(q k^T / sqrt(d)) v over `heads` heads on [B, L, C] tensors (the
+// common attention core); `bias` (optional) broadcasts to [B, heads, Lq, Lk].
 inline torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int64_t heads,
-                            const torch::Tensor& mask = {}) {
-  auto b = q.size(0), lq = q.size(1), lk = k.size(1), c = q.size(2);
-  auto d = c / heads;
-  auto qh = q.view({b, lq, heads, d}).transpose(1, 2);
-  auto kh = k.view({b, lk, heads, d}).transpose(1, 2);
-  auto vh = v.view({b, lk, heads, d}).transpose(1, 2);
-  auto scores = torch::matmul(qh, kh.transpose(-1, -2)) / std::sqrt(static_cast<double>(d));
-  if (mask.defined()) scores = scores + mask;
-  auto out = torch::matmul(scores.softmax(-1), vh);
-  return out.transpose(1, 2).reshape({b, lq, c});
+                            const torch::Tensor& bias = {}) {
+  auto d = q.size(2) / heads;
+  return merge_heads(attention_core(split_heads(q, heads), split_heads(k, heads), split_heads(v, heads), bias,
+                                    1.0 / std::sqrt(static_cast<double>(d))));
 }
 
 // A plain module used only to give children their Hugging Face path
