@@ -16,8 +16,14 @@ struct Backend {
   void (*discover)(const SensorOptions&, SensorList&);
 };
 
+// discover_perf is overloaded (a test seam); this picks the real system calls.
+void discover_perf_system(const SensorOptions& options, SensorList& out) { sensors::discover_perf(options, out); }
+
 constexpr Backend kBackends[] = {
     {"rapl-powercap", sensors::discover_powercap},
+    {"rapl-perf", discover_perf_system},
+    {"rapl-msr", sensors::discover_msr},
+    {"estimate", sensors::discover_estimate},
 };
 
 }  // namespace
