@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,11 @@ class Sensor {
   virtual SensorStatus status() const = 0;
   // Called from the sampler thread only; need not be thread-safe.
   virtual SensorReading read() = 0;
+  // For attribution of a device's energy by process: the PIDs (as the host
+  // kernel numbers them) that hold a context on the device now. std::nullopt
+  // when the sensor cannot tell (every non-GPU sensor; a driver without the
+  // query); an empty vector when nothing runs there. Same thread as read().
+  virtual std::optional<std::vector<int>> device_process_ids() { return std::nullopt; }
 };
 
 using SensorList = std::vector<std::unique_ptr<Sensor>>;
