@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -99,7 +100,7 @@ int run(const Args& args) {
       attributed ? std::optional(compute_carbon_j(m.total_attributed_energy_j(), carbon_settings)) : std::nullopt;
 
   if (!args.quiet) {
-    std::string text = fmt::format("\n Energy of '{}':\n\n", command_line(args.command));
+    std::string text = fmt::format("\n Energy of: {}\n\n", command_line(args.command));
     text += fmt::format("  duration   {:.3f} s, exit code {}{}\n\n", m.duration_s, result.exit_code,
                         result.term_signal ? fmt::format(" (killed by signal {})", result.term_signal) : "");
     text += format_measurement_table(m);
@@ -108,7 +109,6 @@ int run(const Args& args) {
     text += fmt::format(" ({:.0f} g/kWh, {}; PUE {:g})\n", carbon.intensity.g_per_kwh, carbon.intensity.source,
                         carbon.pue);
     for (const auto& w : carbon.warnings) text += fmt::format("  warning: {}\n", w);
-    for (const auto& w : carbon_settings.warnings) text += fmt::format("  warning: {}\n", w);
     for (const auto& n : tracker.notes()) text += fmt::format("  note: {}\n", n);
     fmt::print(stderr, "{}\n", text);
   }
@@ -149,6 +149,21 @@ int run(const Args& args) {
   return result.exit_code != 0 ? result.exit_code : failure;
 }
 
+// CLI11's own range checks print the whole range of double; say it plainly.
+CLI::Validator number_check(bool zero_ok, const std::string& what) {
+  return CLI::Validator(
+      [zero_ok, what](std::string& text) -> std::string {
+        try {
+          std::size_t used = 0;
+          const double v = std::stod(text, &used);
+          if (used == text.size() && std::isfinite(v) && (v > 0.0 || (zero_ok && v == 0.0))) return {};
+        } catch (const std::exception&) {
+        }
+        return "'" + text + "' is not " + what;
+      },
+      "");
+}
+
 }  // namespace
 
 void register_measure_command(CommandRegistry& registry) {
@@ -156,11 +171,12 @@ void register_measure_command(CommandRegistry& registry) {
   CLI::App* sub = registry.app.add_subcommand(
       "measure", "run a command and report its energy and carbon on stderr (like perf stat); returns its exit code");
   sub->add_option("--interval", args->interval_ms, "sampling interval in milliseconds")
-      ->check(CLI::PositiveNumber)
+      ->check(number_check(false, "a number of milliseconds above 0"))
+      ->type_name("MS")
       ->capture_default_str();
   sub->add_option("--idle-baseline", args->idle_baseline_s,
                   "measure idle power for SECONDS before the run and report dynamic energy above it")
-      ->check(CLI::NonNegativeNumber)
+      ->check(number_check(true, "a number of seconds, 0 or more"))
       ->type_name("SECONDS");
   sub->add_option("--json", args->json_file, "write the result as JSON to FILE (docs/cli.md)")->type_name("FILE");
   sub->add_option("--csv", args->csv_file, "append a CodeCarbon-compatible emissions.csv row to FILE")

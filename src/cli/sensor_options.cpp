@@ -19,10 +19,12 @@ void add_sensor_options(CLI::App& app, SensorOptions& options) {
   app.add_option("--disable-sensor", options.disabled_backends,
                  "skip a backend: rapl-powercap, rapl-perf, rapl-msr, nvml, hwmon, estimate (repeatable)")
       ->group(group)
-      ->type_name("BACKEND");
+      ->type_name("BACKEND")
+      ->allow_extra_args(false);  // one value per flag, so `--` after it still starts the command
   app.add_option("--gpu", options.gpus, "use only this GPU, by index or UUID (repeatable; default: all visible)")
       ->group(group)
-      ->type_name("ID");
+      ->type_name("ID")
+      ->allow_extra_args(false);
 }
 
 }  // namespace joulebench::cli

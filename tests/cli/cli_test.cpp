@@ -1,0 +1,299 @@
+// Runs the real build/joulebench binary against fake sysfs/procfs trees
+// (through --sysfs-root / --procfs-root) and checks exit codes, signal
+// forwarding, stdout/stderr separation and the JSON contracts of docs/cli.md.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("joulebench-cli-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+    // One RAPL package with a core subzone; a /proc with CPU times and memory.
+    write_zone("intel-rapl:0", "package-0", 1'000'000);
+    write_zone("intel-rapl:0:0", "core", 400'000);
+    write("proc/stat", "cpu  1000 0 500 90000 0 0 0 0 0 0\ncpu0 1000 0 500 90000 0 0 0 0 0 0\n");
+    write("proc/meminfo", "MemTotal:       16384000 kB\nMemAvailable:    8192000 kB\n");
+    write("proc/cpuinfo", "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Test CPU\n\n");
+    fs::create_directories(root_ / "dev");
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  void write(const std::string& rel, const std::string& text) {
+    const fs::path p = root_ / rel;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+  }
+  void write_zone(const std::string& zone, const std::string& name, long energy_uj) {
+    const std::string dir = "sys/class/powercap/" + zone + "/";
+    write(dir + "name", name + "\n");
+    write(dir + "energy_uj", std::to_string(energy_uj) + "\n");
+    write(dir + "max_energy_range_uj", "262143328850\n");
+  }
+  std::string path(const std::string& rel) const { return (root_ / rel).string(); }
+
+  // The sensor-source options pointing into the fake tree; the estimation
+  // backend is off so that figures come from the fake counters only.
+  std::vector<std::string> fake_sources() const {
+    return {"--sysfs-root",   path("sys"),   "--procfs-root", path("proc"),      "--dev-root",
+            path("dev"),      "--nvml-library", path("no-libnvidia-ml.so.1"), "--disable-sensor", "estimate"};
+  }
+
+  std::vector<std::string> args(std::initializer_list<std::string> before, bool fake = true,
+                                std::initializer_list<std::string> after = {}) const {
+    std::vector<std::string> a(before);
+    if (fake) {
+      for (const auto& s : fake_sources()) a.push_back(s);
+    }
+    a.insert(a.end(), after);
+    return a;
+  }
+
+  pid_t spawn(const std::vector<std::string>& arguments) {
+    std::vector<std::string> all{JOULEBENCH_BINARY};
+    all.insert(all.end(), arguments.begin(), arguments.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, path("stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, path("stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid = 0;
+    const int err = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    EXPECT_EQ(err, 0) << "cannot start " << JOULEBENCH_BINARY;
+    return pid;
+  }
+  Outcome wait_for(pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    Outcome r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = slurp(root_ / "stdout");
+    r.err = slurp(root_ / "stderr");
+    return r;
+  }
+  Outcome run(const std::vector<std::string>& arguments) { return wait_for(spawn(arguments)); }
+
+  json read_json(const std::string& rel) {
+    std::ifstream f(root_ / rel);
+    EXPECT_TRUE(f.good()) << rel << " was not written";
+    return json::parse(f);
+  }
+
+  fs::path root_;
+};
+
+const json* component(const json& j, const std::string& name) {
+  for (const auto& c : j.at("components"))
+    if (c.at("component") == name) return &c;
+  return nullptr;
+}
+
+TEST_F(Cli, SensorsJsonContract) {
+  const Outcome r = run(args({"sensors", "--json"}, true));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = json::parse(r.out);
+  ASSERT_TRUE(j.is_array());
+  ASSERT_FALSE(j.empty());
+  bool package = false;
+  for (const auto& s : j) {
+    for (const char* key : {"name", "component", "available", "reason", "provenance", "kind", "device",
+                            "description", "max_read_interval_s", "role", "backend"})
+      EXPECT_TRUE(s.contains(key)) << key << " missing in " << s.dump();
+    EXPECT_TRUE(s.at("available").is_boolean());
+    if (!s.at("available").get<bool>()) {
+      EXPECT_FALSE(s.at("reason").get<std::string>().empty()) << s.dump();
+    }
+    if (s.at("available").get<bool>() && s.at("component") == "cpu") {
+      package = true;
+      EXPECT_EQ(s.at("provenance"), "measured:rapl-powercap");
+      EXPECT_EQ(s.at("kind"), "energy_counter");
+      EXPECT_EQ(s.at("role"), "used");
+    }
+  }
+  EXPECT_TRUE(package) << r.out;
+}
+
+TEST_F(Cli, SensorsTableSaysWhyNot) {
+  fs::remove_all(root_ / "sys/class/powercap");
+  const Outcome r = run(args({"sensors"}, true));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("SENSOR"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("why not:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("unavailable"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, MeasureJsonContractAndExactCounterEnergy) {
+  // The command itself advances the fake counters: +2.5 J package, +1 J core.
+  const std::string script = "echo 3500000 > " + path("sys/class/powercap/intel-rapl:0/energy_uj") + "; echo 1400000 > " +
+                             path("sys/class/powercap/intel-rapl:0:0/energy_uj") + "; echo hello";
+  const Outcome r = run(args({"measure", "--json", path("m.json")}, true, {"--", "sh", "-c", script}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "hello\n") << "the command's stdout must stay clean";
+  EXPECT_NE(r.err.find("cpu"), std::string::npos) << r.err;
+  const json j = read_json("m.json");
+  for (const char* key : {"schema_version", "duration_s", "exit_code", "components", "total_energy_j", "warnings",
+                          "command", "carbon", "interval_s", "start_time"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j.at("schema_version"), 1);
+  EXPECT_EQ(j.at("exit_code"), 0);
+  EXPECT_GT(j.at("duration_s").get<double>(), 0.0);
+  EXPECT_EQ(j.at("command"), json({"sh", "-c", script}));
+  const json* cpu = component(j, "cpu");
+  ASSERT_NE(cpu, nullptr) << j.dump(2);
+  for (const char* key : {"component", "energy_j", "attributed_energy_j", "dynamic_energy_j", "provenance", "sources"})
+    EXPECT_TRUE(cpu->contains(key)) << key;
+  EXPECT_DOUBLE_EQ(cpu->at("energy_j").get<double>(), 2.5);
+  EXPECT_EQ(cpu->at("provenance"), "measured:rapl-powercap");
+  EXPECT_TRUE(cpu->at("dynamic_energy_j").is_null()) << "no idle baseline was asked for";
+  const json* core = component(j, "core");
+  ASSERT_NE(core, nullptr);
+  EXPECT_DOUBLE_EQ(core->at("energy_j").get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(j.at("total_energy_j").get<double>(), 2.5) << "core is inside cpu: not added";
+}
+
+TEST_F(Cli, MeasureAttributesWhenMachineCpuTimeAdvances) {
+  // The fake machine gets 2000 busy ticks during the command; the command's
+  // own (real) CPU time is a tiny share of that.
+  const std::string script = "echo 2000000 > " + path("sys/class/powercap/intel-rapl:0/energy_uj") +
+                             "; echo 'cpu  2000 0 1500 90000 0 0 0 0 0 0' > " + path("proc/stat");
+  const Outcome r = run(args({"measure", "-q", "--json", path("m.json")}, true, {"--", "sh", "-c", script}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = read_json("m.json");
+  const json* cpu = component(j, "cpu");
+  ASSERT_NE(cpu, nullptr);
+  ASSERT_TRUE(cpu->at("attributed_energy_j").is_number()) << cpu->dump();
+  EXPECT_GE(cpu->at("attributed_energy_j").get<double>(), 0.0);
+  EXPECT_LT(cpu->at("attributed_energy_j").get<double>(), 0.5 * cpu->at("energy_j").get<double>());
+}
+
+TEST_F(Cli, MeasureReturnsTheCommandsExitCode) {
+  EXPECT_EQ(run(args({"measure", "-q"}, true, {"--", "sh", "-c", "exit 0"})).exit_code, 0);
+  EXPECT_EQ(run(args({"measure", "-q"}, true, {"--", "sh", "-c", "exit 5"})).exit_code, 5);
+  const Outcome killed = run(args({"measure", "-q", "--json", path("k.json")}, true, {"--", "sh", "-c", "kill -KILL $$"}));
+  EXPECT_EQ(killed.exit_code, 128 + SIGKILL);
+  const json j = read_json("k.json");
+  EXPECT_EQ(j.at("exit_code"), 128 + SIGKILL);
+  EXPECT_EQ(j.at("signal"), SIGKILL);
+}
+
+TEST_F(Cli, QuietPrintsNothing) {
+  const Outcome r = run(args({"measure", "--quiet"}, true, {"--", "true"}));
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(Cli, CommandThatCannotStartIs127WithAMessage) {
+  const Outcome missing = run(args({"measure"}, true, {"--", "joulebench-no-such-command-xyz"}));
+  EXPECT_EQ(missing.exit_code, 127);
+  EXPECT_NE(missing.err.find("cannot run 'joulebench-no-such-command-xyz'"), std::string::npos) << missing.err;
+  write("not-executable", "#!/bin/sh\n");
+  const Outcome denied = run(args({"measure"}, true, {"--", path("not-executable")}));
+  EXPECT_EQ(denied.exit_code, 127);
+  EXPECT_NE(denied.err.find("Permission denied"), std::string::npos) << denied.err;
+}
+
+TEST_F(Cli, BadUsageIs2) {
+  EXPECT_EQ(run(args({"measure"}, true)).exit_code, 2);  // no command
+  EXPECT_EQ(run(args({"measure", "--interval", "0"}, true, {"--", "true"})).exit_code, 2);
+  EXPECT_EQ(run(args({"measure", "--idle-baseline", "-1"}, true, {"--", "true"})).exit_code, 2);
+  const Outcome r = run(args({"measure", "--json", path("no/such/dir/m.json")}, true, {"--", "true"}));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--json"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, SignalsAreForwardedToTheCommand) {
+  // The command exits 42 on SIGTERM: joulebench must pass the signal on and
+  // then return the command's own status.
+  const std::string ready = path("ready");
+  const std::string script = "trap 'exit 42' TERM; touch " + ready + "; while :; do sleep 0.02; done";
+  const pid_t pid = spawn(args({"measure", "-q"}, true, {"--", "sh", "-c", script}));
+  for (int i = 0; i < 500 && !fs::exists(ready); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(fs::exists(ready)) << "the command never started";
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  // Without forwarding the command would loop forever: give up after 10 s.
+  int status = 0;
+  for (int i = 0; i < 1000 && ::waitpid(pid, &status, WNOHANG) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (::kill(pid, 0) == 0 && ::waitpid(pid, &status, WNOHANG) == 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    FAIL() << "joulebench did not end after SIGTERM: the signal was not forwarded";
+  }
+  ASSERT_TRUE(WIFEXITED(status)) << "joulebench itself was killed by signal " << WTERMSIG(status);
+  Outcome r;
+  r.exit_code = WEXITSTATUS(status);
+  r.err = slurp(root_ / "stderr");
+  EXPECT_EQ(r.exit_code, 42) << r.err;
+}
+
+TEST_F(Cli, IdleBaselineGivesDynamicEnergy) {
+  const Outcome r = run(args({"measure", "-q", "--idle-baseline", "0.2", "--json", path("m.json")}, true,
+                         {"--", "sh", "-c", "echo 1500000 > " + path("sys/class/powercap/intel-rapl:0/energy_uj")}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = read_json("m.json");
+  ASSERT_TRUE(j.at("idle_baseline").is_object()) << j.dump(2);
+  // The counter did not move during the idle period: 0 W idle, so dynamic = machine.
+  const json* cpu = component(j, "cpu");
+  ASSERT_NE(cpu, nullptr);
+  ASSERT_TRUE(cpu->at("dynamic_energy_j").is_number());
+  EXPECT_DOUBLE_EQ(cpu->at("dynamic_energy_j").get<double>(), cpu->at("energy_j").get<double>());
+  EXPECT_DOUBLE_EQ(cpu->at("energy_j").get<double>(), 0.5);
+}
+
+TEST_F(Cli, CsvIsCodeCarbonCompatible) {
+  const Outcome r = run(args({"measure", "-q", "--csv", path("emissions.csv")}, true, {"--", "true"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  run(args({"measure", "-q", "--csv", path("emissions.csv")}, true, {"--", "true"}));
+  std::ifstream f(root_ / "emissions.csv");
+  std::string header, row1, row2, extra;
+  std::getline(f, header);
+  std::getline(f, row1);
+  std::getline(f, row2);
+  EXPECT_NE(header.find("energy_consumed"), std::string::npos) << header;
+  EXPECT_NE(header.find("emissions"), std::string::npos) << header;
+  EXPECT_FALSE(row1.empty());
+  EXPECT_FALSE(row2.empty()) << "a second run appends a row";
+  EXPECT_FALSE(std::getline(f, extra)) << "the header is written once";
+}
+
+}  // namespace
