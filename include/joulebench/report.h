@@ -1,0 +1,87 @@
+// Reports over the store: per task, model or dataset, energy and emissions
+// per 1,000 inferences (mean, sample standard deviation), with equivalents;
+// rendered as a terminal table, Markdown or JSON from the same rows. Also the
+// Hugging Face model-card `co2_eq_emissions` block of a stored run.
+// Contract: docs/store.md (report JSON) and docs/carbon.md (equivalents).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "joulebench/carbon.h"
+#include "joulebench/store.h"
+
+namespace joulebench {
+
+enum class ReportGrouping { task, model, dataset };
+std::string_view to_string(ReportGrouping g);
+std::optional<ReportGrouping> report_grouping_from_string(std::string_view s);
+
+struct ReportOptions {
+  ReportGrouping by = ReportGrouping::task;
+  std::string task;   // only this task ("" = all)
+  std::string model;  // only this model ("" = all)
+  bool include_unfinished = false;  // windows of runs still 'running' or 'failed'
+  std::vector<EquivalentConstant> equivalents = default_equivalents();
+};
+
+// One group. Every figure is per 1,000 inferences; statistics are over the
+// group's windows (one window = one logged run of N inferences).
+struct ReportRow {
+  std::string task;     // "" when unknown (an imported log without task)
+  std::string model;    // "" for --by task
+  std::string dataset;  // only for --by dataset
+  int runs = 0;         // windows in the group
+  int models = 0;       // distinct models in the group
+  std::int64_t inferences = 0;
+  double kwh_per_1000_mean = 0.0;
+  double kwh_per_1000_std = 0.0;  // sample standard deviation (n - 1); 0 for one run
+  double kwh_per_1000_min = 0.0;
+  double kwh_per_1000_max = 0.0;
+  double gco2e_per_1000_mean = 0.0;
+  double gco2e_per_1000_std = 0.0;
+  std::optional<double> input_tokens_mean;  // per inference, where recorded
+  std::optional<double> output_tokens_mean;
+  std::string weakest_provenance;  // "measured", "sampled", "estimated"
+  std::vector<EquivalentValue> equivalents;  // of the means
+};
+
+struct Report {
+  ReportGrouping by = ReportGrouping::task;
+  std::vector<ReportRow> rows;
+  std::size_t windows_used = 0;
+  std::size_t windows_without_inferences = 0;  // left out: no per-inference figure possible
+  std::vector<std::string> notes;
+};
+
+// Reads the store (inference windows only) and aggregates.
+Report build_report(Store& store, const ReportOptions& options);
+// The aggregation alone, for windows obtained elsewhere.
+Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportOptions& options);
+
+std::string render_table(const Report& report);
+std::string render_markdown(const Report& report);
+// JSON array, one object per row: task, model, dataset, runs, models, inferences,
+// kwh_per_1000_mean, kwh_per_1000_std, kwh_per_1000_min, kwh_per_1000_max,
+// gco2e_per_1000_mean, gco2e_per_1000_std, input_tokens_mean, output_tokens_mean,
+// weakest_provenance, equivalents[] (key, value, unit, amount_per_unit, source).
+nlohmann::json report_json(const Report& report);
+
+// Stored runs, newest last, as a table.
+std::string render_runs_table(const std::vector<RunSummary>& runs);
+
+// ---- Hugging Face model card ------------------------------------------------
+
+struct ModelCardOptions {
+  std::string training_type = "inference";  // HF documents "pre-training" and "fine-tuning"
+};
+
+// The `co2_eq_emissions` YAML block (emissions in grams, source,
+// training_type, geographical_location, hardware_used) for one run.
+std::string model_card_yaml(const RunRecord& run, const ModelCardOptions& options = {});
+
+}  // namespace joulebench

@@ -1,0 +1,150 @@
+// Per task / model / dataset statistics of energy and emissions per 1,000 inferences.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "joulebench/models.h"
+#include "joulebench/report.h"
+
+namespace joulebench {
+namespace {
+
+struct Stats {
+  std::vector<double> values;
+  double mean() const {
+    double s = 0;
+    for (double v : values) s += v;
+    return values.empty() ? 0.0 : s / static_cast<double>(values.size());
+  }
+  // Sample standard deviation (n - 1), as pandas' std() the study used.
+  double stddev() const {
+    if (values.size() < 2) return 0.0;
+    const double m = mean();
+    double s = 0;
+    for (double v : values) s += (v - m) * (v - m);
+    return std::sqrt(s / static_cast<double>(values.size() - 1));
+  }
+};
+
+struct Group {
+  Stats kwh, g;
+  std::set<std::string> models;
+  std::int64_t inferences = 0;
+  double input_tokens = 0, output_tokens = 0;
+  std::int64_t token_inferences_in = 0, token_inferences_out = 0;
+  ProvenanceKind weakest = ProvenanceKind::measured;
+};
+
+int task_rank(const std::string& task) {
+  const auto& tasks = all_tasks();
+  for (std::size_t i = 0; i < tasks.size(); ++i)
+    if (to_string(tasks[i]) == task) return static_cast<int>(i);
+  return static_cast<int>(tasks.size());  // unknown tasks last
+}
+
+}  // namespace
+
+std::string_view to_string(ReportGrouping g) {
+  switch (g) {
+    case ReportGrouping::task: return "task";
+    case ReportGrouping::model: return "model";
+    case ReportGrouping::dataset: return "dataset";
+  }
+  return "task";
+}
+
+std::optional<ReportGrouping> report_grouping_from_string(std::string_view s) {
+  for (auto g : {ReportGrouping::task, ReportGrouping::model, ReportGrouping::dataset})
+    if (to_string(g) == s) return g;
+  return std::nullopt;
+}
+
+Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportOptions& options) {
+  Report report;
+  report.by = options.by;
+  std::map<std::tuple<std::string, std::string, std::string>, Group> groups;
+  for (const auto& sw : windows) {
+    const WindowRecord& w = sw.window;
+    if (!options.task.empty() && w.task != options.task) continue;
+    if (!options.model.empty() && w.model != options.model) continue;
+    if (!w.inferences || *w.inferences <= 0) {
+      ++report.windows_without_inferences;
+      continue;
+    }
+    const double per = 1000.0 / static_cast<double>(*w.inferences);
+    const double kwh = joules_to_kwh(w.measurement.total_energy_j());
+    // Logged or computed grams; else this run's intensity and PUE.
+    const double g = w.g_co2e ? *w.g_co2e : kwh * sw.pue * sw.intensity_g_per_kwh;
+    std::tuple<std::string, std::string, std::string> key{w.task, "", ""};
+    if (options.by == ReportGrouping::model) std::get<1>(key) = w.model;
+    if (options.by == ReportGrouping::dataset) std::get<2>(key) = w.dataset;
+    Group& grp = groups[key];
+    grp.kwh.values.push_back(kwh * per);
+    grp.g.values.push_back(g * per);
+    grp.models.insert(w.model);
+    grp.inferences += *w.inferences;
+    if (w.input_tokens) {
+      grp.input_tokens += static_cast<double>(*w.input_tokens);
+      grp.token_inferences_in += *w.inferences;
+    }
+    if (w.output_tokens) {
+      grp.output_tokens += static_cast<double>(*w.output_tokens);
+      grp.token_inferences_out += *w.inferences;
+    }
+    if (!w.measurement.components.empty())
+      grp.weakest = std::max(grp.weakest, w.measurement.weakest_provenance());
+    ++report.windows_used;
+  }
+  for (auto& [key, grp] : groups) {
+    ReportRow row;
+    std::tie(row.task, row.model, row.dataset) = key;
+    row.runs = static_cast<int>(grp.kwh.values.size());
+    row.models = static_cast<int>(grp.models.size());
+    row.inferences = grp.inferences;
+    row.kwh_per_1000_mean = grp.kwh.mean();
+    row.kwh_per_1000_std = grp.kwh.stddev();
+    row.kwh_per_1000_min = *std::min_element(grp.kwh.values.begin(), grp.kwh.values.end());
+    row.kwh_per_1000_max = *std::max_element(grp.kwh.values.begin(), grp.kwh.values.end());
+    row.gco2e_per_1000_mean = grp.g.mean();
+    row.gco2e_per_1000_std = grp.g.stddev();
+    if (grp.token_inferences_in) row.input_tokens_mean = grp.input_tokens / static_cast<double>(grp.token_inferences_in);
+    if (grp.token_inferences_out)
+      row.output_tokens_mean = grp.output_tokens / static_cast<double>(grp.token_inferences_out);
+    row.weakest_provenance = std::string(to_string(grp.weakest));
+    // Equivalents of the mean; energy-based ones use measured kWh (PUE is in the grams).
+    row.equivalents = compute_equivalents(row.kwh_per_1000_mean, row.gco2e_per_1000_mean, options.equivalents);
+    report.rows.push_back(std::move(row));
+  }
+  // The study's order: tasks in their canonical order, then cheapest first.
+  std::stable_sort(report.rows.begin(), report.rows.end(), [](const ReportRow& a, const ReportRow& b) {
+    const int ra = task_rank(a.task), rb = task_rank(b.task);
+    if (ra != rb) return ra < rb;
+    if (a.task != b.task) return a.task < b.task;
+    return a.kwh_per_1000_mean < b.kwh_per_1000_mean;
+  });
+  if (report.windows_without_inferences)
+    report.notes.push_back(fmt::format("{} window(s) without an inference count left out (model loading, "
+                                       "whole-command measurements)",
+                                       report.windows_without_inferences));
+  for (const auto& row : report.rows)
+    if (row.task.empty()) {
+      report.notes.push_back("rows with an empty task come from logs whose task was not known: re-import with --task");
+      break;
+    }
+  return report;
+}
+
+Report build_report(Store& store, const ReportOptions& options) {
+  WindowQuery q;
+  q.task = options.task;
+  q.model = options.model;
+  q.phase = "inference";
+  q.include_unfinished = options.include_unfinished;
+  return aggregate_windows(store.query_windows(q), options);
+}
+
+}  // namespace joulebench

@@ -1,0 +1,168 @@
+// One set of rows, three renderings: terminal table, Markdown, JSON.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "joulebench/report.h"
+
+namespace joulebench {
+namespace {
+
+struct Column {
+  std::string title;
+  bool right;  // numbers align right
+};
+
+// Significant figures, not fixed decimals: per-1,000 figures span 1e-4 to 1e1.
+std::string sig(double v) {
+  if (v == 0) return "0";
+  return fmt::format("{:.3g}", v);
+}
+
+const EquivalentValue* find_equivalent(const ReportRow& r, std::string_view key) {
+  for (const auto& e : r.equivalents)
+    if (e.constant.key == key) return &e;
+  return nullptr;
+}
+
+std::vector<Column> columns(ReportGrouping by) {
+  std::vector<Column> c{{"task", false}};
+  if (by == ReportGrouping::model) c.push_back({"model", false});
+  if (by == ReportGrouping::dataset) c.push_back({"dataset", false});
+  for (const char* t : {"runs", "kWh/1k mean", "kWh/1k std", "gCO2e/1k", "phone charges/1k", "car km/1k"})
+    c.push_back({t, true});
+  return c;
+}
+
+std::vector<std::vector<std::string>> cells(const Report& report) {
+  std::vector<std::vector<std::string>> out;
+  for (const auto& r : report.rows) {
+    std::vector<std::string> row{r.task.empty() ? "(unknown)" : r.task};
+    if (report.by == ReportGrouping::model) row.push_back(r.model);
+    if (report.by == ReportGrouping::dataset) row.push_back(r.dataset);
+    row.push_back(std::to_string(r.runs));
+    row.push_back(sig(r.kwh_per_1000_mean));
+    row.push_back(sig(r.kwh_per_1000_std));
+    row.push_back(sig(r.gco2e_per_1000_mean));
+    const auto* phone = find_equivalent(r, "smartphone_charges");
+    const auto* car = find_equivalent(r, "car_km");
+    row.push_back(phone ? sig(phone->value) : "-");
+    row.push_back(car ? sig(car->value) : "-");
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::string constants_footer(const Report& report, const char* prefix) {
+  std::string out;
+  if (report.rows.empty()) return out;
+  for (const auto& e : report.rows.front().equivalents) {
+    if (e.constant.key != "smartphone_charges" && e.constant.key != "car_km") continue;
+    out += fmt::format("{}{}: {} {} per {} ({})\n", prefix, e.constant.label, e.constant.amount_per_unit,
+                       e.constant.basis == EquivalentBasis::energy_kwh ? "kWh" : "g CO2e", e.constant.unit,
+                       e.constant.source);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_table(const Report& report) {
+  if (report.rows.empty()) return "no inference measurements in the store (import logs or run bench first)\n";
+  const auto cols = columns(report.by);
+  const auto rows = cells(report);
+  std::vector<std::size_t> width(cols.size());
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    width[i] = cols[i].title.size();
+    for (const auto& r : rows) width[i] = std::max(width[i], r[i].size());
+  }
+  auto line = [&](const std::vector<std::string>& values) {
+    std::string s;
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (i) s += "  ";
+      s += cols[i].right ? fmt::format("{:>{}}", values[i], width[i]) : fmt::format("{:<{}}", values[i], width[i]);
+    }
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    return s + "\n";
+  };
+  std::vector<std::string> titles;
+  for (const auto& c : cols) titles.push_back(c.title);
+  std::string out = line(titles);
+  for (const auto& r : rows) out += line(r);
+  out += "\nper 1,000 inferences; std = sample standard deviation over runs\n";
+  out += constants_footer(report, "");
+  for (const auto& n : report.notes) out += "note: " + n + "\n";
+  return out;
+}
+
+std::string render_markdown(const Report& report) {
+  const auto cols = columns(report.by);
+  std::string out = "|";
+  std::string rule = "|";
+  for (const auto& c : cols) {
+    out += " " + c.title + " |";
+    rule += c.right ? " ---: |" : " --- |";
+  }
+  out += "\n" + rule + "\n";
+  for (const auto& r : cells(report)) {
+    out += "|";
+    for (const auto& v : r) {
+      std::string cell = v;
+      for (std::size_t p = 0; (p = cell.find('|', p)) != std::string::npos; p += 2) cell.replace(p, 1, "\\|");
+      out += " " + cell + " |";
+    }
+    out += "\n";
+  }
+  out += "\nPer 1,000 inferences; std is the sample standard deviation over runs.\n";
+  out += constants_footer(report, "- ");
+  for (const auto& n : report.notes) out += "- Note: " + n + "\n";
+  return out;
+}
+
+nlohmann::json report_json(const Report& report) {
+  auto arr = nlohmann::json::array();
+  auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  auto str = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
+  for (const auto& r : report.rows) {
+    nlohmann::json eq = nlohmann::json::array();
+    for (const auto& e : r.equivalents)
+      eq.push_back({{"key", e.constant.key},
+                    {"value", e.value},
+                    {"unit", e.constant.unit},
+                    {"label", e.constant.label},
+                    {"basis", e.constant.basis == EquivalentBasis::energy_kwh ? "kwh" : "g_co2e"},
+                    {"amount_per_unit", e.constant.amount_per_unit},
+                    {"source", e.constant.source}});
+    arr.push_back({{"task", str(r.task)},
+                   {"model", str(r.model)},
+                   {"dataset", str(r.dataset)},
+                   {"runs", r.runs},
+                   {"models", r.models},
+                   {"inferences", r.inferences},
+                   {"kwh_per_1000_mean", r.kwh_per_1000_mean},
+                   {"kwh_per_1000_std", r.kwh_per_1000_std},
+                   {"kwh_per_1000_min", r.kwh_per_1000_min},
+                   {"kwh_per_1000_max", r.kwh_per_1000_max},
+                   {"gco2e_per_1000_mean", r.gco2e_per_1000_mean},
+                   {"gco2e_per_1000_std", r.gco2e_per_1000_std},
+                   {"input_tokens_mean", opt(r.input_tokens_mean)},
+                   {"output_tokens_mean", opt(r.output_tokens_mean)},
+                   {"weakest_provenance", r.weakest_provenance},
+                   {"equivalents", eq}});
+  }
+  return arr;
+}
+
+std::string render_runs_table(const std::vector<RunSummary>& runs) {
+  if (runs.empty()) return "no runs in the store\n";
+  std::string out = fmt::format("{:<36}  {:<7}  {:<11}  {:<20}  {:>7}  {:>12}  {:>10}  {}\n", "id", "kind", "status",
+                                "started (UTC)", "windows", "kWh", "g CO2e", "source");
+  for (const auto& r : runs)
+    out += fmt::format("{:<36}  {:<7}  {:<11}  {:<20}  {:>7}  {:>12.6g}  {:>10.4g}  {}\n", r.id, to_string(r.kind),
+                       to_string(r.status), format_utc(r.started_at), r.windows, joules_to_kwh(r.energy_j), r.g_co2e,
+                       r.source);
+  return out;
+}
+
+}  // namespace joulebench

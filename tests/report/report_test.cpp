@@ -1,0 +1,135 @@
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "joulebench/report.h"
+
+using namespace joulebench;
+
+namespace {
+
+StoredWindow window(const std::string& task, const std::string& model, const std::string& dataset, double kwh,
+                    std::optional<std::int64_t> inferences, std::optional<double> g = std::nullopt) {
+  StoredWindow sw;
+  sw.run_id = "r";
+  sw.intensity_g_per_kwh = 100.0;
+  sw.pue = 1.5;
+  sw.window.task = task;
+  sw.window.model = model;
+  sw.window.dataset = dataset;
+  sw.window.inferences = inferences;
+  sw.window.g_co2e = g;
+  ComponentEnergy c;
+  c.component = Component::gpu;
+  c.energy_j = kwh_to_joules(kwh);
+  c.provenance = {ProvenanceKind::sampled, "nvml-power"};
+  sw.window.measurement.components = {c};
+  return sw;
+}
+
+}  // namespace
+
+TEST(ReportAggregate, PerThousandMeanAndSampleStd) {
+  // 500 inferences at 0.001 kWh -> 0.002 kWh per 1,000; 1000 at 0.004 -> 0.004.
+  std::vector<StoredWindow> ws{window("fill-mask", "m1", "c4", 0.001, 500, 0.2),
+                               window("fill-mask", "m2", "c4", 0.004, 1000, 0.6),
+                               window("fill-mask", "m2", "oscar", 0.0, std::nullopt)};
+  const Report r = aggregate_windows(ws, {});
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(r.rows[0].runs, 2);
+  EXPECT_EQ(r.rows[0].models, 2);
+  EXPECT_EQ(r.rows[0].inferences, 1500);
+  EXPECT_DOUBLE_EQ(r.rows[0].kwh_per_1000_mean, 0.003);
+  EXPECT_NEAR(r.rows[0].kwh_per_1000_std, std::sqrt(2.0) * 0.001, 1e-15);
+  EXPECT_NEAR(r.rows[0].gco2e_per_1000_mean, (0.4 + 0.6) / 2, 1e-12);
+  EXPECT_EQ(r.windows_without_inferences, 1u);
+  EXPECT_FALSE(r.notes.empty());
+  EXPECT_EQ(r.rows[0].weakest_provenance, "sampled");
+}
+
+TEST(ReportAggregate, GramsFromTheRunIntensityAndPueWhenNotStored) {
+  const Report r = aggregate_windows({window("fill-mask", "m", "d", 0.01, 1000)}, {});
+  EXPECT_DOUBLE_EQ(r.rows.at(0).gco2e_per_1000_mean, 0.01 * 1.5 * 100.0);
+}
+
+TEST(ReportAggregate, GroupingsAndOrder) {
+  std::vector<StoredWindow> ws{window("text-to-image", "sd", "db", 3.0, 1000),
+                               window("text-classification", "big", "imdb", 0.005, 1000),
+                               window("text-classification", "small", "sst2", 0.001, 1000),
+                               window("", "mystery", "", 0.5, 1000)};
+  ReportOptions o;
+  o.by = ReportGrouping::model;
+  const Report m = aggregate_windows(ws, o);
+  ASSERT_EQ(m.rows.size(), 4u);
+  EXPECT_EQ(m.rows[0].model, "small");  // study's task order, then cheapest first
+  EXPECT_EQ(m.rows[1].model, "big");
+  EXPECT_EQ(m.rows[2].task, "text-to-image");
+  EXPECT_EQ(m.rows[3].task, "");
+  o.by = ReportGrouping::dataset;
+  const Report d = aggregate_windows(ws, o);
+  EXPECT_EQ(d.rows[0].dataset, "sst2");
+  EXPECT_TRUE(d.rows[0].model.empty());
+  o.task = "text-to-image";
+  EXPECT_EQ(aggregate_windows(ws, o).rows.size(), 1u);
+}
+
+TEST(ReportRender, TableMarkdownAndJsonShareTheRows) {
+  ReportOptions o;
+  o.by = ReportGrouping::model;
+  const Report r = aggregate_windows({window("fill-mask", "a|b", "c4", 0.022, 1000, 5.0)}, o);
+  const std::string table = render_table(r);
+  EXPECT_NE(table.find("kWh/1k mean"), std::string::npos);
+  EXPECT_NE(table.find("a|b"), std::string::npos);
+  EXPECT_NE(table.find("0.022"), std::string::npos);
+  EXPECT_NE(table.find("0.022 kWh per charge"), std::string::npos);  // the constant is printed
+  const std::string md = render_markdown(r);
+  EXPECT_NE(md.find("| --- |"), std::string::npos);
+  EXPECT_NE(md.find("a\\|b"), std::string::npos);
+  const auto j = report_json(r);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["model"], "a|b");
+  EXPECT_DOUBLE_EQ(j[0]["kwh_per_1000_mean"].get<double>(), 0.022);
+  EXPECT_DOUBLE_EQ(j[0]["gco2e_per_1000_mean"].get<double>(), 5.0);
+  bool phone = false;
+  for (const auto& e : j[0]["equivalents"])
+    if (e["key"] == "smartphone_charges") {
+      phone = true;
+      EXPECT_NEAR(e["value"].get<double>(), 1.0, 1e-12);
+    }
+  EXPECT_TRUE(phone);
+  EXPECT_NE(render_table(Report{}).find("no inference"), std::string::npos);
+}
+
+TEST(ModelCard, CarriesTheFiveFieldsWithGrams) {
+  RunRecord run;
+  run.id = "abc";
+  run.kind = RunKind::bench;
+  run.machine.gpu_model = "1 x NVIDIA H100";
+  run.machine.cpu_model = "AMD EPYC \"Genoa\"";
+  run.machine.cpu_count = 32;
+  run.intensity = intensity_for_cloud("gcp:europe-west1");
+  run.pue = 1.1;
+  WindowRecord a, b;
+  a.g_co2e = 12.5;
+  ComponentEnergy c;
+  c.component = Component::gpu;
+  c.energy_j = kwh_to_joules(0.1);
+  c.provenance = {ProvenanceKind::measured, "nvml-energy"};
+  b.measurement.components = {c};  // no stored grams: 0.1 kWh x 1.1 x intensity
+  run.windows = {a, b};
+  const std::string yaml = model_card_yaml(run);
+  const double want = 12.5 + 0.1 * 1.1 * run.intensity.g_per_kwh;
+  EXPECT_EQ(yaml.rfind("co2_eq_emissions:\n", 0), 0u);
+  EXPECT_NE(yaml.find(fmt::format("  emissions: {:.6g}\n", want)), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("  training_type: \"inference\""), std::string::npos);
+  EXPECT_NE(yaml.find("  geographical_location: \"gcp europe-west1"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("Belgium (BEL)"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("AMD EPYC \\\"Genoa\\\" (32 CPUs)"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("gpu measured:nvml-energy"), std::string::npos) << yaml;
+  ModelCardOptions o;
+  o.training_type = "fine-tuning";
+  EXPECT_NE(model_card_yaml(run, o).find("\"fine-tuning\""), std::string::npos);
+}
