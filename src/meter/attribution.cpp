@@ -40,6 +40,21 @@ CpuSnapshot take_cpu_snapshot(const std::string& procfs_root, const AttributionT
   return snap;
 }
 
+bool in_process_tree(const std::string& procfs_root, int root, int pid) {
+  // Depth guard: ppid chains are short; a cycle would mean a broken /proc.
+  for (int depth = 0; depth < 256 && pid > 1; ++depth) {
+    if (pid == root) return true;
+    try {
+      const auto stat = procfs::read_process_stat(procfs_root, pid);
+      if (!stat) return false;
+      pid = stat->ppid;
+    } catch (const Error&) {
+      return false;
+    }
+  }
+  return pid == root;
+}
+
 std::optional<double> cpu_share(const CpuSnapshot& begin, const CpuSnapshot& end, const std::string& window,
                                 std::vector<std::string>& warnings) {
   if (!end.enabled) return std::nullopt;

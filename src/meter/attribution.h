@@ -22,6 +22,11 @@ struct CpuSnapshot {
 // Never throws: a failure to read /proc is reported in `error`.
 CpuSnapshot take_cpu_snapshot(const std::string& procfs_root, const AttributionTarget& target);
 
+// Whether `pid` is `root` or descends from it, following ppid links in
+// /proc (a GPU lists few processes: cheaper than scanning every process).
+// False when the chain cannot be read.
+bool in_process_tree(const std::string& procfs_root, int root, int pid);
+
 // The tree's share of the machine's busy CPU time between two snapshots, in
 // [0, 1]; std::nullopt (with a warning appended) when it cannot be known.
 std::optional<double> cpu_share(const CpuSnapshot& begin, const CpuSnapshot& end, const std::string& window,

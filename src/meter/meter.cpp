@@ -54,6 +54,7 @@ struct Meter::Impl {
   MeterOptions options;
   std::vector<ComponentChoice> choices;
   std::vector<std::size_t> sampled;        // indices of usable sensors
+  std::vector<std::size_t> gpu_sensors;    // usable gpu sensors that may list their processes
   std::vector<meter::SensorTrack> tracks;  // one per sensor (unusable ones never read)
   double interval_s = 0.1;
   std::vector<std::string> notes;
@@ -76,7 +77,30 @@ struct Meter::Impl {
   // Caller holds `mutex`.
   void sample_locked() {
     for (std::size_t i : sampled) tracks[i].apply(sensors[i]->read());
+    if (attribution.pid > 0 && !gpu_sensors.empty()) check_gpu_processes_locked();
     samples.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // GPU attribution: does the tree hold a context on each GPU right now?
+  // Runs only while a tree is being attributed, at the sampling rate, so a
+  // short-lived GPU use between two samples can be missed (window warns).
+  void check_gpu_processes_locked() {
+    for (auto it = gpu_sensors.begin(); it != gpu_sensors.end();) {
+      const auto pids = sensors[*it]->device_process_ids();
+      if (!pids) {
+        it = gpu_sensors.erase(it);  // this sensor cannot tell: stop asking
+        continue;
+      }
+      bool tree = false, others = false;
+      for (int pid : *pids) {
+        if (meter::in_process_tree(options.procfs_root, attribution.pid, pid))
+          tree = true;
+        else
+          others = true;
+      }
+      tracks[*it].record_process_check(tree, others);
+      ++it;
+    }
   }
 
   std::vector<meter::TrackSnapshot> snapshots_locked() const {
@@ -125,6 +149,7 @@ Meter::Meter(SensorList sensors, MeterOptions options) : impl_(std::make_unique<
     s.tracks.emplace_back(sensor.info().kind);
     if (!sensor.status().available) continue;
     s.sampled.push_back(i);
+    if (sensor.info().component == Component::gpu) s.gpu_sensors.push_back(i);
     const double b = sensor.info().max_read_interval_s;
     if (b > 0.0 && (bound_s == 0.0 || b < bound_s)) {
       bound_s = b;

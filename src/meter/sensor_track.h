@@ -17,6 +17,11 @@ struct TrackSnapshot {
   bool has_sample = false;
   std::uint64_t good_reads = 0;
   std::uint64_t failures = 0;
+  // GPU-by-process attribution: checks of the device's process list, and how
+  // many saw a process of the attributed tree / some other process.
+  std::uint64_t process_checks = 0;
+  std::uint64_t tree_seen = 0;
+  std::uint64_t others_seen = 0;
 };
 
 class SensorTrack {
@@ -30,7 +35,16 @@ class SensorTrack {
   // counted as a failure and never adds energy.
   void apply(const SensorReading& reading);
 
-  TrackSnapshot snapshot() const { return {energy_j_, has_sample_, reads_ - failures_, failures_}; }
+  // One look at the device's process list (GPU attribution).
+  void record_process_check(bool tree_seen, bool others_seen) {
+    ++process_checks_;
+    tree_seen_ += tree_seen ? 1 : 0;
+    others_seen_ += others_seen ? 1 : 0;
+  }
+
+  TrackSnapshot snapshot() const {
+    return {energy_j_, has_sample_, reads_ - failures_, failures_, process_checks_, tree_seen_, others_seen_};
+  }
 
   SensorKind kind() const { return kind_; }
   double energy_j() const { return energy_j_; }
@@ -62,6 +76,9 @@ class SensorTrack {
   bool unchanged_since_change_ = false;
   double recent_power_w_ = -1.0;
   double slow_update_period_s_ = 0.0;
+  std::uint64_t process_checks_ = 0;
+  std::uint64_t tree_seen_ = 0;
+  std::uint64_t others_seen_ = 0;
 };
 
 }  // namespace joulebench::meter

@@ -66,6 +66,49 @@ bool attributed_by_cpu_share(Component c) {
   return c == Component::cpu || c == Component::dram || c == Component::core || c == Component::uncore;
 }
 
+struct UsedGroup {
+  const ComponentChoice::Candidate* candidate = nullptr;
+  std::string label;
+  double energy_j = 0.0;
+};
+
+// A GPU's whole energy goes to the tree when one of the tree's processes was
+// seen on it during the window, none otherwise. Unknown (nullopt) when a
+// used GPU sensor cannot list its processes.
+std::optional<double> gpu_attributed_j(const WindowInput& in, const std::vector<UsedGroup>& groups,
+                                       std::vector<std::string>& warnings) {
+  double attributed_j = 0.0;
+  for (const auto& g : groups) {
+    std::uint64_t checks = 0, tree = 0, others = 0;
+    for (std::size_t index : g.candidate->sensors) {
+      const auto& v = in.sensors[index];
+      checks += v.end.process_checks - v.begin.process_checks;
+      tree += v.end.tree_seen - v.begin.tree_seen;
+      others += v.end.others_seen - v.begin.others_seen;
+    }
+    if (checks == 0) {
+      warnings.push_back(fmt::format(
+          "window '{}': {}: no attributed energy: its sensor cannot list the processes using it, or the window "
+          "had no sample while the process tree was set",
+          in.name, g.label));
+      return std::nullopt;
+    }
+    if (tree > 0) {
+      attributed_j += g.energy_j;
+      if (others > 0)
+        warnings.push_back(fmt::format("window '{}': {}: other processes used it too; all its energy is attributed "
+                                       "to the process tree",
+                                       in.name, g.label));
+    } else if (checks < 3) {
+      warnings.push_back(fmt::format(
+          "window '{}': {}: none of the tree's processes seen in {} check(s) of its process list; a short use "
+          "between samples would be missed (attributed 0 J)",
+          in.name, g.label, checks));
+    }
+  }
+  return attributed_j;
+}
+
 }  // namespace
 
 Measurement compose_measurement(const WindowInput& in, std::vector<std::string> warnings) {
@@ -80,6 +123,7 @@ Measurement compose_measurement(const WindowInput& in, std::vector<std::string> 
     ComponentEnergy ce;
     ce.component = choice.component;
     bool any = false;
+    std::vector<UsedGroup> used_per_group;
     for (const auto& group : choice.groups) {
       const ComponentChoice::Candidate* used = nullptr;
       double group_energy_j = 0.0;
@@ -117,6 +161,7 @@ Measurement compose_measurement(const WindowInput& in, std::vector<std::string> 
         m.warnings.push_back(fmt::format("window '{}': {}: used {} because a more trusted source failed: {}",
                                          in.name, label, used->provenance.to_string(), fmt::join(skipped, "; ")));
       ce.energy_j += group_energy_j;
+      used_per_group.push_back({used, label, group_energy_j});
       for (std::size_t index : used->sensors) ce.sources.push_back(in.sensors[index].info->name);
       if (!any || used->provenance.kind > ce.provenance.kind) ce.provenance = used->provenance;
       any = true;
@@ -127,9 +172,7 @@ Measurement compose_measurement(const WindowInput& in, std::vector<std::string> 
       if (attributed_by_cpu_share(choice.component)) {
         if (in.cpu_share) ce.attributed_energy_j = ce.energy_j * *in.cpu_share;
       } else if (choice.component == Component::gpu) {
-        m.warnings.push_back(fmt::format(
-            "window '{}': gpu: no attributed energy: the GPU sensors do not say which processes use each GPU",
-            in.name));
+        ce.attributed_energy_j = gpu_attributed_j(in, used_per_group, m.warnings);
       }
     }
 

@@ -96,6 +96,56 @@ TEST_F(FakeProcAttribution, TreeShareOfMachineCpuTime) {
   EXPECT_DOUBLE_EQ(m.total_attributed_energy_j(), 20.0 + 5.0 + 30.0);  // gpu unattributed counts whole
 }
 
+TEST_F(FakeProcAttribution, GpuEnergyGoesToTheTreeThatUsesTheGpu) {
+  write_stat(700, 300, 9000);
+  write_process(1, 0, 0, 0);
+  write_process(4242, 1, 100, 50);
+  write_process(4243, 4242, 10, 0);
+  write_process(4244, 4243, 10, 0);  // grandchild holds the GPU context
+  write_process(5000, 1, 300, 0);
+  auto second = rig_.add(make_info("nvml:gpu-1", "nvml", Component::gpu, "gpu-1", kCounter, ProvenanceKind::measured));
+  {
+    std::lock_guard l(gpu_->mutex);
+    gpu_->pids = std::vector<int>{5000, 4244};
+  }
+  {
+    std::lock_guard l(second->mutex);
+    second->pids = std::vector<int>{5000};  // someone else's job only
+  }
+  Meter meter(std::move(rig_.sensors), options(4242));
+  set_energy(0, 0, 0, 0, 0);
+  second->set(0, 0);
+  meter.begin_window("w");
+  write_stat(1000, 400, 9100);
+  set_energy(1, 10, 1, 20, 30);
+  second->set(1, 50);
+  meter.sample_now();
+  const Measurement m = meter.end_window("w");
+  const auto* gpu = m.find(Component::gpu);
+  ASSERT_NE(gpu, nullptr);
+  EXPECT_DOUBLE_EQ(gpu->energy_j, 80.0);
+  ASSERT_TRUE(gpu->attributed_energy_j.has_value());
+  EXPECT_DOUBLE_EQ(*gpu->attributed_energy_j, 30.0) << "gpu-0 (used by the tree) only";
+  EXPECT_TRUE(std::any_of(m.warnings.begin(), m.warnings.end(), [](const std::string& w) {
+    return w.find("gpu gpu-0: other processes used it too") != std::string::npos;
+  }));
+}
+
+TEST_F(FakeProcAttribution, GpuWithoutProcessListIsNotAttributed) {
+  write_stat(700, 300, 9000);
+  write_process(4242, 1, 100, 50);
+  Meter meter(std::move(rig_.sensors), options(4242));  // gpu_->pids stays nullopt
+  set_energy(0, 0, 0, 0, 0);
+  meter.begin_window("w");
+  write_stat(1000, 400, 9100);
+  set_energy(1, 10, 1, 20, 30);
+  const Measurement m = meter.end_window("w");
+  EXPECT_FALSE(m.find(Component::gpu)->attributed_energy_j.has_value());
+  EXPECT_TRUE(std::any_of(m.warnings.begin(), m.warnings.end(), [](const std::string& w) {
+    return w.find("cannot list the processes") != std::string::npos;
+  }));
+}
+
 TEST_F(FakeProcAttribution, ReapedChildCountsOnceThroughItsParent) {
   write_stat(700, 300, 9000);
   write_process(4242, 1, 100, 50);

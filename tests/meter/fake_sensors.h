@@ -5,9 +5,11 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "joulebench/sensor.h"
 
@@ -25,6 +27,8 @@ struct ScriptState {
   bool real_time = false;
   double rate_w = 0.0;
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+  // What device_process_ids() answers (GPU attribution); nullopt: cannot tell.
+  std::optional<std::vector<int>> pids;
   int reads = 0;
   std::set<std::thread::id> reader_threads;
 
@@ -68,6 +72,10 @@ class ScriptedSensor final : public Sensor {
       return SensorReading::success({t, v});
     }
     return SensorReading::success({state_->time_s, state_->value});
+  }
+  std::optional<std::vector<int>> device_process_ids() override {
+    std::lock_guard lock(state_->mutex);
+    return state_->pids;
   }
 
  private:
