@@ -170,7 +170,7 @@ DetectorOutput DetrImpl::forward(const torch::Tensor& pixels) {
   auto b = features.size(0), h = features.size(2), w = features.size(3);
   auto pos = detr_sine_position(h, w, config_.d_model / 2, features.scalar_type()).flatten(2).transpose(1, 2);
   auto memory = features.flatten(2).transpose(1, 2);  // [B, hw, d]
-  auto attn = [&](const models::Attention& a, const torch::Tensor& q, const torch::Tensor& k,
+  auto attn = [&](models::Attention& a, const torch::Tensor& q, const torch::Tensor& k,
                   const torch::Tensor& v) {
     return a->o_proj(attend(a->q_proj(q), a->k_proj(k), a->v_proj(v), heads));
   };

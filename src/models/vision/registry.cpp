@@ -3,6 +3,7 @@
 
 #include "models/registry_parts.h"
 #include "models/vision/classification.h"
+#include "models/vision/detection.h"
 #include "models/vision/sd_pipeline.h"
 
 namespace joulebench::models {
@@ -19,6 +20,7 @@ struct Family {
 const std::vector<Family>& families() {
   static const std::vector<Family> all = {
       {vision::classification_infos, vision::load_classification},
+      {vision::detection_infos, vision::load_detection},
       {vision::text_to_image_infos, vision::load_text_to_image},
   };
   return all;
