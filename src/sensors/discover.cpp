@@ -23,6 +23,7 @@ constexpr Backend kBackends[] = {
     {"rapl-powercap", sensors::discover_powercap},
     {"rapl-perf", discover_perf_system},
     {"rapl-msr", sensors::discover_msr},
+    {"nvml", sensors::discover_nvml},
     {"estimate", sensors::discover_estimate},
 };
 

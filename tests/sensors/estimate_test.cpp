@@ -64,10 +64,16 @@ TEST(EstimateTables, TdpTableRowsComeFromTheReference) {
       const double w = std::stod(line.substr(comma + 1));
       // The table collapses runs of spaces (and no-break spaces) in names.
       std::string raw = line.substr(0, comma);
-      for (auto p = raw.find("\xc2\xa0"); p != std::string::npos; p = raw.find("\xc2\xa0")) raw.replace(p, 2, " ");
+      for (auto p = raw.find("\xc2\xa0"); p != std::string::npos; p = raw.find("\xc2\xa0", p)) {
+        raw[p] = ' ';
+        raw[p + 1] = ' ';
+      }
       std::istringstream words(raw);
       std::string name, word;
-      while (words >> word) name += (name.empty() ? "" : " ") + word;
+      while (words >> word) {
+        if (!name.empty()) name += ' ';
+        name += word;
+      }
       auto& slot = reference[name];
       slot = std::max(slot, w);
     } catch (...) {
