@@ -106,7 +106,7 @@ SensorReading CounterSensor::read() {
 SensorReading PowerSensor::read() {
   double power_w = 0.0;
   if (auto error = reader_(power_w); !error.empty()) return SensorReading::failure(std::move(error));
-  if (!std::isfinite(power_w) || power_w < 0)
+  if (!std::isfinite(power_w) || power_w < 0 || power_w > kMaxPlausiblePowerW)
     return SensorReading::failure(fmt::format("{}: implausible power {} W", info_.name, power_w));
   return SensorReading::success({steady_now_s(), power_w});
 }

@@ -81,6 +81,10 @@ class CounterSensor : public Sensor {
   std::vector<double> part_j_;
 };
 
+// No single component of one machine draws this much: a reading above it is
+// garbage (a unit mix-up, a corrupt attribute), reported as an error.
+inline constexpr double kMaxPlausiblePowerW = 100'000.0;
+
 // A power sensor: read() gives watts; the meter integrates.
 class PowerSensor : public Sensor {
  public:

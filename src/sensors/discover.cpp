@@ -24,6 +24,7 @@ constexpr Backend kBackends[] = {
     {"rapl-perf", discover_perf_system},
     {"rapl-msr", sensors::discover_msr},
     {"nvml", sensors::discover_nvml},
+    {"hwmon", sensors::discover_hwmon},
     {"estimate", sensors::discover_estimate},
 };
 
