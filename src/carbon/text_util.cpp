@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <numeric>
+#include <tuple>
 
 namespace joulebench::detail {
 
@@ -58,15 +59,19 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::vector<std::string> closest_matches(std::string_view query, const std::vector<std::string>& candidates,
                                          std::size_t n) {
-  std::vector<std::pair<std::size_t, std::string>> scored;
+  // (distance, -common prefix): "FRN" -> FRA before BRN, both one edit away.
+  std::vector<std::tuple<std::size_t, long, std::string>> scored;
   for (const auto& c : candidates) {
     const bool prefix = !query.empty() && c.rfind(std::string(query), 0) == 0;
-    scored.emplace_back(prefix ? 0 : 1 + edit_distance(query, c), c);
+    long common = 0;
+    while (static_cast<std::size_t>(common) < std::min(query.size(), c.size()) && query[common] == c[common]) ++common;
+    scored.emplace_back(prefix ? 0 : 1 + edit_distance(query, c), -common, c);
   }
-  std::stable_sort(scored.begin(), scored.end(),
-                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::stable_sort(scored.begin(), scored.end(), [](const auto& x, const auto& y) {
+    return std::tie(std::get<0>(x), std::get<1>(x)) < std::tie(std::get<0>(y), std::get<1>(y));
+  });
   std::vector<std::string> out;
-  for (const auto& [score, c] : scored) {
+  for (const auto& [score, common, c] : scored) {
     if (out.size() >= n) break;
     out.push_back(c);
   }

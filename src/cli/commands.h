@@ -23,5 +23,8 @@ struct CommandRegistry {
 
 void register_sensors_command(CommandRegistry& registry);
 void register_measure_command(CommandRegistry& registry);
+void register_carbon_command(CommandRegistry& registry);
+void register_import_command(CommandRegistry& registry);
+void register_report_command(CommandRegistry& registry);
 
 }  // namespace joulebench::cli

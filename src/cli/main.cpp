@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
   cli::CommandRegistry registry{app};
   cli::register_sensors_command(registry);
   cli::register_measure_command(registry);
+  cli::register_carbon_command(registry);
+  cli::register_import_command(registry);
+  cli::register_report_command(registry);
 
   try {
     app.parse(argc, argv);

@@ -68,7 +68,7 @@ TEST(CarbonTables, UnknownCountryListsClosestCodes) {
     intensity_for_country("FRN");
     FAIL() << "no error";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("FRA"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("closest: FRA (France)"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("unknown country code 'FRN'"), std::string::npos) << e.what();
   }
   auto close = closest_country_codes("DE");  // prefix of DEU

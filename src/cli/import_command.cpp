@@ -1,0 +1,113 @@
+// joulebench import codecarbon FILES/DIRS... [--task T] [--dataset D] [--inferences N]:
+// CodeCarbon logs into the store, one run per file, bad rows reported as file:line.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "carbon_options.h"
+#include "commands.h"
+#include "joulebench/codecarbon.h"
+#include "joulebench/error.h"
+#include "joulebench/models.h"
+#include "joulebench/store.h"
+
+namespace joulebench::cli {
+
+void register_import_command(CommandRegistry& registry) {
+  struct Args {
+    std::vector<std::string> paths;
+    std::string task, dataset;
+    std::int64_t inferences = 1000;
+    bool dry_run = false, json = false;
+    std::string store;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* import = registry.app.add_subcommand("import", "read other tools' logs into the store");
+  import->require_subcommand(1);
+  CLI::App* sub = import->add_subcommand(
+      "codecarbon", "CodeCarbon emissions.csv files (2.x, 3.x, task files), the study's logs among them");
+  sub->add_option("paths", args->paths, "CSV files or folders (searched for *.csv)")->required();
+  sub->add_option("--task", args->task,
+                  "task of every row (text-classification, ...); default: from the study's file names");
+  sub->add_option("--dataset", args->dataset, "dataset of every row; default: from the study's file names");
+  sub->add_option("--inferences", args->inferences,
+                  "inferences per logged row (default 1000, the study's protocol)");
+  sub->add_flag("--dry-run", args->dry_run, "read and report, store nothing");
+  sub->add_flag("--json", args->json, "summary as JSON on stdout (contract: docs/codecarbon.md)");
+  add_store_option(*sub, args->store);
+  // main() runs the top-level subcommand's runner: `import` dispatches to its importers.
+  registry.add(import, [args, sub] {
+    if (!sub->parsed()) return 2;
+    CodeCarbonImportOptions o;
+    if (!args->task.empty()) o.task = args->task;
+    if (!args->dataset.empty()) o.dataset = args->dataset;
+    o.inferences = args->inferences;
+    o.dry_run = args->dry_run;
+    // Refuse bad options before creating a store file.
+    if (o.task && !task_from_string(*o.task)) {
+      std::string tasks;
+      for (auto t : all_tasks()) tasks += (tasks.empty() ? "" : ", ") + std::string(to_string(t));
+      throw InputError(fmt::format("--task '{}' is not one of the study's tasks: {}", *o.task, tasks));
+    }
+    if (o.inferences <= 0) throw InputError(fmt::format("--inferences must be positive, got {}", o.inferences));
+    auto store = open_store(args->store);
+    std::vector<std::filesystem::path> paths(args->paths.begin(), args->paths.end());
+    const auto s = import_codecarbon(*store, paths, o);
+    // Issues go to stderr as file:line: reason, whatever the output format.
+    for (const auto& f : s.files) {
+      if (!f.error.empty()) fmt::print(stderr, "joulebench: error: {}\n", f.error);
+      for (const auto& i : f.issues) fmt::print(stderr, "joulebench: skipped: {}\n", i.to_string());
+    }
+    if (args->json) {
+      auto files = nlohmann::json::array();
+      for (const auto& f : s.files) {
+        auto issues = nlohmann::json::array();
+        for (const auto& i : f.issues) issues.push_back(i.to_string());
+        files.push_back({{"file", f.file.string()},
+                         {"run_id", f.run_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.run_id)},
+                         {"codecarbon_version", f.version},
+                         {"column_set", f.column_set},
+                         {"task", f.task},
+                         {"task_origin", f.task_origin},
+                         {"dataset", f.dataset},
+                         {"rows", f.rows},
+                         {"imported", f.imported},
+                         {"skipped", f.skipped},
+                         {"duplicates", f.duplicates},
+                         {"issues", issues},
+                         {"error", f.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.error)}});
+      }
+      fmt::print("{}\n", nlohmann::json{{"store", store->location()},
+                                        {"dry_run", args->dry_run},
+                                        {"inferences_per_row", s.inferences_per_row},
+                                        {"imported", s.imported()},
+                                        {"skipped", s.skipped()},
+                                        {"duplicates", s.duplicates()},
+                                        {"failed_files", s.failed_files()},
+                                        {"files", files}}
+                             .dump(2));
+    } else {
+      for (const auto& f : s.files) {
+        if (!f.error.empty()) continue;
+        fmt::print("{}: {} of {} rows {}{}{}; task {} ({}), dataset {}; CodeCarbon {}{}\n", f.file.string(),
+                   f.imported, f.rows, args->dry_run ? "readable" : "imported",
+                   f.skipped ? fmt::format(", {} skipped", f.skipped) : "",
+                   f.duplicates ? fmt::format(", {} already stored", f.duplicates) : "",
+                   f.task.empty() ? "unknown" : f.task, f.task_origin, f.dataset.empty() ? "unknown" : f.dataset,
+                   f.version.empty() ? "?" : f.version, f.run_id.empty() ? "" : fmt::format(", run {}", f.run_id));
+      }
+      fmt::print("{} rows {} into {} ({} skipped, {} already stored, {} file(s) failed); each row counted as {} "
+                 "inferences{}\n",
+                 s.imported(), args->dry_run ? "readable (dry run, nothing stored)" : "imported", store->location(),
+                 s.skipped(), s.duplicates(), s.failed_files(), s.inferences_per_row,
+                 args->inferences == 1000 ? " (the study's protocol; change with --inferences N)" : "");
+    }
+    if (s.failed_files() == 0 && s.skipped() == 0) return 0;
+    if (s.imported() == 0 && s.duplicates() == 0) return 2;  // nothing usable in the input
+    return 3;                                                // partial
+  });
+}
+
+}  // namespace joulebench::cli

@@ -1,0 +1,95 @@
+// joulebench report [--by task|model|dataset] [--json | --markdown] [--store PATH]
+// [--runs] [--model-card RUN_ID]: the store's results per 1,000 inferences.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "carbon_options.h"
+#include "commands.h"
+#include "joulebench/error.h"
+#include "joulebench/report.h"
+#include "joulebench/store.h"
+
+namespace joulebench::cli {
+
+void register_report_command(CommandRegistry& registry) {
+  struct Args {
+    std::string by = "task";
+    bool json = false, markdown = false, runs = false, include_unfinished = false;
+    std::string task, model, model_card, training_type = "inference";
+    std::vector<std::string> equivalents;
+    std::string store;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* sub = registry.app.add_subcommand(
+      "report", "results from the store: per task, model or dataset, energy and gCO2e per 1,000 inferences");
+  sub->add_option("--by", args->by, "grouping: task (default), model or dataset")
+      ->check(CLI::IsMember({"task", "model", "dataset"}));
+  auto* json = sub->add_flag("--json", args->json, "JSON array on stdout (contract: docs/store.md)");
+  auto* md = sub->add_flag("--markdown", args->markdown, "Markdown table on stdout");
+  json->excludes(md);
+  sub->add_option("--task", args->task, "only this task");
+  sub->add_option("--model", args->model, "only this model");
+  sub->add_flag("--include-unfinished", args->include_unfinished,
+                "also runs still marked running or failed (their committed windows)");
+  sub->add_option("--equivalent", args->equivalents, "override an equivalent's constant, KEY=AMOUNT; repeatable");
+  sub->add_flag("--runs", args->runs, "list the stored runs instead");
+  sub->add_option("--model-card", args->model_card,
+                  "print the Hugging Face model-card co2_eq_emissions block of run RUN_ID (or a unique prefix)");
+  sub->add_option("--training-type", args->training_type,
+                  "training_type written in the model card (default inference; pre-training, fine-tuning)");
+  add_store_option(*sub, args->store);
+  registry.add(sub, [args] {
+    if (!std::filesystem::exists(args->store))
+      throw InputError(fmt::format("no store at {}: run `joulebench import codecarbon` or `joulebench bench` "
+                                   "first, or give --store PATH",
+                                   args->store));
+    auto store = open_store(args->store);
+    if (!args->model_card.empty()) {
+      auto run = store->load_run(args->model_card);
+      if (!run)
+        throw InputError(fmt::format("no run '{}' in {} (list them with `joulebench report --runs`)",
+                                     args->model_card, store->location()));
+      fmt::print("{}", model_card_yaml(*run, {args->training_type}));
+      return 0;
+    }
+    if (args->runs) {
+      const auto runs = store->list_runs();
+      if (args->json) {
+        auto arr = nlohmann::json::array();
+        for (const auto& r : runs)
+          arr.push_back({{"id", r.id},
+                         {"kind", std::string(to_string(r.kind))},
+                         {"status", std::string(to_string(r.status))},
+                         {"started_at", format_utc(r.started_at)},
+                         {"ended_at", r.ended_at ? nlohmann::json(format_utc(*r.ended_at)) : nlohmann::json(nullptr)},
+                         {"hostname", r.hostname},
+                         {"source", r.source},
+                         {"project", r.project},
+                         {"windows", r.windows},
+                         {"energy_kwh", joules_to_kwh(r.energy_j)},
+                         {"g_co2e", r.g_co2e}});
+        fmt::print("{}\n", arr.dump(2));
+      } else {
+        fmt::print("{}", render_runs_table(runs));
+      }
+      return 0;
+    }
+    ReportOptions o;
+    o.by = report_grouping_from_string(args->by).value_or(ReportGrouping::task);
+    o.task = args->task;
+    o.model = args->model;
+    o.include_unfinished = args->include_unfinished;
+    for (const auto& kv : args->equivalents) override_equivalent(o.equivalents, kv);
+    const Report report = build_report(*store, o);
+    if (args->json) fmt::print("{}\n", report_json(report).dump(2));
+    else if (args->markdown) fmt::print("{}", render_markdown(report));
+    else fmt::print("{}", render_table(report));
+    return 0;
+  });
+}
+
+}  // namespace joulebench::cli
