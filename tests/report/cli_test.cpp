@@ -1,0 +1,133 @@
+// The command-line contracts of carbon, import codecarbon and report, run
+// against the built binary in a scratch folder with a clean environment.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("jb-cli-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // No user config, no time zone guess: only what the test says.
+  Result run(const std::string& args, const std::string& env = "") {
+    const std::string cmd = "cd '" + dir_.string() + "' && env -i PATH=/usr/bin:/bin HOME='" + dir_.string() +
+                            "' TZ=Etc/UTC " + env + " '" + JOULEBENCH_BINARY + "' " + args + " >out.txt 2>err.txt";
+    Result r;
+    const int status = std::system(cmd.c_str());
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(dir_ / "out.txt");
+    r.err = slurp(dir_ / "err.txt");
+    return r;
+  }
+  static std::string slurp(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  fs::path dir_;
+};
+
+const std::string kData = std::string(JOULEBENCH_SOURCE_DIR) + "/tests/codecarbon/data/";
+
+}  // namespace
+
+TEST_F(Cli, CarbonJsonContract) {
+  auto r = run("carbon --kwh 2 --intensity 100 --pue 1.5 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_DOUBLE_EQ(j["g_co2e"].get<double>(), 300.0);
+  EXPECT_DOUBLE_EQ(j["intensity_g_per_kwh"].get<double>(), 100.0);
+  EXPECT_DOUBLE_EQ(j["pue"].get<double>(), 1.5);
+  EXPECT_TRUE(j["source"].is_string());
+  EXPECT_TRUE(j.contains("year"));
+  ASSERT_TRUE(j["equivalents"].is_array());
+  for (const auto& e : j["equivalents"]) {
+    EXPECT_TRUE(e["amount_per_unit"].is_number());
+    EXPECT_TRUE(e["source"].is_string());
+  }
+}
+
+TEST_F(Cli, CarbonLocationFromEnvironmentAndWorldAverageWarning) {
+  auto env = run("carbon --kwh 1 --json", "JOULEBENCH_COUNTRY=FRA");
+  ASSERT_EQ(env.code, 0) << env.err;
+  auto j = nlohmann::json::parse(env.out);
+  EXPECT_EQ(j["country_iso3"], "FRA");
+  EXPECT_EQ(j["location_origin"], "JOULEBENCH_COUNTRY");
+  EXPECT_TRUE(j["year"].is_number());
+  auto none = run("carbon --kwh 1");
+  ASSERT_EQ(none.code, 0);
+  EXPECT_NE(none.err.find("warning"), std::string::npos);
+  EXPECT_NE(none.err.find("475"), std::string::npos);
+}
+
+TEST_F(Cli, CarbonRefusesBadInputWithExitCode2) {
+  auto neg = run("carbon --kwh 1 --intensity -5");
+  EXPECT_EQ(neg.code, 2);
+  EXPECT_NE(neg.err.find("refused"), std::string::npos) << neg.err;
+  auto pue = run("carbon --kwh 1 --country FRA --pue -1");
+  EXPECT_EQ(pue.code, 2);
+  EXPECT_NE(pue.err.find("--pue"), std::string::npos) << pue.err;
+  auto code = run("carbon --kwh 1 --cloud gcp:europe-wset1");
+  EXPECT_EQ(code.code, 2);
+  EXPECT_NE(code.err.find("gcp:europe-west1"), std::string::npos) << code.err;
+  std::ofstream(dir_ / "joulebench.toml") << "[carbon]\npue = = 1\n";
+  auto toml = run("carbon --kwh 1");
+  EXPECT_EQ(toml.code, 2);
+  EXPECT_NE(toml.err.find("joulebench.toml:2"), std::string::npos) << toml.err;
+}
+
+TEST_F(Cli, ImportExitCodesAndMessages) {
+  auto bad = run("import codecarbon '" + kData + "not_codecarbon.csv'");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("missing columns"), std::string::npos) << bad.err;
+  auto partial = run("import codecarbon '" + kData + "bad_rows.csv'");
+  EXPECT_EQ(partial.code, 3);
+  EXPECT_NE(partial.err.find("bad_rows.csv:3:"), std::string::npos) << partial.err;
+  EXPECT_NE(partial.out.find("1000 inferences"), std::string::npos) << partial.out;
+  auto good = run("import codecarbon --task fill-mask '" + kData + "cc3_with_pue.csv'");
+  EXPECT_EQ(good.code, 0) << good.err;
+  EXPECT_TRUE(fs::exists(dir_ / "joulebench.db"));
+}
+
+TEST_F(Cli, ReportJsonContractAndModelCard) {
+  EXPECT_EQ(run("report").code, 2);  // no store yet
+  ASSERT_EQ(run("import codecarbon --task fill-mask --store s.db '" + kData + "cc3_with_pue.csv'").code, 0);
+  auto r = run("report --by model --json --store s.db");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 1u);
+  for (const char* k : {"task", "model", "runs", "kwh_per_1000_mean", "kwh_per_1000_std", "gco2e_per_1000_mean"})
+    EXPECT_TRUE(j[0].contains(k)) << k;
+  EXPECT_EQ(j[0]["task"], "fill-mask");
+  EXPECT_EQ(j[0]["runs"], 2);
+  // Two rows of 1,000 inferences: (0.00165 + 0.00315) / 2 kWh with the log's PUE 1.5 taken out.
+  EXPECT_NEAR(j[0]["kwh_per_1000_mean"].get<double>(), (0.00165 + 0.00315) / 2 / 1.5, 1e-12);
+  auto runs = run("report --runs --json --store s.db");
+  ASSERT_EQ(runs.code, 0);
+  const std::string id = nlohmann::json::parse(runs.out).at(0)["id"];
+  auto card = run("report --model-card " + id.substr(0, 8) + " --store s.db");
+  ASSERT_EQ(card.code, 0) << card.err;
+  EXPECT_EQ(card.out.rfind("co2_eq_emissions:\n  emissions: 4.5\n", 0), 0u) << card.out;
+  EXPECT_NE(card.out.find("geographical_location:"), std::string::npos);
+  EXPECT_NE(card.out.find("hardware_used: \"1 x NVIDIA L4"), std::string::npos) << card.out;
+}
