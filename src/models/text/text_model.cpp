@@ -204,7 +204,7 @@ void TextModel::set_specials(const HfConfig& config, const LoadOptions& options)
   }
   generation_.min_new_tokens = options.min_new_tokens.value_or(min_new);
   generation_.max_new_tokens = options.max_new_tokens.value_or(max_new);
-  if (generation_.max_new_tokens < 1 || generation_.min_new_tokens > generation_.max_new_tokens) {
+  if (!encoder_ && (generation_.max_new_tokens < 1 || generation_.min_new_tokens > generation_.max_new_tokens)) {
     throw InputError(fmt::format("new tokens: need 1 <= max ({}) and min ({}) <= max", generation_.max_new_tokens,
                                  generation_.min_new_tokens));
   }

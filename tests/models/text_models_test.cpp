@@ -1,0 +1,365 @@
+// Text zoo: parameter counts against Hugging Face's published numbers,
+// determinism, KV cache == no cache, batch == single runs, safetensors
+// round trips and errors, generation limits, zero-shot prompts.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "joulebench/error.h"
+#include "models/common/gpt2.h"
+#include "models/common/safetensors.h"
+#include "models/registry_parts.h"
+#include "models/text/bloom.h"
+#include "models/text/encoders.h"
+#include "models/text/presets.h"
+#include "models/text/seq2seq.h"
+#include "models/text/text_model.h"
+
+namespace fs = std::filesystem;
+using namespace joulebench;
+using namespace joulebench::models;
+
+namespace {
+
+fs::path temp_dir(const std::string& name) {
+  auto dir = fs::path(JOULEBENCH_TEST_BINARY_DIR) / "text_models_test" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+HfConfig preset_config(const std::string& name) {
+  const auto* p = find_text_preset(name, std::nullopt);
+  EXPECT_NE(p, nullptr) << name;
+  return HfConfig(p->config, name);
+}
+
+std::unique_ptr<TextModel> load(const std::string& name, LoadOptions options = {}) {
+  const auto* p = find_text_preset(name, options.task);
+  if (!p) throw std::runtime_error("no preset " + name);
+  return std::make_unique<TextModel>(*p, options);
+}
+
+const std::vector<InferenceInput> kInputs = {
+    {"The film was a delight from start to finish.", "", ""},
+    {"Energy", "", ""},
+    {"A much longer review that goes on and on about the plot, the actors, the music and the sets, and then some.",
+     "", ""},
+};
+
+}  // namespace
+
+TEST(ParameterCounts, MatchHuggingFaceBareModels) {
+  // Hugging Face num_parameters() of AutoModel for these checkpoints.
+  EncoderBackbone bert(encoder_config_from_hf(preset_config("bert-base-uncased"), EncoderFamily::bert), true);
+  EXPECT_EQ(count_parameters(*bert), 109'482'240);
+  EncoderBackbone roberta(
+      encoder_config_from_hf(preset_config("deepset/roberta-base-squad2"), EncoderFamily::roberta), true);
+  EXPECT_EQ(count_parameters(*roberta), 124'645'632);
+  Gpt2Lm gpt2(gpt2_config_from_hf(preset_config("gpt2")));
+  EXPECT_EQ(gpt2->base_parameters(), 124'439'808);
+  Gpt2Lm distilgpt2(gpt2_config_from_hf(preset_config("distilgpt2")));
+  EXPECT_EQ(distilgpt2->base_parameters(), 81'912'576);
+  T5Lm t5(t5_config_from_hf(preset_config("t5-small")));
+  EXPECT_EQ(t5->base_parameters(), 60'506'624);
+}
+
+TEST(ParameterCounts, ListedCountsAreTheHuggingFaceOnes) {
+  std::map<std::string, std::int64_t> expected = {
+      {"bert-base-uncased", 109'482'240}, {"gpt2", 124'439'808},      {"deepset/roberta-base-squad2", 124'645'632},
+      {"distilgpt2", 81'912'576},         {"t5-small", 60'506'624},    {"bigscience/bloom-560m", 559'214'592},
+      {"distilbert-base-uncased-finetuned-sst-2-english", 66'362'880}, {"facebook/bart-large-cnn", 406'290'432},
+      {"google/flan-t5-base", 222'903'552}};
+  std::set<std::string> seen;
+  for (const auto& m : text_model_infos()) {
+    auto it = expected.find(m.name);
+    if (it == expected.end()) continue;
+    EXPECT_EQ(m.parameters, it->second) << m.name;
+    seen.insert(m.name);
+  }
+  EXPECT_EQ(seen.size(), expected.size());
+}
+
+TEST(ParameterCounts, ComputedCountsEqualTheBuiltModules) {
+  for (const auto& p : text_presets()) {
+    if (p.size_class != "tiny") continue;
+    LoadOptions options;
+    options.task = p.task;
+    auto model = load(p.name, options);
+    const auto& info = model->info();
+    EXPECT_EQ(info.parameters + info.head_parameters, count_parameters(model->module()) +
+                                                          ((p.family == "bert" || p.family == "roberta") &&
+                                                                   !(p.family == "bert" && p.task == Task::text_classification)
+                                                               ? p.config.at("hidden_size").get<std::int64_t>() *
+                                                                     (p.config.at("hidden_size").get<std::int64_t>() + 1)
+                                                               : 0))
+        << p.name << " " << to_string(p.task);
+  }
+}
+
+TEST(Presets, StudyModelsAreListed) {
+  std::set<std::string> names;
+  for (const auto& m : text_model_infos()) names.insert(m.name);
+  for (const char* n : {"distilbert-base-uncased-finetuned-sst-2-english", "dslim/bert-base-NER",
+                        "deepset/roberta-base-squad2", "bert-base-uncased", "gpt2", "distilgpt2",
+                        "bigscience/bloom-560m", "bigscience/bloomz-560m", "t5-small", "google/flan-t5-base",
+                        "sshleifer/distilbart-cnn-12-6", "facebook/bart-large-cnn"}) {
+    EXPECT_TRUE(names.count(n)) << n;
+  }
+}
+
+TEST(Runtime, CudaOnCpuOnlyLibtorchIsAClearError) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this libtorch has CUDA";
+  LoadOptions o;
+  o.device = "cuda";
+  try {
+    load("tiny-gpt2", o);
+    FAIL() << "expected an error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("CUDA"), std::string::npos) << e.what();
+  }
+  o.device = "tpu";
+  EXPECT_THROW(load("tiny-gpt2", o), InputError);
+}
+
+TEST(Determinism, SameSeedSameOutputsOtherSeedOtherWeights) {
+  for (const char* name : {"tiny-bert-ner", "tiny-gpt2", "tiny-t5"}) {
+    LoadOptions a, b;
+    a.seed = b.seed = 7;
+    auto m1 = load(name, a), m2 = load(name, b);
+    const auto o1 = m1->infer(kInputs), o2 = m2->infer(kInputs);
+    for (std::size_t i = 0; i < kInputs.size(); ++i) EXPECT_EQ(o1[i].text, o2[i].text) << name;
+    LoadOptions c;
+    c.seed = 8;
+    auto m3 = load(name, c);
+    auto p1 = m1->module().named_parameters(), p3 = m3->module().named_parameters();
+    bool differs = false;
+    for (const auto& p : p1) differs = differs || !torch::equal(p.value(), p3[p.key()]);
+    EXPECT_TRUE(differs) << name;
+  }
+}
+
+TEST(Generation, KvCacheGivesTheSameTokensAsNoCache) {
+  for (const char* name : {"tiny-gpt2", "tiny-bloom", "tiny-t5", "tiny-bart", "tiny-flan-t5"}) {
+    auto with_cache = load(name), without = load(name);
+    without->generation().use_cache = false;
+    with_cache->generation().min_new_tokens = 0;
+    with_cache->generation().max_new_tokens = 12;
+    without->generation() = with_cache->generation();
+    without->generation().use_cache = false;
+    const auto a = with_cache->infer(kInputs), b = without->infer(kInputs);
+    for (std::size_t i = 0; i < kInputs.size(); ++i) {
+      EXPECT_EQ(a[i].text, b[i].text) << name << " input " << i;
+      EXPECT_EQ(a[i].output_tokens, b[i].output_tokens) << name;
+    }
+  }
+}
+
+TEST(Batching, BatchOfNEqualsNSingleRuns) {
+  for (const auto& p : text_presets()) {
+    if (p.size_class != "tiny") continue;
+    LoadOptions o;
+    o.task = p.task;
+    auto model = load(p.name, o);
+    std::vector<InferenceInput> inputs = kInputs;
+    for (auto& in : inputs) in.context = "The context says that the film was made in 1999 by a small studio.";
+    const auto batched = model->infer(inputs);
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const auto single = model->infer(std::span<const InferenceInput>(&inputs[i], 1));
+      EXPECT_EQ(batched[i].text, single[0].text) << p.name << " " << to_string(p.task) << " input " << i;
+      EXPECT_EQ(batched[i].input_tokens, single[0].input_tokens) << p.name;
+      EXPECT_EQ(batched[i].output_tokens, single[0].output_tokens) << p.name;
+    }
+  }
+}
+
+TEST(Batching, PaddedEncoderLogitsMatchSingleRuns) {
+  auto cfg = encoder_config_from_hf(preset_config("tiny-roberta-squad"), EncoderFamily::roberta);
+  EncoderTaskModel m(cfg, Task::question_answering);
+  seeded_init(*m, 3);
+  torch::NoGradGuard g;
+  auto ids = torch::tensor({{0, 10, 11, 12, 13, 2}, {0, 20, 21, 2, 1, 1}}, torch::kLong);
+  auto mask = torch::tensor({{1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 0, 0}}, torch::kLong);
+  auto batched = m->forward(ids, mask);
+  auto single = m->forward(ids[1].narrow(0, 0, 4).unsqueeze(0), torch::ones({1, 4}, torch::kLong));
+  EXPECT_TRUE(torch::allclose(batched[1].narrow(0, 0, 4), single[0], 1e-5, 1e-5));
+}
+
+TEST(Generation, LengthsFollowTheStudy) {
+  const std::string long_prompt =
+      "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+      "seventeen eighteen nineteen twenty twentyone twentytwo twentythree";
+  auto gpt2 = load("tiny-gpt2");
+  auto out = gpt2->infer(std::vector<InferenceInput>{{long_prompt, "", ""}});
+  EXPECT_EQ(out[0].output_tokens, 10);
+  // The prompt is cut to its first 20 words.
+  const auto twenty = long_prompt.substr(0, long_prompt.find(" twentyone"));
+  EXPECT_EQ(out[0].input_tokens, static_cast<std::int64_t>(gpt2->tokenizer().encode(twenty).size()));
+  for (const char* name : {"tiny-t5", "tiny-bart"}) {
+    auto o = load(name)->infer(kInputs);
+    for (const auto& r : o) {
+      EXPECT_GE(r.output_tokens, 10) << name;
+      EXPECT_LE(r.output_tokens, 15) << name;
+    }
+  }
+  LoadOptions opt;
+  opt.max_new_tokens = 3;
+  opt.min_new_tokens = 3;
+  EXPECT_EQ(load("tiny-bloom", opt)->infer(kInputs)[0].output_tokens, 3);
+  opt.min_new_tokens = 5;
+  EXPECT_THROW(load("tiny-bloom", opt), InputError);
+}
+
+TEST(Generation, ZeroShotCapsPerTask) {
+  for (const char* name : {"tiny-flan-t5", "tiny-bloomz"}) {
+    LoadOptions o;
+    o.task = Task::text_classification;
+    auto cls = load(name, o)->infer(kInputs);
+    for (const auto& r : cls) EXPECT_EQ(r.output_tokens, 1) << name;
+    o.task = Task::summarization;
+    for (const auto& r : load(name, o)->infer(kInputs)) {
+      EXPECT_GE(r.output_tokens, 10);
+      EXPECT_LE(r.output_tokens, 15);
+    }
+    o.task = Task::question_answering;
+    for (const auto& r : load(name, o)->infer(kInputs)) EXPECT_LE(r.output_tokens, 65);
+    o.task = Task::fill_mask;
+    EXPECT_THROW(load_text_model(name, o), InputError);
+  }
+}
+
+namespace {
+// A language model that always prefers EOS, then token 5: shows min_new_tokens,
+// EOS and padding of finished rows without depending on weights.
+class ScriptedLm : public CausalLm {
+ public:
+  torch::Tensor next_logits(const torch::Tensor& ids, const torch::Tensor&, DecoderCache*) override {
+    auto logits = torch::zeros({ids.size(0), 10});
+    logits.select(1, 9).fill_(2.0);  // EOS
+    logits.select(1, 5).fill_(1.0);
+    return logits;
+  }
+};
+}  // namespace
+
+TEST(Generation, EosAfterMinNewTokensThenPadding) {
+  ScriptedLm lm;
+  GenerationConfig c;
+  c.eos_token_id = 9;
+  c.pad_token_id = 0;
+  c.min_new_tokens = 3;
+  c.max_new_tokens = 8;
+  auto ids = torch::ones({2, 4}, torch::kLong);
+  auto r = greedy_generate(lm, ids, torch::ones({2, 4}, torch::kLong), c);
+  EXPECT_EQ(r.lengths, (std::vector<std::int64_t>{4, 4}));
+  EXPECT_TRUE(torch::equal(r.tokens[0], torch::tensor({5, 5, 5, 9}, torch::kLong)));
+  c.min_new_tokens = 0;
+  r = greedy_generate(lm, ids, torch::ones({2, 4}, torch::kLong), c);
+  EXPECT_EQ(r.lengths, (std::vector<std::int64_t>{1, 1}));
+}
+
+TEST(Alibi, SlopesFollowThePaper) {
+  // Press et al.: for n heads (a power of two) slopes are 2^(-8i/n), i = 1..n.
+  auto s16 = alibi_slopes(16);
+  for (int i = 0; i < 16; ++i) EXPECT_NEAR(s16[i].item<float>(), std::pow(2.0, -8.0 * (i + 1) / 16), 1e-7);
+  // 12 heads: the 8 slopes of n = 8, then every other slope of n = 16.
+  auto s12 = alibi_slopes(12);
+  for (int i = 0; i < 8; ++i) EXPECT_NEAR(s12[i].item<float>(), std::pow(2.0, -(i + 1.0)), 1e-7);
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(s12[8 + i].item<float>(), std::pow(2.0, -8.0 * (2 * i + 1) / 16), 1e-7);
+}
+
+TEST(Safetensors, RoundTripGivesIdenticalOutputs) {
+  for (const char* name : {"tiny-distilbert-sst2", "tiny-bart", "tiny-bloom"}) {
+    auto original = load(name);
+    auto dir = temp_dir(std::string("roundtrip_") + name);
+    TensorMap tensors;
+    for (const auto& p : original->module().named_parameters()) tensors[p.key()] = p.value();
+    write_safetensors(dir / "model.safetensors", tensors, {{"format", "pt"}});
+    std::ofstream(dir / "config.json") << find_text_preset(name, std::nullopt)->config.dump();
+    LoadOptions o;
+    o.seed = 99;  // different seed: every value must come from the file
+    o.weights_dir = dir.string();
+    auto reloaded = load(name, o);
+    EXPECT_TRUE(reloaded->info().weights_found);
+    const auto a = original->infer(kInputs), b = reloaded->infer(kInputs);
+    for (std::size_t i = 0; i < kInputs.size(); ++i) EXPECT_EQ(a[i].text, b[i].text) << name;
+    for (const auto& p : reloaded->module().named_parameters()) {
+      EXPECT_TRUE(torch::equal(p.value(), tensors.at(p.key()))) << name << " " << p.key();
+    }
+  }
+}
+
+TEST(Safetensors, HalfPrecisionRoundTripsExactly) {
+  auto dir = temp_dir("half");
+  auto f = torch::randn({3, 5});
+  TensorMap t = {{"a.f32", f}, {"b.f16", f.to(torch::kFloat16)}, {"c.bf16", f.to(torch::kBFloat16)}};
+  write_safetensors(dir / "x.safetensors", t);
+  auto back = read_safetensors(dir / "x.safetensors");
+  ASSERT_EQ(back.size(), 3u);
+  for (const auto& [k, v] : t) {
+    EXPECT_EQ(back.at(k).scalar_type(), v.scalar_type()) << k;
+    EXPECT_TRUE(torch::equal(back.at(k), v)) << k;
+  }
+}
+
+namespace {
+void write_raw(const fs::path& p, const std::string& header, std::size_t data_bytes) {
+  std::ofstream out(p, std::ios::binary);
+  std::uint64_t n = header.size();
+  out.write(reinterpret_cast<const char*>(&n), 8);
+  out << header << std::string(data_bytes, '\0');
+}
+void expect_error(const std::function<void()>& f, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "expected an error containing '" << needle << "'";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
+}  // namespace
+
+TEST(Safetensors, ClearErrors) {
+  auto dir = temp_dir("errors");
+  write_raw(dir / "truncated.safetensors",
+            R"({"w":{"dtype":"F32","shape":[4,4],"data_offsets":[0,64]}})", 10);
+  expect_error([&] { read_safetensors(dir / "truncated.safetensors"); }, "truncated");
+  write_raw(dir / "short_header.safetensors", "{\"w\":", 0);
+  expect_error([&] { read_safetensors(dir / "short_header.safetensors"); }, "header");
+  {
+    std::ofstream(dir / "tiny.safetensors") << "abc";
+  }
+  expect_error([&] { read_safetensors(dir / "tiny.safetensors"); }, "truncated");
+  write_raw(dir / "dtype.safetensors", R"({"w":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}})", 16);
+  expect_error([&] { read_safetensors(dir / "dtype.safetensors"); }, "F64");
+  write_raw(dir / "span.safetensors", R"({"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,16]}})", 16);
+  expect_error([&] { read_safetensors(dir / "span.safetensors"); }, "2x3");
+
+  // Loading into a module: shape mismatch, unexpected and missing tensors.
+  auto model = load("tiny-gpt2");
+  TensorMap good;
+  for (const auto& p : model->module().named_parameters()) good[p.key()] = p.value().clone();
+  auto wrong_shape = good;
+  wrong_shape["transformer.wte.weight"] = torch::zeros({3, 3});
+  expect_error([&] { load_state_dict(model->module(), wrong_shape, {}, "ckpt"); }, "shape");
+  auto extra = good;
+  extra["transformer.h.9.attn.c_attn.weight"] = torch::zeros({2});
+  expect_error([&] { load_state_dict(model->module(), extra, {}, "ckpt"); }, "unexpected");
+  auto missing = good;
+  missing.erase("transformer.ln_f.weight");
+  expect_error([&] { load_state_dict(model->module(), missing, {}, "ckpt"); }, "transformer.ln_f.weight");
+  // A bare-model checkpoint (no "transformer." prefix) loads through the base prefix rule.
+  TensorMap bare;
+  for (const auto& [k, v] : good) bare[k.substr(std::string("transformer.").size())] = v;
+  bare["h.0.attn.bias"] = torch::zeros({1});  // HF's causal-mask buffer, ignored
+  Gpt2Lm fresh(gpt2_config_from_hf(preset_config("tiny-gpt2")));
+  auto report = load_state_dict(*fresh, bare, fresh->state_dict_rules(), "bare");
+  EXPECT_EQ(report.loaded.size(), good.size());
+  EXPECT_EQ(report.ignored.size(), 1u);
+
+  LoadOptions o;
+  o.weights_dir = (dir / "nothing_here").string();
+  EXPECT_THROW(load("tiny-gpt2", o), InputError);
+}
