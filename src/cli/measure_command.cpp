@@ -15,6 +15,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "carbon_options.h"
 #include "commands.h"
 #include "joulebench/carbon.h"
 #include "joulebench/codecarbon.h"
@@ -37,6 +38,7 @@ struct Args {
   bool quiet = false;
   std::vector<std::string> command;
   SensorOptions sensors;
+  CarbonRequest carbon;
 };
 
 // Fails before the command runs if an output file cannot be written.
@@ -72,9 +74,9 @@ std::string command_line(const std::vector<std::string>& argv) {
 int run(const Args& args) {
   check_writable(args.json_file, "--json");
   check_writable(args.csv_file, "--csv");
-  // Carbon settings come from the environment, config and time zone
-  // (docs/carbon.md); resolved before the run so a bad value stops us early.
-  const CarbonSettings carbon_settings = resolve_carbon_settings(CarbonRequest{});
+  // Carbon settings (flags > environment > config > time zone, docs/carbon.md)
+  // are resolved before the run so that a bad value stops us early.
+  const CarbonSettings carbon_settings = resolve_carbon_settings(args.carbon);
 
   TrackerOptions options;
   options.interval_s = args.interval_ms / 1000.0;
@@ -183,6 +185,11 @@ void register_measure_command(CommandRegistry& registry) {
       ->type_name("FILE");
   sub->add_flag("--quiet,-q", args->quiet, "print nothing (use with --json or --csv)");
   add_sensor_options(*sub, args->sensors);
+  add_carbon_options(*sub, args->carbon);
+  // Repeatable options take one value per flag, so that `--` after one still
+  // starts the command (CLI11 would otherwise let the vector eat it).
+  for (CLI::Option* opt : sub->get_options())
+    if (opt->get_items_expected_max() > 1) opt->allow_extra_args(false);
   sub->add_option("command", args->command, "the command and its arguments, after --")->required();
   registry.add(sub, [args] { return run(*args); });
 }

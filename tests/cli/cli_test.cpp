@@ -215,6 +215,16 @@ TEST_F(Cli, MeasureReturnsTheCommandsExitCode) {
   EXPECT_EQ(j.at("signal"), SIGKILL);
 }
 
+TEST_F(Cli, CarbonOptionsAndRepeatableOptionsBeforeTheSeparator) {
+  const Outcome r = run(args({"measure", "-q", "--country", "FRA", "--equivalent", "smartphone_charges=0.012", "--json",
+                              path("m.json")},
+                             true, {"--", "sh", "-c", "exit 3"}));
+  ASSERT_EQ(r.exit_code, 3) << r.err;
+  const json j = read_json("m.json");
+  EXPECT_EQ(j.at("carbon").at("country_iso3"), "FRA") << j.at("carbon").dump(2);
+  EXPECT_EQ(run(args({"measure", "-q", "--country", "XXX"}, true, {"--", "true"})).exit_code, 2);
+}
+
 TEST_F(Cli, QuietPrintsNothing) {
   const Outcome r = run(args({"measure", "--quiet"}, true, {"--", "true"}));
   EXPECT_EQ(r.exit_code, 0);

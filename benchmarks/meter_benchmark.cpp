@@ -1,0 +1,147 @@
+// Meter overhead (results: docs/benchmarks.md, section "Meter"):
+// - CPU time of the sampler thread per second of wall time, with every
+//   sensor this machine offers, at 10 Hz and 100 Hz (targets: < 0.1 % and
+//   < 1 % of one core); the same with 8 scripted sensors, to isolate the
+//   meter's own cost from the sensors' read cost;
+// - the cost of one read per sensor found here;
+// - a window's begin + end with the sampler running;
+// - `joulebench measure -q -- true` against `true` (target: < 5 ms added).
+#include <benchmark/benchmark.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "joulebench/meter.h"
+#include "joulebench/sensor.h"
+
+extern char** environ;
+
+namespace {
+
+using namespace joulebench;
+
+MeterOptions every(double interval_s) {
+  MeterOptions o;
+  o.interval_s = interval_s;
+  return o;
+}
+
+// A sensor whose read costs next to nothing: what remains is the meter.
+class CheapSensor final : public Sensor {
+ public:
+  CheapSensor(int i, SensorKind kind) {
+    info_.name = "bench:" + std::to_string(i);
+    info_.backend = "bench";
+    info_.component = i == 0 ? Component::cpu : Component::other;
+    info_.device = "d" + std::to_string(i);
+    info_.kind = kind;
+    info_.provenance = {kind == SensorKind::power ? ProvenanceKind::sampled : ProvenanceKind::measured, "bench"};
+  }
+  const SensorInfo& info() const override { return info_; }
+  SensorStatus status() const override { return {true, {}}; }
+  SensorReading read() override {
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    value_ += 0.5;
+    return SensorReading::success({t, info_.kind == SensorKind::power ? 100.0 : value_});
+  }
+
+ private:
+  SensorInfo info_;
+  double value_ = 0.0;
+};
+
+SensorList cheap_sensors(int n) {
+  SensorList out;
+  for (int i = 0; i < n; ++i)
+    out.push_back(std::make_unique<CheapSensor>(i, i % 2 ? SensorKind::power : SensorKind::energy_counter));
+  return out;
+}
+
+void measure_sampler(benchmark::State& state, SensorList sensors) {
+  const double hz = static_cast<double>(state.range(0));
+  for (auto _ : state) {
+    Meter meter(std::move(sensors), every(1.0 / hz));
+    const auto start = std::chrono::steady_clock::now();
+    meter.start();
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    const double cpu_s = meter.sampler_cpu_s();
+    const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const auto samples = meter.samples_taken();
+    meter.stop();
+    state.SetIterationTime(wall_s);
+    state.counters["core_pct"] = 100.0 * cpu_s / wall_s;
+    state.counters["us_per_sample"] = samples ? 1e6 * cpu_s / static_cast<double>(samples) : 0.0;
+    state.counters["samples"] = static_cast<double>(samples);
+    state.counters["sensors"] = static_cast<double>(meter.sensors().size());
+  }
+}
+
+void BM_SamplerOverheadMachine(benchmark::State& state) { measure_sampler(state, discover_sensors()); }
+BENCHMARK(BM_SamplerOverheadMachine)->Arg(10)->Arg(100)->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
+
+void BM_SamplerOverheadEightCheapSensors(benchmark::State& state) { measure_sampler(state, cheap_sensors(8)); }
+BENCHMARK(BM_SamplerOverheadEightCheapSensors)->Arg(10)->Arg(100)->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
+
+void BM_WindowBeginEnd(benchmark::State& state) {
+  Meter meter(cheap_sensors(8), every(0.1));
+  meter.start();
+  for (auto _ : state) {
+    meter.begin_window("w");
+    benchmark::DoNotOptimize(meter.end_window("w"));
+  }
+}
+BENCHMARK(BM_WindowBeginEnd)->Unit(benchmark::kMicrosecond);
+
+double run_wall_ms(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const auto start = std::chrono::steady_clock::now();
+  pid_t pid = 0;
+  if (posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return -1.0;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+void BM_CommandTrue(benchmark::State& state) {
+  for (auto _ : state) state.SetIterationTime(run_wall_ms({"true"}) / 1000.0);
+}
+BENCHMARK(BM_CommandTrue)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+#ifdef JOULEBENCH_BINARY
+void BM_MeasureTrue(benchmark::State& state) {
+  for (auto _ : state) state.SetIterationTime(run_wall_ms({JOULEBENCH_BINARY, "measure", "-q", "--", "true"}) / 1000.0);
+}
+BENCHMARK(BM_MeasureTrue)->UseManualTime()->Unit(benchmark::kMillisecond);
+#endif
+
+// One read of each usable sensor of this machine.
+void register_sensor_reads() {
+  static SensorList sensors = discover_sensors();
+  for (auto& s : sensors) {
+    if (!s->status().available) continue;
+    Sensor* sensor = s.get();
+    benchmark::RegisterBenchmark(("BM_SensorRead/" + sensor->info().name).c_str(),
+                                 [sensor](benchmark::State& state) {
+                                   for (auto _ : state) benchmark::DoNotOptimize(sensor->read());
+                                 })
+        ->Unit(benchmark::kMicrosecond);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_sensor_reads();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
