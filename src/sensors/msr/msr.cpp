@@ -123,9 +123,9 @@ RawReader register_reader(std::shared_ptr<MsrFile> file, std::uint32_t reg) {
 void discover_msr(const SensorOptions& options, SensorList& out) {
   const auto& paths = options.paths;
   auto unavailable = [&](const std::string& why) {
-    out.push_back(std::make_unique<UnavailableSensor>(
-        make_info("package-0", "", Component::cpu, "RAPL energy counters read from model-specific registers"),
-        why));
+    auto info = make_info("", "", Component::cpu, "RAPL energy counters read from model-specific registers");
+    info.name = kBackend;
+    out.push_back(std::make_unique<UnavailableSensor>(std::move(info), why));
   };
 
   procfs::CpuInfo cpu;

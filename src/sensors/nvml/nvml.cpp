@@ -270,20 +270,20 @@ void discover_nvml(const SensorOptions& options, SensorList& out) {
   std::string error;
   auto lib = NvmlLibrary::load(options.paths.nvml_library, error);
   if (!lib) {
-    SensorInfo info = info_for("gpu", "gpu");
+    SensorInfo info = info_for("gpu", "");
     info.name = kBackend;
     unavailable(std::move(info), error);
     return;
   }
   unsigned int count = 0;
   if (const auto rc = lib->get_count(&count); rc != nvml::kSuccess) {
-    SensorInfo info = info_for("gpu", "gpu");
+    SensorInfo info = info_for("gpu", "");
     info.name = kBackend;
     unavailable(std::move(info), "nvmlDeviceGetCount_v2: " + nvml::error_text(rc));
     return;
   }
   if (count == 0) {
-    SensorInfo info = info_for("gpu", "gpu");
+    SensorInfo info = info_for("gpu", "");
     info.name = kBackend;
     unavailable(std::move(info), "NVML reports no NVIDIA GPU");
     return;

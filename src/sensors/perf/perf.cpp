@@ -140,7 +140,7 @@ void discover_perf(const SensorOptions& options, const PerfSyscalls& syscalls, S
     return info;
   };
   auto unavailable_pmu = [&](const std::string& why) {
-    auto info = base_info("package-0", "", Component::cpu);
+    auto info = base_info("", "", Component::cpu);
     info.name = kBackend;
     info.description = "RAPL energy counters through the perf power PMU";
     out.push_back(std::make_unique<UnavailableSensor>(std::move(info), why));
