@@ -96,6 +96,7 @@ struct RunSummary {
   std::string hostname;
   std::string source;
   std::string project;
+  std::string note;  // e.g. what an interrupted run kept
   int windows = 0;
   double energy_j = 0.0;  // machine scope, sum over windows
   double g_co2e = 0.0;

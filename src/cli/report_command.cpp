@@ -69,6 +69,7 @@ void register_report_command(CommandRegistry& registry) {
                          {"hostname", r.hostname},
                          {"source", r.source},
                          {"project", r.project},
+                         {"note", r.note},
                          {"windows", r.windows},
                          {"energy_kwh", joules_to_kwh(r.energy_j)},
                          {"g_co2e", r.g_co2e}});

@@ -67,6 +67,7 @@ Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportO
   Report report;
   report.by = options.by;
   std::map<std::tuple<std::string, std::string, std::string>, Group> groups;
+  std::size_t from_interrupted = 0, from_unfinished = 0;
   for (const auto& sw : windows) {
     const WindowRecord& w = sw.window;
     if (!options.task.empty() && w.task != options.task) continue;
@@ -98,6 +99,8 @@ Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportO
     if (!w.measurement.components.empty())
       grp.weakest = std::max(grp.weakest, w.measurement.weakest_provenance());
     ++report.windows_used;
+    if (sw.status == RunStatus::interrupted) ++from_interrupted;
+    if (sw.status == RunStatus::running || sw.status == RunStatus::failed) ++from_unfinished;
   }
   for (auto& [key, grp] : groups) {
     ReportRow row;
@@ -130,6 +133,11 @@ Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportO
     report.notes.push_back(fmt::format("{} window(s) without an inference count left out (model loading, "
                                        "whole-command measurements)",
                                        report.windows_without_inferences));
+  if (from_interrupted)
+    report.notes.push_back(fmt::format("{} window(s) come from interrupted runs (complete windows they kept)",
+                                       from_interrupted));
+  if (from_unfinished)
+    report.notes.push_back(fmt::format("{} window(s) come from runs still marked running or failed", from_unfinished));
   for (const auto& row : report.rows)
     if (row.task.empty()) {
       report.notes.push_back("rows with an empty task come from logs whose task was not known: re-import with --task");

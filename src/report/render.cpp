@@ -162,6 +162,8 @@ std::string render_runs_table(const std::vector<RunSummary>& runs) {
     out += fmt::format("{:<36}  {:<7}  {:<11}  {:<20}  {:>7}  {:>12.6g}  {:>10.4g}  {}\n", r.id, to_string(r.kind),
                        to_string(r.status), format_utc(r.started_at), r.windows, joules_to_kwh(r.energy_j), r.g_co2e,
                        r.source);
+  for (const auto& r : runs)
+    if (!r.note.empty()) out += fmt::format("note on {}: {}\n", r.id, r.note);
   return out;
 }
 

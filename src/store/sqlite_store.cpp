@@ -121,9 +121,9 @@ class SqliteStore final : public Store {
   std::vector<RunSummary> list_runs() override {
     Statement s(db_.handle(), R"sql(
 SELECT r.id, r.kind, r.status, r.started_at, r.ended_at, r.hostname, r.source, r.project,
-       COUNT(w.seq), COALESCE(SUM(w.energy_j), 0), COALESCE(SUM(w.g_co2e), 0)
+       COUNT(w.seq), COALESCE(SUM(w.energy_j), 0), COALESCE(SUM(w.g_co2e), 0), r.note
 FROM runs r LEFT JOIN windows w ON w.run_id = r.id
-GROUP BY r.id, r.kind, r.status, r.started_at, r.ended_at, r.hostname, r.source, r.project
+GROUP BY r.id, r.kind, r.status, r.started_at, r.ended_at, r.hostname, r.source, r.project, r.note
 ORDER BY r.started_at, r.id)sql");
     std::vector<RunSummary> out;
     while (s.step()) {
@@ -139,6 +139,7 @@ ORDER BY r.started_at, r.id)sql");
       r.windows = static_cast<int>(s.integer(8));
       r.energy_j = s.real(9);
       r.g_co2e = s.real(10);
+      r.note = s.text(11);
       out.push_back(std::move(r));
     }
     return out;

@@ -50,6 +50,14 @@ TEST(ReportAggregate, PerThousandMeanAndSampleStd) {
   EXPECT_EQ(r.rows[0].weakest_provenance, "sampled");
 }
 
+TEST(ReportAggregate, SaysWhenWindowsComeFromInterruptedRuns) {
+  auto w = window("fill-mask", "m", "d", 0.01, 1000);
+  w.status = RunStatus::interrupted;
+  const Report r = aggregate_windows({w, window("fill-mask", "m", "d", 0.01, 1000)}, {});
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("1 window(s) come from interrupted runs"), std::string::npos);
+}
+
 TEST(ReportAggregate, GramsFromTheRunIntensityAndPueWhenNotStored) {
   const Report r = aggregate_windows({window("fill-mask", "m", "d", 0.01, 1000)}, {});
   EXPECT_DOUBLE_EQ(r.rows.at(0).gco2e_per_1000_mean, 0.01 * 1.5 * 100.0);

@@ -208,6 +208,7 @@ TEST_F(StoreTest, AnInterruptedRunKeepsItsCommittedWindows) {
   store->finish_run(id, RunStatus::interrupted, "kept 2 of 10 windows");
   EXPECT_EQ(store->query_windows({}).size(), 2u);
   EXPECT_EQ(store->load_run(id)->note, "kept 2 of 10 windows");
+  EXPECT_EQ(store->list_runs().at(0).note, "kept 2 of 10 windows");
   EXPECT_TRUE(store->load_run(id)->ended_at);
   EXPECT_THROW(store->add_window(id, window("c", 1, 2)), InputError);
 }
