@@ -2,6 +2,7 @@
 #include <functional>
 
 #include "models/registry_parts.h"
+#include "models/vision/centernet.h"
 #include "models/vision/classification.h"
 #include "models/vision/detection.h"
 #include "models/vision/sd_pipeline.h"
@@ -21,6 +22,7 @@ const std::vector<Family>& families() {
   static const std::vector<Family> all = {
       {vision::classification_infos, vision::load_classification},
       {vision::detection_infos, vision::load_detection},
+      {vision::centernet_infos, vision::load_centernet},
       {vision::text_to_image_infos, vision::load_text_to_image},
   };
   return all;
