@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "joulebench/error.h"
+#include "joulebench/version.h"
 #include "models/common/gpt2.h"
 #include "models/common/safetensors.h"
 #include "models/registry_parts.h"
@@ -362,4 +363,20 @@ TEST(Safetensors, ClearErrors) {
   LoadOptions o;
   o.weights_dir = (dir / "nothing_here").string();
   EXPECT_THROW(load("tiny-gpt2", o), InputError);
+}
+
+TEST(FastTextModel, RunsThroughTheZooInterface) {
+  if (!fs::exists(fs::path(JOULEBENCH_FETCHED_DATA_DIR) / "fasttext-lid" / "lid.176.ftz")) {
+    GTEST_SKIP() << "run scripts/fetch_data.sh";
+  }
+  auto model = load_text_model("fasttext-lid-176", {});
+  ASSERT_TRUE(model);
+  EXPECT_TRUE(model->info().weights_found);
+  EXPECT_EQ(model->info().task, Task::text_classification);
+  const std::vector<InferenceInput> in = {{"Das ist ein sehr schönes Haus mit einem großen Garten.", "", ""},
+                                          {"This is a very nice house with a big garden.", "", ""}};
+  const auto out = model->infer(in);
+  EXPECT_EQ(out[0].text, "de");
+  EXPECT_EQ(out[1].text, "en");
+  EXPECT_GT(out[0].input_tokens, 0);
 }
