@@ -2,6 +2,7 @@
 #include <functional>
 
 #include "models/registry_parts.h"
+#include "models/vision/captioning.h"
 #include "models/vision/centernet.h"
 #include "models/vision/classification.h"
 #include "models/vision/detection.h"
@@ -23,6 +24,7 @@ const std::vector<Family>& families() {
       {vision::classification_infos, vision::load_classification},
       {vision::detection_infos, vision::load_detection},
       {vision::centernet_infos, vision::load_centernet},
+      {vision::captioning_infos, vision::load_captioning},
       {vision::text_to_image_infos, vision::load_text_to_image},
   };
   return all;
