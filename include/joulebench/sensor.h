@@ -100,6 +100,11 @@ struct SensorOptions {
 
 // Discovers every backend once, in order of trust. Returns usable sensors and
 // UnavailableSensor entries for what was looked for and could not be used.
+// Throws InputError for an unknown name in options.disabled_backends.
 SensorList discover_sensors(const SensorOptions& options = {});
+
+// The built-in backends, in discovery (trust) order: "rapl-powercap",
+// "rapl-perf", "rapl-msr", "nvml", "hwmon", "estimate".
+std::vector<std::string> sensor_backend_names();
 
 }  // namespace joulebench

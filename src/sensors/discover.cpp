@@ -30,7 +30,21 @@ constexpr Backend kBackends[] = {
 
 }  // namespace
 
+std::vector<std::string> sensor_backend_names() {
+  std::vector<std::string> names;
+  for (const auto& backend : kBackends) names.emplace_back(backend.name);
+  return names;
+}
+
 SensorList discover_sensors(const SensorOptions& options) {
+  const auto known = sensor_backend_names();
+  for (const auto& name : options.disabled_backends) {
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      throw InputError("unknown sensor backend '" + name + "' (known: " + list + ")");
+    }
+  }
   SensorList out;
   for (const auto& backend : kBackends) {
     const auto& disabled = options.disabled_backends;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "fake_tree.h"
+#include "joulebench/error.h"
 #include "joulebench/sensor.h"
 
 namespace joulebench {
@@ -71,6 +72,17 @@ TEST(Discover, DisabledBackendsAreSkipped) {
     EXPECT_NE(s->info().backend, "estimate");
   }
   EXPECT_LT(first_of(list, "hwmon"), list.size());
+
+  options.disabled_backends = {"rapl"};  // a typo must not silently disable nothing
+  try {
+    discover_sensors(options);
+    FAIL() << "unknown backend accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown sensor backend 'rapl'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("rapl-powercap"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(sensor_backend_names(),
+            (std::vector<std::string>{"rapl-powercap", "rapl-perf", "rapl-msr", "nvml", "hwmon", "estimate"}));
 }
 
 // Whatever this machine is (the project's VM has no readable counter), cpu
