@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
@@ -53,7 +54,8 @@ struct Meter::Impl {
   SensorList sensors;
   MeterOptions options;
   std::vector<ComponentChoice> choices;
-  std::vector<std::size_t> sampled;        // indices of usable sensors
+  std::vector<std::size_t> sampled;        // indices of usable sensors (read at window edges)
+  std::vector<std::size_t> periodic;       // those the sampler also reads between edges
   std::vector<std::size_t> gpu_sensors;    // usable gpu sensors that may list their processes
   std::vector<meter::SensorTrack> tracks;  // one per sensor (unusable ones never read)
   double interval_s = 0.1;
@@ -74,9 +76,10 @@ struct Meter::Impl {
   std::optional<IdleBaseline> idle;
   AttributionTarget attribution;
 
-  // Caller holds `mutex`.
-  void sample_locked() {
-    for (std::size_t i : sampled) tracks[i].apply(sensors[i]->read());
+  // Caller holds `mutex`. A window's edge reads every usable sensor; a
+  // periodic sample only the periodic ones.
+  void sample_locked(bool edge = true) {
+    for (std::size_t i : edge ? sampled : periodic) tracks[i].apply(sensors[i]->read());
     if (attribution.pid > 0 && !gpu_sensors.empty()) check_gpu_processes_locked();
     samples.fetch_add(1, std::memory_order_relaxed);
   }
@@ -117,7 +120,7 @@ struct Meter::Impl {
       wake.wait_until(lock, deadline, [&] { return stop_requested || requested != served; });
       if (stop_requested) break;
       const std::uint64_t serving = requested;
-      sample_locked();
+      sample_locked(serving != served);
       if (serving != served) {
         served = serving;  // a window's sample: keep the periodic schedule
         done.notify_all();
@@ -156,6 +159,19 @@ Meter::Meter(SensorList sensors, MeterOptions options) : impl_(std::make_unique<
       bound_sensor = &sensor;
     }
   }
+
+  // Between window edges the sampler reads the sensors in use (first choice
+  // of their group) and any counter that must be read often to survive a
+  // wrap. Fallbacks are read at window edges only: exact for counters, a
+  // two-point trapezoid for power (said in a warning if one is ever used).
+  // This keeps, e.g., the /proc-based estimates off the hot path on a
+  // machine with RAPL.
+  std::vector<bool> first_choice(s.sensors.size(), false);
+  for (const ComponentChoice& choice : s.choices)
+    for (const auto& group : choice.groups)
+      for (std::size_t i : group.front().sensors) first_choice[i] = true;
+  for (std::size_t i : s.sampled)
+    if (first_choice[i] || s.sensors[i]->info().max_read_interval_s > 0.0) s.periodic.push_back(i);
 
   s.interval_s = s.options.interval_s;
   if (bound_sensor && bound_s < s.interval_s) {
@@ -288,6 +304,7 @@ Measurement Meter::end_window(const std::string& name) {
       v.recent_power_w = t.recent_power_w();
       v.slow_update_period_s = t.slow_update_period_s();
       v.last_error = t.last_error();
+      v.edges_only = std::find(s.periodic.begin(), s.periodic.end(), i) == s.periodic.end();
     }
     target = s.attribution;
     idle = s.idle;

@@ -37,6 +37,10 @@ SensorResult evaluate(const SensorWindowView& v, const WindowInput& in, std::vec
         v.kind == SensorKind::energy_counter ? "the counter's energy across the failed reads is still counted"
                                              : "power was interpolated linearly across the failed reads"));
   }
+  if (v.edges_only && v.kind == SensorKind::power)
+    warnings.push_back(fmt::format("window '{}': sensor {} is a fallback read only at the window's begin and end: "
+                                   "its energy is the mean of two power readings times the duration",
+                                   in.name, name));
   if (v.kind == SensorKind::energy_counter && in.duration_s > 0.0) {
     if (energy_j == 0.0) {
       if (v.recent_power_w >= 0.0) {

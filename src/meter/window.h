@@ -20,6 +20,7 @@ struct SensorWindowView {
   double recent_power_w = -1.0;
   double slow_update_period_s = 0.0;
   std::string last_error;
+  bool edges_only = false;  // a fallback read only at window begin and end
 };
 
 struct WindowInput {

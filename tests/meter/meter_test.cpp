@@ -315,6 +315,43 @@ TEST(Meter, SamplerReadsPeriodicallyFromItsOwnThreadOnly) {
   EXPECT_NEAR(m.find(Component::cpu)->energy_j, 10.0 * m.duration_s, 0.05);
 }
 
+TEST(Meter, FallbacksAreReadOnlyAtWindowEdges) {
+  FakeRig rig;
+  auto rapl = rig.add(make_info("rapl:pkg", "rapl-powercap", Component::cpu, "p", kCounter, ProvenanceKind::measured));
+  auto est = rig.add(make_info("estimate:cpu", "estimate", Component::cpu, "machine", kPower, ProvenanceKind::estimated));
+  {
+    std::lock_guard l(rapl->mutex);
+    rapl->real_time = true;
+    rapl->rate_w = 5.0;
+  }
+  Meter meter(std::move(rig.sensors), every(0.01));
+  meter.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  {
+    std::lock_guard l1(rapl->mutex);
+    std::lock_guard l2(est->mutex);
+    EXPECT_GE(rapl->reads, 3);
+    EXPECT_EQ(est->reads, 0) << "a fallback must stay off the periodic path";
+  }
+  est->set(0, 10.0);
+  meter.begin_window("w");
+  // The primary fails: the fallback (power, two readings) is used and says so.
+  {
+    std::lock_guard l(rapl->mutex);
+    rapl->fail = true;
+  }
+  est->set(2, 30.0);
+  const auto m = meter.end_window("w");
+  meter.stop();
+  {
+    std::lock_guard l(est->mutex);
+    EXPECT_EQ(est->reads, 2);
+  }
+  ASSERT_NE(m.find(Component::cpu), nullptr) << all_warnings(m);
+  EXPECT_DOUBLE_EQ(m.find(Component::cpu)->energy_j, 40.0);
+  EXPECT_TRUE(any_warning(m, "read only at the window's begin and end")) << all_warnings(m);
+}
+
 TEST(Meter, IntervalIsShortenedToTheSensorsWrapBound) {
   FakeRig rig;
   rig.add(make_info("rapl:pkg", "rapl-msr", Component::cpu, "p", kCounter, ProvenanceKind::measured, 0.04));
