@@ -26,6 +26,11 @@ class TextModel final : public Model {
   torch::nn::Module& module() { return *module_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   GenerationConfig& generation() { return generation_; }
+  const TextPreset& preset() const { return preset_; }
+  // The module behind the model, by kind (null when it is of another kind).
+  EncoderTaskModelImpl* encoder() { return encoder_.get(); }
+  CausalLm* causal() { return causal_; }
+  Seq2SeqLm* seq2seq() { return seq2seq_; }
 
  private:
   void build(const HfConfig& config);
