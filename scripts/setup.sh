@@ -19,6 +19,7 @@ build_packages=(
   libsqlite3-dev sqlite3 libcpp-httplib-dev libssl-dev
   libcsv-dev   # RFC 4180 CSV parser: CodeCarbon logs and the carbon tables
   libspng-dev libstb-dev libjpeg-dev
+  libsentencepiece-dev   # SentencePiece tokenizers (T5's spiece.model) for the text zoo
   libgtest-dev libgmock-dev libbenchmark-dev
   ca-certificates curl xz-utils
 )
@@ -26,6 +27,7 @@ build_packages=(
 # the reference PyTorch implementation, the npm client for data packages).
 test_packages=(
   npm
+  python3-torch   # PyTorch eager reference of the text zoo (benchmarks/python/text_eager.py)
 )
 
 install_packages() {
