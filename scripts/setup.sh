@@ -28,6 +28,7 @@ build_packages=(
 test_packages=(
   npm
   python3-torch   # PyTorch eager reference of the text zoo (benchmarks/python/text_eager.py)
+  python3-torchvision  # ResNet-50 / ViT-base eager reference of the vision zoo (benchmarks/python/vision_eager.py)
 )
 
 install_packages() {
