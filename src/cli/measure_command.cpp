@@ -95,7 +95,12 @@ int run(const Args& args) {
     return kCannotStart;
   }
   const Measurement& m = result.measurement;
-  const CarbonResult carbon = compute_carbon_j(m.total_energy_j(), carbon_settings);
+  // No additive component measured (every sensor failed or was disabled):
+  // no carbon figure and no CSV row rather than a fake 0.
+  const bool measured = std::any_of(m.components.begin(), m.components.end(),
+                                    [](const ComponentEnergy& c) { return is_additive(c.component); });
+  const std::optional<CarbonResult> carbon =
+      measured ? std::optional(compute_carbon_j(m.total_energy_j(), carbon_settings)) : std::nullopt;
   const bool attributed = std::any_of(m.components.begin(), m.components.end(),
                                       [](const ComponentEnergy& c) { return c.attributed_energy_j.has_value(); });
   const std::optional<CarbonResult> attributed_carbon =
@@ -106,11 +111,15 @@ int run(const Args& args) {
     text += fmt::format("  duration   {:.3f} s, exit code {}{}\n\n", m.duration_s, result.exit_code,
                         result.term_signal ? fmt::format(" (killed by signal {})", result.term_signal) : "");
     text += format_measurement_table(m);
-    text += fmt::format("\n  carbon     {:.4g} gCO2e machine", carbon.g_co2e);
-    if (attributed_carbon) text += fmt::format(", {:.4g} gCO2e attributed", attributed_carbon->g_co2e);
-    text += fmt::format(" ({:.0f} g/kWh, {}; PUE {:g})\n", carbon.intensity.g_per_kwh, carbon.intensity.source,
-                        carbon.pue);
-    for (const auto& w : carbon.warnings) text += fmt::format("  warning: {}\n", w);
+    if (carbon) {
+      text += fmt::format("\n  carbon     {:.4g} gCO2e machine", carbon->g_co2e);
+      if (attributed_carbon) text += fmt::format(", {:.4g} gCO2e attributed", attributed_carbon->g_co2e);
+      text += fmt::format(" ({:.0f} g/kWh, {}; PUE {:g})\n", carbon->intensity.g_per_kwh,
+                          carbon->intensity.source, carbon->pue);
+      for (const auto& w : carbon->warnings) text += fmt::format("  warning: {}\n", w);
+    } else {
+      text += "\n  carbon     none: no energy was measured\n";
+    }
     for (const auto& n : tracker.notes()) text += fmt::format("  note: {}\n", n);
     fmt::print(stderr, "{}\n", text);
   }
@@ -131,7 +140,7 @@ int run(const Args& args) {
       j["notes"] = tracker.notes();
       const auto idle = tracker.idle_baseline();
       j["idle_baseline"] = idle ? idle_baseline_json(*idle) : nlohmann::json(nullptr);
-      j["carbon"] = carbon_result_json(carbon);
+      j["carbon"] = carbon ? carbon_result_json(*carbon) : nlohmann::json(nullptr);
       j["attributed_g_co2e"] = attributed_carbon ? nlohmann::json(attributed_carbon->g_co2e) : nlohmann::json(nullptr);
       write_atomically(args.json_file, j.dump(2) + "\n");
     } catch (const std::exception& e) {
@@ -140,9 +149,10 @@ int run(const Args& args) {
   }
   if (!args.csv_file.empty()) {
     try {
+      if (!carbon) throw Error("no energy was measured (see the warnings); no row written");
       CodeCarbonRunInfo info;
       info.machine = detect_machine(args.sensors.paths.procfs_root);
-      append_codecarbon_csv(args.csv_file, make_codecarbon_record(m, carbon, info));
+      append_codecarbon_csv(args.csv_file, make_codecarbon_record(m, *carbon, info));
     } catch (const std::exception& e) {
       report("--csv " + args.csv_file, e);
     }

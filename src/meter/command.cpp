@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 #include "joulebench/tracker.h"
 
@@ -86,9 +87,17 @@ CommandResult run_command(Tracker& tracker, const std::vector<std::string>& argv
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
 
+  // The forwarding handlers are process-wide: one command at a time.
+  static std::mutex one_at_a_time;
+  std::unique_lock busy(one_at_a_time, std::try_to_lock);
+  if (!busy.owns_lock())
+    throw Error("run_command: another command is already running in this process; run them one after the other");
+
   Meter& meter = tracker.meter();
   const AttributionTarget saved_target = meter.attribution();
-  const std::string window = argv.front();
+  // Named after the program; a suffix if the caller has a window of that name open.
+  std::string window = argv.front();
+  for (int n = 2; meter.window_open(window); ++n) window = argv.front() + "#" + std::to_string(n);
   CommandResult result;
   result.argv = argv;
   {

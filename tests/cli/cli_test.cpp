@@ -225,6 +225,17 @@ TEST_F(Cli, CarbonOptionsAndRepeatableOptionsBeforeTheSeparator) {
   EXPECT_EQ(run(args({"measure", "-q", "--country", "XXX"}, true, {"--", "true"})).exit_code, 2);
 }
 
+TEST_F(Cli, NothingMeasurableGivesNoFigureRatherThanZero) {
+  fs::remove_all(root_ / "sys/class/powercap");  // and the estimates are disabled
+  const Outcome r = run(args({"measure", "--json", path("m.json"), "--csv", path("e.csv")}, true, {"--", "true"}));
+  EXPECT_EQ(r.exit_code, 1) << "the CSV row could not be written: a lost result is not success";
+  EXPECT_NE(r.err.find("no energy was measured"), std::string::npos) << r.err;
+  const json j = read_json("m.json");
+  EXPECT_TRUE(j.at("components").empty()) << j.dump(2);
+  EXPECT_TRUE(j.at("carbon").is_null());
+  EXPECT_EQ(fs::file_size(root_ / "e.csv"), 0u);
+}
+
 TEST_F(Cli, QuietPrintsNothing) {
   const Outcome r = run(args({"measure", "--quiet"}, true, {"--", "true"}));
   EXPECT_EQ(r.exit_code, 0);
