@@ -121,6 +121,11 @@ Measurement compose_measurement(const WindowInput& in, std::vector<std::string> 
   m.start_time = in.start_time;
   m.duration_s = in.duration_s;
   m.warnings = std::move(warnings);
+  if (in.attribution_enabled && in.cpu_share)
+    m.warnings.push_back(fmt::format(
+        "window '{}': attributed energy = the process tree's share of the machine's CPU time ({:.1f} %); dram, "
+        "core and uncore get the same share, an approximation (no counter splits them per process)",
+        in.name, *in.cpu_share * 100.0));
 
   for (const ComponentChoice& choice : *in.choices) {
     const std::string component(to_string(choice.component));

@@ -94,6 +94,9 @@ TEST_F(FakeProcAttribution, TreeShareOfMachineCpuTime) {
   EXPECT_FALSE(m.find(Component::psys)->attributed_energy_j.has_value());
   EXPECT_FALSE(m.find(Component::gpu)->attributed_energy_j.has_value());
   EXPECT_DOUBLE_EQ(m.total_attributed_energy_j(), 20.0 + 5.0 + 30.0);  // gpu unattributed counts whole
+  EXPECT_TRUE(std::any_of(m.warnings.begin(), m.warnings.end(), [](const std::string& w) {
+    return w.find("CPU time (50.0 %)") != std::string::npos && w.find("dram") != std::string::npos;
+  })) << "the share and the DRAM approximation are stated";
 }
 
 TEST_F(FakeProcAttribution, GpuEnergyGoesToTheTreeThatUsesTheGpu) {
