@@ -29,7 +29,7 @@ WORKLOADS = {  # task -> (input tokens, new tokens)
 }
 PRESETS = {
     "small": ["small-distilbert-sst2", "small-bert-ner", "small-roberta-squad", "small-bert-mlm", "small-gpt2",
-              "small-bloom", "small-t5", "small-bart"],
+              "small-bloom", "small-t5", "small-bart", "small-flan-t5"],
     "study": ["distilbert-base-uncased-finetuned-sst-2-english", "dslim/bert-base-NER",
               "deepset/roberta-base-squad2", "bert-base-uncased", "gpt2", "distilgpt2", "bigscience/bloom-560m",
               "t5-small", "google/flan-t5-base", "sshleifer/distilbart-cnn-12-6", "facebook/bart-large-cnn"],
