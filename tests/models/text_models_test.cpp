@@ -380,3 +380,30 @@ TEST(FastTextModel, RunsThroughTheZooInterface) {
   EXPECT_EQ(out[1].text, "en");
   EXPECT_GT(out[0].input_tokens, 0);
 }
+
+TEST(Gpt2CrossAttention, CacheEqualsNoCacheOverEncoderStates) {
+  // The captioning decoder (VisionEncoderDecoder) path of the shared GPT-2.
+  auto json = find_text_preset("tiny-gpt2", std::nullopt)->config;
+  json["add_cross_attention"] = true;
+  Gpt2Lm lm(gpt2_config_from_hf(HfConfig(json, "tiny-gpt2 + cross-attention")));
+  seeded_init(*lm, 5, 0.2);
+  std::set<std::string> names;
+  for (const auto& p : lm->named_parameters()) names.insert(p.key());
+  EXPECT_TRUE(names.count("transformer.h.0.crossattention.q_attn.weight"));
+  EXPECT_TRUE(names.count("transformer.h.1.ln_cross_attn.weight"));
+  torch::manual_seed(1);
+  auto states = torch::randn({2, 5, 32});
+  auto mask = torch::ones({2, 5}, torch::kLong);
+  GenerationConfig c;
+  c.max_new_tokens = 8;
+  c.eos_token_id = -1;
+  c.use_cache = true;
+  c10::InferenceMode guard;
+  auto a = greedy_generate_from_states(*lm, states, mask, c);
+  c.use_cache = false;
+  auto b = greedy_generate_from_states(*lm, states, mask, c);
+  EXPECT_TRUE(torch::equal(a.tokens, b.tokens));
+  // Different image states give different captions.
+  auto other = greedy_generate_from_states(*lm, torch::randn({2, 5, 32}), mask, c);
+  EXPECT_FALSE(torch::equal(a.tokens, other.tokens));
+}
