@@ -3,6 +3,7 @@
 
 #include "joulebench/error.h"
 #include "joulebench/models.h"
+#include "models/common/safetensors.h"
 #include "models/common/weights.h"
 #include "models/vision/image_io.h"
 #include "models/vision/resnet.h"
@@ -99,4 +100,40 @@ TEST(Classification, BadImageAndDeviceErrors) {
   if (!torch::cuda::is_available()) {
     EXPECT_THROW(jbtest::load("resnet-tiny", o), InputError);
   }
+}
+
+// A checkpoint written under HF names loads back into the task model
+// (weights_dir), giving the source model's outputs.
+TEST(Classification, LoadsSafetensorsByHfNames) {
+  auto path = write_test_image("ckpt_in", 40, 40);
+  auto dir = jbtest::scratch("ckpt");
+  LoadOptions seeded;
+  seeded.seed = 21;
+  // The same module tree as the preset, seeded the same way: its state is the checkpoint.
+  torch::nn::Module root;
+  auto resnet = root.register_module("resnet", ResNetModel(resnet_tiny_config()));
+  auto cls = std::make_shared<torch::nn::Module>();
+  root.register_module("classifier", cls)->register_module("1", torch::nn::Linear(64, 10));
+  models::seeded_init(root, 21);
+  models::TensorMap tensors;
+  for (const auto& p : root.named_parameters()) tensors[p.key()] = p.value().detach().clone();
+  for (const auto& b : root.named_buffers()) tensors[b.key()] = b.value().detach().clone();
+  models::write_safetensors(dir / "model.safetensors", tensors);
+
+  std::vector<InferenceInput> in(1);
+  in[0].image_path = path;
+  LoadOptions from_disk;
+  from_disk.weights_dir = dir.string();
+  from_disk.seed = 999;  // ignored: the checkpoint wins
+  auto loaded = jbtest::load("resnet-tiny", from_disk);
+  EXPECT_TRUE(loaded->info().weights_found);
+  auto random = jbtest::load("resnet-tiny", seeded);
+  EXPECT_FALSE(random->info().weights_found);
+  EXPECT_EQ(loaded->infer(in)[0].text, random->infer(in)[0].text);  // the seed-21 weights, from disk
+  LoadOptions other;
+  other.seed = 999;
+  EXPECT_NE(jbtest::load("resnet-tiny", other)->infer(in)[0].text, loaded->infer(in)[0].text);
+  LoadOptions bad;
+  bad.weights_dir = jbtest::scratch("empty_ckpt").string();
+  EXPECT_THROW(jbtest::load("resnet-tiny", bad), InputError);
 }

@@ -11,7 +11,7 @@
 namespace joulebench::models {
 namespace {
 
-std::size_t element_size(torch::Dtype dtype) { return dtype == torch::kFloat32 ? 4 : 2; }
+std::size_t element_size(torch::Dtype dtype) { return c10::elementSize(dtype); }
 
 std::uint64_t read_le_u64(const unsigned char* p) {
   std::uint64_t v = 0;
@@ -25,7 +25,8 @@ torch::Dtype safetensors_dtype(const std::string& name, const std::string& file_
   if (name == "F32") return torch::kFloat32;
   if (name == "F16") return torch::kFloat16;
   if (name == "BF16") return torch::kBFloat16;
-  throw InputError(fmt::format("{}: unsupported safetensors dtype '{}' (the zoo reads F32, F16 and BF16; "
+  if (name == "I64") return torch::kInt64;  // BatchNorm's num_batches_tracked in vision checkpoints
+  throw InputError(fmt::format("{}: unsupported safetensors dtype '{}' (the zoo reads F32, F16, BF16 and I64; "
                                "convert the checkpoint, e.g. with safetensors in Python)",
                                file_for_errors, name));
 }
@@ -34,7 +35,8 @@ std::string safetensors_dtype_name(torch::Dtype dtype) {
   if (dtype == torch::kFloat32) return "F32";
   if (dtype == torch::kFloat16) return "F16";
   if (dtype == torch::kBFloat16) return "BF16";
-  throw InputError(fmt::format("cannot write tensor of dtype {} to safetensors (F32, F16, BF16 only)",
+  if (dtype == torch::kInt64) return "I64";
+  throw InputError(fmt::format("cannot write tensor of dtype {} to safetensors (F32, F16, BF16, I64 only)",
                                c10::toString(dtype)));
 }
 

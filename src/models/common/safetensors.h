@@ -2,7 +2,8 @@
 // the project itself: an 8-byte little-endian header length, a JSON header
 // {"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__"},
 // then the raw tensor bytes. Supported dtypes: F32, F16, BF16 (what the
-// study's checkpoints use); anything else is a clear error.
+// study's checkpoints use) and I64 (BatchNorm's num_batches_tracked);
+// anything else is a clear error.
 #pragma once
 
 #include <torch/torch.h>
