@@ -26,7 +26,7 @@ using namespace joulebench;
 using namespace joulebench::models;
 
 int main(int argc, char** argv) {
-  std::string preset_name;
+  std::string preset_name, task_name;
   int batch = 1, threads = 2, seq = 128, new_tokens = 0, min_runs = 3;
   double min_time_s = 3.0;
   bool print_config = false;
@@ -40,13 +40,16 @@ int main(int argc, char** argv) {
     else if (a == "--new-tokens") new_tokens = std::stoi(next());
     else if (a == "--min-time") min_time_s = std::stod(next());
     else if (a == "--min-runs") min_runs = std::stoi(next());
+    else if (a == "--task") task_name = next();
     else if (a == "--print-config") print_config = true;
     else {
       std::cerr << "unknown argument " << a << "\n";
       return 2;
     }
   }
-  const auto* preset = find_text_preset(preset_name, std::nullopt);
+  std::optional<Task> task;
+  if (!task_name.empty()) task = task_from_string(task_name);
+  const auto* preset = find_text_preset(preset_name, task);
   if (!preset) {
     std::cerr << "unknown text preset '" << preset_name << "'\n";
     return 2;

@@ -122,7 +122,7 @@ class Encoder(nn.Module):
         if self.task in ("token-classification", "question-answering"):
             return self.cls(x)
         y = self.tnorm(F.gelu(self.transform(x)))
-        return torch.matmul(y, self.word.weight.t()) + self.bias
+        return F.linear(y, self.word.weight, self.bias)  # HF: decoder Linear tied to the embeddings
 
 
 # ---------------------------------------------------------------- decoders

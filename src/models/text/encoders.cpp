@@ -208,7 +208,8 @@ torch::Tensor EncoderTaskModelImpl::forward(const torch::Tensor& input_ids, cons
       // RoBERTa's head uses gelu whatever hidden_act says; BERT and DistilBERT use the config's.
       const auto act = config_.family == EncoderFamily::roberta ? Activation::gelu : config_.act;
       auto x = transform_norm_->forward(activate(transform_->forward(hidden), act));
-      return torch::matmul(x, backbone->word_embedding_weight().t()) + mlm_bias_;
+      // As HF's decoder Linear (weight tied to the embeddings): the bias add is fused into the GEMM.
+      return torch::linear(x, backbone->word_embedding_weight(), mlm_bias_);
     }
     default:
       return hidden;
