@@ -32,7 +32,8 @@ ModelInfo caption_info(std::string name, std::string size, std::int64_t params) 
 
 class CaptioningModel : public Model {
  public:
-  CaptioningModel(ModelInfo info, const LoadOptions& options) : info_(std::move(info)) {
+  CaptioningModel(ModelInfo info, const LoadOptions& given) : info_(std::move(info)) {
+    const LoadOptions options = resolve_weights(info_.name, given);
     rt_ = apply_load_options(options);
     const bool tiny = info_.size_class == "tiny";
     auto vit_cfg = tiny ? vit_tiny_config() : vit_base_config();

@@ -28,7 +28,8 @@ ModelInfo info(std::string name, std::string family, std::string size, std::int6
 // Task model as HF lays it out: "resnet." / "vit." + "classifier".
 class ClassifierModel : public Model {
  public:
-  ClassifierModel(ModelInfo info, const LoadOptions& options) : info_(std::move(info)) {
+  ClassifierModel(ModelInfo info, const LoadOptions& given) : info_(std::move(info)) {
+    const LoadOptions options = resolve_weights(info_.name, given);
     rt_ = apply_load_options(options);
     torch::manual_seed(options.seed);
     const bool tiny = info_.size_class == "tiny";

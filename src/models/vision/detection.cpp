@@ -64,7 +64,8 @@ ModelInfo info(std::string name, std::string family, std::string size, std::int6
 
 class DetectorModel : public Model {
  public:
-  DetectorModel(ModelInfo info, const LoadOptions& options) : info_(std::move(info)) {
+  DetectorModel(ModelInfo info, const LoadOptions& given) : info_(std::move(info)) {
+    const LoadOptions options = resolve_weights(info_.name, given);
     rt_ = apply_load_options(options);
     const bool tiny = info_.size_class == "tiny";
     torch::nn::Module* root = nullptr;

@@ -16,4 +16,10 @@ namespace joulebench::models::vision {
 bool init_weights(torch::nn::Module& module, const LoadOptions& options, const RuntimeOptions& rt,
                   const StateDictRules& rules = {});
 
+// LoadOptions with weights_dir resolved as the text zoo does: the given one,
+// else $JOULEBENCH_MODELS_DIR/<name>, else <fetched data>/models/<name>, when
+// that folder holds a checkpoint (`probe`: a sub-folder to look in, as
+// diffusers' "unet"); otherwise weights_dir stays empty (seeded weights).
+LoadOptions resolve_weights(const std::string& name, const LoadOptions& options, const std::string& probe = "");
+
 }  // namespace joulebench::models::vision

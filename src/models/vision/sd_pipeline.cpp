@@ -108,7 +108,8 @@ ModelInfo sd_info(std::string name, std::string size, std::int64_t text, std::in
 
 class TextToImageModel : public Model {
  public:
-  TextToImageModel(ModelInfo info, const LoadOptions& options) : info_(std::move(info)) {
+  TextToImageModel(ModelInfo info, const LoadOptions& given) : info_(std::move(info)) {
+    const LoadOptions options = resolve_weights(info_.name, given, "unet");
     rt_ = apply_load_options(options);
     auto cfg = info_.size_class == "tiny"                ? sd_tiny_config()
                : info_.name == "runwayml/stable-diffusion-v1-5" ? sd15_config()
