@@ -407,3 +407,22 @@ TEST(Gpt2CrossAttention, CacheEqualsNoCacheOverEncoderStates) {
   auto other = greedy_generate_from_states(*lm, torch::randn({2, 5, 32}), mask, c);
   EXPECT_FALSE(torch::equal(a.tokens, other.tokens));
 }
+
+TEST(Runtime, Bf16RunsEveryFamily) {
+  for (const char* name : {"tiny-bert-ner", "tiny-gpt2", "tiny-bloom", "tiny-t5", "tiny-bart"}) {
+    LoadOptions o;
+    o.dtype = "bf16";
+    auto m = load(name, o);
+    for (const auto& p : m->module().parameters()) {
+      ASSERT_EQ(p.scalar_type(), torch::kBFloat16) << name;
+    }
+    const auto out = m->infer(kInputs);
+    ASSERT_EQ(out.size(), kInputs.size());
+    if (std::string(name) != "tiny-bert-ner") EXPECT_GE(out[0].output_tokens, 10) << name;
+  }
+  LoadOptions o;
+  o.dtype = "fp16";
+  EXPECT_THROW(load("tiny-gpt2", o), InputError);
+  o.dtype = "int4";
+  EXPECT_THROW(load("tiny-gpt2", o), InputError);
+}
