@@ -53,7 +53,10 @@ def main():
     ap.add_argument("--default-env", action="store_true")
     ap.add_argument("--rounds", type=int, default=2, help="interleaved C++ / eager rounds (best of each)")
     ap.add_argument("--json-out", help="also write every measurement here")
+    ap.add_argument("--merge", nargs="*", help="only print the table from earlier --json-out files (best of each side)")
     args = ap.parse_args()
+    if args.merge:
+        return merge(args.merge)
     env = dict(os.environ)
     if not args.default_env:
         env["GOMP_SPINCOUNT"] = "1000"
@@ -95,9 +98,39 @@ def main():
               f"{p8['items_per_s']:.1f} | {c8['seconds_per_batch'] / p8['seconds_per_batch']:.2f} | "
               f"{c8['peak_rss_mb']:.0f} / {p8['peak_rss_mb']:.0f} |", flush=True)
         os.unlink(config_path)
-    if args.json_out:
-        with open(args.json_out, "w") as f:
-            json.dump(results, f, indent=1)
+        if args.json_out:  # after every preset, so that an interrupted run keeps what it measured
+            with open(args.json_out, "w") as f:
+                json.dump(results, f, indent=1)
+
+
+def merge(files):
+    """Best seconds per batch of each side over several runs (other load on a shared machine only ever slows a run)."""
+    best = {}
+    order = []
+    for name in files:
+        for r in json.load(open(name)):
+            key = (r["preset"], r["batch"])
+            if key[0] not in order:
+                order.append(key[0])
+            old = best.get(key)
+            if old is None:
+                best[key] = {"cpp": r["cpp"], "eager": r["eager"]}
+                continue
+            for side in ("cpp", "eager"):
+                if r[side]["seconds_per_batch"] < old[side]["seconds_per_batch"]:
+                    old[side] = r[side]
+    print("| preset | task | batch 1: C++ s | eager s | ratio | batch 8: C++ items/s | eager items/s | ratio "
+          "| peak RSS C++ / eager (MB) |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for preset in order:
+        if (preset, 1) not in best or (preset, 8) not in best:
+            continue
+        c1, p1 = best[(preset, 1)]["cpp"], best[(preset, 1)]["eager"]
+        c8, p8 = best[(preset, 8)]["cpp"], best[(preset, 8)]["eager"]
+        print(f"| {preset} | {c1['task']} | {c1['seconds_per_batch']:.4f} | {p1['seconds_per_batch']:.4f} | "
+              f"{c1['seconds_per_batch'] / p1['seconds_per_batch']:.2f} | {c8['items_per_s']:.2f} | "
+              f"{p8['items_per_s']:.2f} | {c8['seconds_per_batch'] / p8['seconds_per_batch']:.2f} | "
+              f"{max(c1['peak_rss_mb'], c8['peak_rss_mb']):.0f} / {max(p1['peak_rss_mb'], p8['peak_rss_mb']):.0f} |")
 
 
 if __name__ == "__main__":
