@@ -102,6 +102,7 @@ void BM_ResNet50Forward(benchmark::State& state) {
   auto m = ResNetModel(resnet50_config());
   models::seeded_init(*m, 0);
   m->eval();
+  m->fuse_batch_norm();  // as the classification preset does after loading
   auto x = torch::randn({1, 3, 224, 224});
   m->forward(x);
   timed(state, [&] { benchmark::DoNotOptimize(m->forward(x)); });

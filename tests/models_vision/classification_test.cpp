@@ -137,3 +137,22 @@ TEST(Classification, LoadsSafetensorsByHfNames) {
   bad.weights_dir = jbtest::scratch("empty_ckpt").string();
   EXPECT_THROW(jbtest::load("resnet-tiny", bad), InputError);
 }
+
+TEST(ResNet, FusingBatchNormKeepsOutputs) {
+  torch::NoGradGuard g;
+  auto m = ResNetModel(resnet_tiny_config());
+  models::seeded_init(*m, 5);
+  for (auto& b : m->named_buffers()) {  // non-trivial statistics
+    if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.5, 0.5);
+    if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
+  }
+  for (auto& p : m->named_parameters())
+    if (p.key().find("normalization") != std::string::npos) p.value().uniform_(0.5, 1.5);
+  m->eval();
+  auto x = torch::randn({2, 3, 40, 40});
+  auto before = m->forward(x);
+  const auto params = models::count_parameters(*m);
+  m->fuse_batch_norm();
+  EXPECT_TRUE(torch::allclose(m->forward(x), before, 1e-4, 1e-5));
+  EXPECT_EQ(models::count_parameters(*m), params);
+}

@@ -55,6 +55,7 @@ class ClassifierModel : public Model {
     StateDictRules rules;
     rules.allow_missing.emplace_back("vit\\.pooler\\..*");  // ViTForImageClassification has no pooler
     info_.weights_found = init_weights(root_, options, rt_, rules);
+    if (resnet_) resnet_->fuse_batch_norm();
     if (info_.weights_found) info_.weights_path = options.weights_dir;
     info_.parameters = count_parameters(root_) - count_parameters(root_, "classifier.");
     info_.head_parameters = count_parameters(root_, "classifier.");

@@ -29,16 +29,34 @@ class ConvLayerImpl : public torch::nn::Module {
   ConvLayerImpl(int64_t in, int64_t out, int64_t k, int64_t stride, bool relu)
       : conv_(register_module("convolution", conv2d(in, out, k, stride, k / 2, false))),
         norm_(register_module("normalization", torch::nn::BatchNorm2d(out))),
-        relu_(relu) {}
+        relu_(relu),
+        stride_(stride),
+        padding_(k / 2) {}
   torch::Tensor forward(const torch::Tensor& x) {
-    auto y = norm_(conv_(x));
-    return relu_ ? torch::relu(y) : y;
+    torch::Tensor y;
+    if (fused_bias_.defined()) {
+      y = torch::conv2d(x, conv_->weight, fused_bias_, stride_, padding_);
+    } else {
+      y = norm_(conv_(x));
+    }
+    return relu_ ? y.relu_() : y;
+  }
+  // Inference: scale the convolution by gamma / sqrt(var + eps) in place and
+  // keep beta - mean * scale as its bias; the BatchNorm is then skipped.
+  void fuse_batch_norm() {
+    if (fused_bias_.defined()) return;
+    torch::NoGradGuard no_grad;
+    auto scale = norm_->weight / torch::sqrt(norm_->running_var + norm_->options.eps());
+    conv_->weight.mul_(scale.view({-1, 1, 1, 1}));
+    fused_bias_ = norm_->bias - norm_->running_mean * scale;
   }
 
  private:
   torch::nn::Conv2d conv_;
   torch::nn::BatchNorm2d norm_;
   bool relu_;
+  int64_t stride_, padding_;
+  torch::Tensor fused_bias_;
 };
 TORCH_MODULE(ConvLayer);
 
@@ -60,7 +78,7 @@ class BlockImpl : public torch::nn::Module {
   }
   torch::Tensor forward(const torch::Tensor& x) {
     auto residual = shortcut_ ? shortcut_(x) : x;
-    return torch::relu(layer_->forward(x) + residual);
+    return layer_->forward(x).add_(residual).relu_();  // in place: no extra activation copies
   }
 
  private:
@@ -102,6 +120,12 @@ std::vector<torch::Tensor> ResNetModelImpl::stages(const torch::Tensor& pixels) 
     out.push_back(x);
   }
   return out;
+}
+
+void ResNetModelImpl::fuse_batch_norm() {
+  for (auto& m : modules(/*include_self=*/false)) {
+    if (auto c = std::dynamic_pointer_cast<ConvLayerImpl>(m)) c->fuse_batch_norm();
+  }
 }
 
 torch::Tensor ResNetModelImpl::forward(const torch::Tensor& pixels) {

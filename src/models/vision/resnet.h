@@ -30,6 +30,9 @@ class ResNetModelImpl : public torch::nn::Module {
   // Pooled features [N, hidden_sizes.back()].
   torch::Tensor forward(const torch::Tensor& pixels);
   const ResNetConfig& config() const { return config_; }
+  // For inference after the weights are loaded: folds each BatchNorm into its
+  // convolution (in place; parameter names and counts unchanged, values not).
+  void fuse_batch_norm();
 
  private:
   ResNetConfig config_;
