@@ -110,9 +110,20 @@ Conv1DImpl::Conv1DImpl(std::int64_t in_features, std::int64_t out_features) {
   bias = register_parameter("bias", torch::zeros({out_features}));
 }
 
+torch::Tensor linear_forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  const auto in = x.size(-1);
+  if (x.numel() != in) return torch::linear(x, weight, bias);
+  auto v = x.reshape({in});
+  auto y = bias.defined() ? torch::addmv(bias, weight, v) : torch::mv(weight, v);
+  auto sizes = x.sizes().vec();
+  sizes.back() = weight.size(0);
+  return y.view(sizes);
+}
+
 torch::Tensor Conv1DImpl::forward(const torch::Tensor& x) {
   auto flat = x.reshape({-1, x.size(-1)});
-  auto out = torch::addmm(bias, flat, weight);
+  // One row: matrix-vector product (see linear_forward); W is stored [in, out].
+  auto out = flat.size(0) == 1 ? torch::addmv(bias, weight.t(), flat[0]).unsqueeze(0) : torch::addmm(bias, flat, weight);
   auto sizes = x.sizes().vec();
   sizes.back() = weight.size(1);
   return out.view(sizes);
@@ -156,25 +167,25 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
 torch::Tensor AttentionImpl::forward_with_position_bias(const torch::Tensor& x, const torch::Tensor& bias,
                                                         const torch::Tensor& position_bias, KvCache* cache,
                                                         const torch::Tensor& memory) {
-  auto q = split_heads(q_proj->forward(x), n_heads_);
+  auto q = split_heads(linear_forward(x, q_proj), n_heads_);
   torch::Tensor k, v;
   if (memory.defined()) {
     if (cache && !cache->empty()) {
       k = cache->key;
       v = cache->value;
     } else {
-      k = split_heads(k_proj->forward(memory), n_heads_);
-      v = split_heads(v_proj->forward(memory), n_heads_);
+      k = split_heads(linear_forward(memory, k_proj), n_heads_);
+      v = split_heads(linear_forward(memory, v_proj), n_heads_);
       if (cache) cache->append(k, v);
     }
   } else {
-    k = split_heads(k_proj->forward(x), n_heads_);
-    v = split_heads(v_proj->forward(x), n_heads_);
+    k = split_heads(linear_forward(x, k_proj), n_heads_);
+    v = split_heads(linear_forward(x, v_proj), n_heads_);
     if (cache) std::tie(k, v) = cache->append(k, v);
   }
   torch::Tensor total_bias = bias;
   if (position_bias.defined()) total_bias = bias.defined() ? bias + position_bias : position_bias;
-  return o_proj->forward(merge_heads(attention_core(q, k, v, total_bias, scale_)));
+  return linear_forward(merge_heads(attention_core(q, k, v, total_bias, scale_)), o_proj);
 }
 
 MlpImpl::MlpImpl(std::int64_t dim, std::int64_t hidden, Activation act, const std::string& fc1_name,
@@ -184,7 +195,9 @@ MlpImpl::MlpImpl(std::int64_t dim, std::int64_t hidden, Activation act, const st
   fc2 = register_module(fc2_name, linear(hidden, dim, bias));
 }
 
-torch::Tensor MlpImpl::forward(const torch::Tensor& x) { return fc2->forward(activate(fc1->forward(x), act_)); }
+torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
+  return linear_forward(activate(linear_forward(x, fc1), act_), fc2);
+}
 
 torch::Tensor greedy_next(const torch::Tensor& logits) { return logits.argmax(-1); }
 

@@ -75,6 +75,15 @@ class RmsNormImpl : public torch::nn::Module {
 };
 TORCH_MODULE(RmsNorm);
 
+// x W^T + b for x [..., in] (W [out, in], b optional). A single row (one token
+// at batch 1: every decode step) goes through a matrix-vector product:
+// libtorch 1.13 sends it to sgemm, whose packing of W made decode steps 2 to
+// 12 times slower here (docs/benchmarks.md, "Text models").
+torch::Tensor linear_forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias = {});
+inline torch::Tensor linear_forward(const torch::Tensor& x, const torch::nn::Linear& l) {
+  return linear_forward(x, l->weight, l->bias);
+}
+
 torch::nn::LayerNorm layer_norm(std::int64_t dim, double eps);
 torch::nn::Linear linear(std::int64_t in, std::int64_t out, bool bias = true);
 

@@ -105,7 +105,7 @@ torch::Tensor Gpt2LmImpl::hidden_states(const torch::Tensor& input_ids, const to
 torch::Tensor Gpt2LmImpl::next_logits(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                                       DecoderCache* cache) {
   auto h = hidden_states(input_ids, attention_mask, cache);
-  return torch::matmul(h.select(1, h.size(1) - 1), wte_->weight.t());
+  return linear_forward(h.select(1, h.size(1) - 1), wte_->weight);
 }
 
 torch::Tensor Gpt2LmImpl::next_logits(const torch::Tensor& decoder_ids, const torch::Tensor& encoder_states,
@@ -113,7 +113,7 @@ torch::Tensor Gpt2LmImpl::next_logits(const torch::Tensor& decoder_ids, const to
   const auto past = cache ? cache->length() : 0;
   auto mask = torch::ones({decoder_ids.size(0), past + decoder_ids.size(1)}, decoder_ids.options());
   auto h = hidden_states(decoder_ids, mask, cache, encoder_states, encoder_mask);
-  return torch::matmul(h.select(1, h.size(1) - 1), wte_->weight.t());
+  return linear_forward(h.select(1, h.size(1) - 1), wte_->weight);
 }
 
 StateDictRules Gpt2LmImpl::state_dict_rules() const {

@@ -73,7 +73,7 @@ torch::Tensor BartLmImpl::encode(const torch::Tensor& input_ids, const torch::Te
   auto bias = attention_bias(attention_mask, t, false, x.scalar_type());
   for (auto& l : enc_layers_) {
     x = l.self_norm->forward(x + l.self_attn->forward(x, bias));
-    x = l.final_norm->forward(x + l.fc2->forward(activate(l.fc1->forward(x), config_.act)));
+    x = l.final_norm->forward(x + linear_forward(activate(linear_forward(x, l.fc1), config_.act), l.fc2));
   }
   return x;
 }
@@ -97,9 +97,9 @@ torch::Tensor BartLmImpl::next_logits(const torch::Tensor& decoder_ids, const to
     x = l.self_norm->forward(x + l.self_attn->forward(x, self_bias, cache ? &cache->self[i] : nullptr));
     x = l.cross_norm->forward(
         x + l.cross_attn->forward(x, cross_bias, cache ? &cache->cross[i] : nullptr, encoder_states));
-    x = l.final_norm->forward(x + l.fc2->forward(activate(l.fc1->forward(x), config_.act)));
+    x = l.final_norm->forward(x + linear_forward(activate(linear_forward(x, l.fc1), config_.act), l.fc2));
   }
-  return torch::matmul(x.select(1, t - 1), shared_->weight.t()) + final_logits_bias_[0];
+  return linear_forward(x.select(1, t - 1), shared_->weight, final_logits_bias_[0]);
 }
 
 StateDictRules BartLmImpl::state_dict_rules() const {

@@ -56,16 +56,16 @@ torch::Tensor BloomLmImpl::next_logits(const torch::Tensor& input_ids, const tor
   for (std::size_t i = 0; i < blocks_.size(); ++i) {
     auto& blk = blocks_[i];
     // query_key_value is interleaved per head: [.., head, (q, k, v), head_dim].
-    auto fused = blk.qkv->forward(blk.input_norm->forward(x)).view({b, t, n_heads, 3, head_dim});
+    auto fused = linear_forward(blk.input_norm->forward(x), blk.qkv).view({b, t, n_heads, 3, head_dim});
     auto q = fused.select(3, 0).transpose(1, 2);
     auto k = fused.select(3, 1).transpose(1, 2);
     auto v = fused.select(3, 2).transpose(1, 2);
     if (cache) std::tie(k, v) = cache->self[i].append(k, v);
-    x = x + blk.dense->forward(merge_heads(attention_core(q, k, v, bias, scale)));
-    x = x + blk.down->forward(torch::gelu(blk.up->forward(blk.post_norm->forward(x)), "tanh"));
+    x = x + linear_forward(merge_heads(attention_core(q, k, v, bias, scale)), blk.dense);
+    x = x + linear_forward(torch::gelu(linear_forward(blk.post_norm->forward(x), blk.up), "tanh"), blk.down);
   }
   auto h = ln_f_->forward(x.select(1, t - 1));
-  return torch::matmul(h, embeddings_->weight.t());
+  return linear_forward(h, embeddings_->weight);
 }
 
 StateDictRules BloomLmImpl::state_dict_rules() const {

@@ -111,9 +111,9 @@ torch::Tensor T5LmImpl::position_bias(torch::nn::Embedding& table, std::int64_t 
 
 torch::Tensor T5LmImpl::feed_forward(Layer& l, const torch::Tensor& x) const {
   auto h = l.ff_norm->forward(x);
-  auto inner = activate(l.wi->forward(h), config_.act);
-  if (l.wi_1) inner = inner * l.wi_1->forward(h);
-  return x + l.wo->forward(inner);
+  auto inner = activate(linear_forward(h, l.wi), config_.act);
+  if (l.wi_1) inner = inner * linear_forward(h, l.wi_1);
+  return x + linear_forward(inner, l.wo);
 }
 
 torch::Tensor T5LmImpl::encode(const torch::Tensor& input_ids, const torch::Tensor& attention_mask) {
@@ -150,8 +150,8 @@ torch::Tensor T5LmImpl::next_logits(const torch::Tensor& decoder_ids, const torc
     x = feed_forward(l, x);
   }
   auto h = dec_final_->forward(x.select(1, t - 1));
-  if (lm_head_) return lm_head_->forward(h);
-  return torch::matmul(h * std::pow(static_cast<double>(config_.d_model), -0.5), shared_->weight.t());
+  if (lm_head_) return linear_forward(h, lm_head_);
+  return linear_forward(h * std::pow(static_cast<double>(config_.d_model), -0.5), shared_->weight);
 }
 
 StateDictRules T5LmImpl::state_dict_rules() const {
