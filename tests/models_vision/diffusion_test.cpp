@@ -235,3 +235,19 @@ TEST(Diffusion, StudyPresetListedAsSumOfParts) {
   }
   FAIL() << "runwayml/stable-diffusion-v1-5 not listed";
 }
+
+TEST(Diffusion, Bf16RunsAndStaysInRange) {
+  LoadOptions o;
+  o.steps = 2;
+  o.dtype = "bf16";
+  o.scheduler = "euler";
+  auto dir = jbtest::scratch("sd_bf16");
+  o.output_dir = dir.string();
+  std::vector<InferenceInput> in(1);
+  in[0].text = "a boat";
+  auto out = jbtest::load("stable-diffusion-tiny", o)->infer(in);
+  auto img = read_image(out.at(0).image_png_path);
+  EXPECT_EQ(img.width, 32);
+  o.dtype = "fp16";  // no half-precision matrix products on the CPU
+  EXPECT_THROW(jbtest::load("stable-diffusion-tiny", o), InputError);
+}

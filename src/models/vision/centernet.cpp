@@ -126,11 +126,16 @@ std::vector<ModelInfo> centernet_infos() {
   m.weights_found = std::filesystem::exists(default_centernet_path());
   if (m.weights_found) {
     m.weights_path = default_centernet_path();
-    try {
-      m.parameters = count_parameters(tfjs::GraphModel(m.weights_path));  // ~4 MB: cheap to read
-    } catch (const Error&) {
-      m.weights_found = false;  // a damaged fetch: loading will say why
-    }
+    // Read once per process (every load by name lists the presets).
+    static const std::int64_t count = [&]() -> std::int64_t {
+      try {
+        return count_parameters(tfjs::GraphModel(m.weights_path));
+      } catch (const Error&) {
+        return -1;  // a damaged fetch: loading will say why
+      }
+    }();
+    if (count < 0) m.weights_found = false;
+    else m.parameters = count;
   }
   return {m};
 }
