@@ -54,6 +54,7 @@ class ClassifierModel : public Model {
     }
     StateDictRules rules;
     rules.allow_missing.emplace_back("vit\\.pooler\\..*");  // ViTForImageClassification has no pooler
+    rules.allow_missing.emplace_back(".*num_batches_tracked");  // a training counter, unused in eval
     info_.weights_found = init_weights(root_, options, rt_, rules);
     if (resnet_) resnet_->fuse_batch_norm();
     if (info_.weights_found) info_.weights_path = options.weights_dir;
