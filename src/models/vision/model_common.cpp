@@ -1,6 +1,7 @@
 #include "models/vision/model_common.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "joulebench/version.h"
@@ -8,10 +9,16 @@
 namespace joulebench::models::vision {
 
 bool init_weights(torch::nn::Module& module, const LoadOptions& options, const RuntimeOptions& rt,
-                  const StateDictRules& rules) {
+                  const StateDictRules& rules, const std::function<std::string(const std::string&)>& rename) {
   bool loaded = false;
   if (!options.weights_dir.empty()) {
-    load_state_dict(module, read_checkpoint(options.weights_dir), rules, options.weights_dir);
+    auto tensors = read_checkpoint(options.weights_dir);
+    if (rename) {
+      TensorMap renamed;
+      for (auto& [name, t] : tensors) renamed[rename(name)] = t;
+      tensors = std::move(renamed);
+    }
+    load_state_dict(module, tensors, rules, options.weights_dir);
     loaded = true;
   } else {
     seeded_init(module, options.seed);
@@ -20,6 +27,17 @@ bool init_weights(torch::nn::Module& module, const LoadOptions& options, const R
   for (auto& p : module.parameters()) p.set_requires_grad(false);
   module.to(rt.device, rt.dtype);
   return loaded;
+}
+
+std::string rename_legacy_vae_attention(const std::string& name) {
+  static const std::pair<const char*, const char*> kMap[] = {
+      {".query.", ".to_q."}, {".key.", ".to_k."}, {".value.", ".to_v."}, {".proj_attn.", ".to_out.0."}};
+  if (name.find("attentions.") == std::string::npos) return name;
+  for (const auto& [from, to] : kMap) {
+    auto pos = name.find(from);
+    if (pos != std::string::npos) return name.substr(0, pos) + to + name.substr(pos + std::strlen(from));
+  }
+  return name;
 }
 
 LoadOptions resolve_weights(const std::string& name, const LoadOptions& options, const std::string& probe) {

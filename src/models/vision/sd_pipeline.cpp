@@ -128,7 +128,7 @@ class TextToImageModel : public Model {
     text_rules.ignore_unexpected = {std::regex(".*position_ids")};
     bool a = init_weights(*sd_->text_encoder, part_options("text_encoder", 1), rt_, text_rules);
     bool b = init_weights(*sd_->unet, part_options("unet", 2), rt_);
-    bool c = init_weights(*sd_->vae, part_options("vae", 3), rt_, vae_rules);
+    bool c = init_weights(*sd_->vae, part_options("vae", 3), rt_, vae_rules, rename_legacy_vae_attention);
     info_.weights_found = a && b && c;
     if (info_.weights_found) info_.weights_path = options.weights_dir;
     info_.parts = {{"text_encoder", count_parameters(*sd_->text_encoder)},
