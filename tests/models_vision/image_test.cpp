@@ -6,6 +6,7 @@
 #include "joulebench/error.h"
 #include "models/vision/image_io.h"
 #include "models/vision/image_ops.h"
+#include "models/vision/inputs.h"
 #include "test_util.h"
 
 using namespace joulebench;
@@ -111,4 +112,29 @@ TEST(ImageOps, ResizeAndCropShapes) {
   Preprocess p;  // exact 224
   auto x = preprocess(t, p);
   EXPECT_EQ(x.sizes(), (std::vector<int64_t>{1, 3, 224, 224}));
+}
+
+TEST(Inputs, ImageFolderAndPromptFile) {
+  auto dir = jbtest::scratch("inputs");
+  write_png((dir / "b.png").string(), gradient(4, 4));
+  write_png((dir / "a.PNG").string(), gradient(4, 4));
+  std::ofstream(dir / "notes.txt") << "not an image";
+  auto images = list_images(dir.string());
+  ASSERT_EQ(images.size(), 2u);
+  EXPECT_THAT(images[0], ::testing::EndsWith("a.PNG"));
+  EXPECT_THROW(list_images((dir / "nope").string()), InputError);
+  auto empty = jbtest::scratch("inputs_empty");
+  EXPECT_THROW(list_images(empty.string()), InputError);
+  std::ofstream(dir / "prompts.txt") << "  a red bicycle \n\n# a comment\nan astronaut riding a horse\r\n";
+  auto prompts = read_prompts((dir / "prompts.txt").string());
+  ASSERT_EQ(prompts.size(), 2u);
+  EXPECT_EQ(prompts[0], "a red bicycle");
+  EXPECT_EQ(prompts[1], "an astronaut riding a horse");
+  std::ofstream(dir / "blank.txt") << "\n  \n";
+  try {
+    read_prompts((dir / "blank.txt").string());
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("blank.txt"));
+  }
 }
