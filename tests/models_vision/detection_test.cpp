@@ -109,3 +109,21 @@ TEST(Detection, ForwardShapes) {
   EXPECT_EQ(yo.logits.sizes(), (std::vector<int64_t>{1, 10, 92}));
   EXPECT_TRUE(torch::isfinite(yo.pred_boxes).all().item<bool>());
 }
+
+TEST(Detection, DetrFusedBatchNormKeepsOutputs) {
+  torch::NoGradGuard g;
+  auto detr = Detr(detr_tiny_config());
+  models::seeded_init(*detr, 8);
+  for (auto& b : detr->named_buffers()) {
+    const auto& k = b.key();
+    if (k.find("running_mean") != std::string::npos || k.find(".bias") != std::string::npos) b.value().uniform_(-0.3, 0.3);
+    else b.value().uniform_(0.5, 1.5);  // weight, running_var
+  }
+  detr->eval();
+  auto x = torch::randn({1, 3, 64, 96});
+  auto before = detr(x);
+  detr->fuse_batch_norm();
+  auto after = detr(x);
+  EXPECT_TRUE(torch::allclose(after.logits, before.logits, 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(after.pred_boxes, before.pred_boxes, 1e-4, 1e-5));
+}

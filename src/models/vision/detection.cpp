@@ -87,6 +87,7 @@ class DetectorModel : public Model {
     StateDictRules rules;
     rules.ignore_unexpected.emplace_back(".*num_batches_tracked");
     info_.weights_found = init_weights(*root, options, rt_, rules);
+    if (detr_) detr_->fuse_batch_norm();
     if (info_.weights_found) info_.weights_path = options.weights_dir;
     info_.head_parameters =
         count_parameters(*root, "class_labels_classifier.") + count_parameters(*root, "bbox_predictor.");

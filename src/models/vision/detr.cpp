@@ -41,9 +41,13 @@ class FrozenBatchNormImpl : public torch::nn::Module {
     mean_ = register_buffer("running_mean", torch::zeros({c}));
     var_ = register_buffer("running_var", torch::ones({c}));
   }
-  torch::Tensor forward(const torch::Tensor& x) {
+  // y = x * scale + shift.
+  std::pair<torch::Tensor, torch::Tensor> scale_shift() const {
     auto scale = weight_ * (var_ + 1e-5).rsqrt();
-    auto shift = bias_ - mean_ * scale;
+    return {scale, bias_ - mean_ * scale};
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    auto [scale, shift] = scale_shift();
     return x * scale.view({1, -1, 1, 1}) + shift.view({1, -1, 1, 1});
   }
 
@@ -52,33 +56,62 @@ class FrozenBatchNormImpl : public torch::nn::Module {
 };
 TORCH_MODULE(FrozenBatchNorm);
 
+// A convolution and its frozen BN; after fuse(), one convolution with the
+// BN folded into its weights (in place) and bias.
+struct ConvBn {
+  torch::nn::Conv2d conv{nullptr};
+  FrozenBatchNorm bn{nullptr};
+  int64_t stride = 1, padding = 0;
+  torch::Tensor bias;
+  torch::Tensor operator()(const torch::Tensor& x) {
+    if (bias.defined()) return torch::conv2d(x, conv->weight, bias, stride, padding);
+    return bn(conv(x));
+  }
+  void fuse() {
+    if (bias.defined()) return;
+    torch::NoGradGuard no_grad;
+    auto [scale, shift] = bn->scale_shift();
+    conv->weight.mul_(scale.view({-1, 1, 1, 1}));
+    bias = shift;
+  }
+};
+
 // timm Bottleneck: conv1/bn1 (1x1), conv2/bn2 (3x3, stride), conv3/bn3 (1x1), downsample.0/.1.
 class TimmBottleneckImpl : public torch::nn::Module {
  public:
   TimmBottleneckImpl(int64_t in, int64_t width, int64_t stride) {
     int64_t out = width * 4;
-    conv1_ = register_module("conv1", conv2d(in, width, 1, 1, 0, false));
-    bn1_ = register_module("bn1", FrozenBatchNorm(width));
-    conv2_ = register_module("conv2", conv2d(width, width, 3, stride, 1, false));
-    bn2_ = register_module("bn2", FrozenBatchNorm(width));
-    conv3_ = register_module("conv3", conv2d(width, out, 1, 1, 0, false));
-    bn3_ = register_module("bn3", FrozenBatchNorm(out));
+    auto pair = [&](torch::nn::Module& parent, const std::string& conv_name, const std::string& bn_name,
+                    int64_t cin, int64_t cout, int64_t k, int64_t s) {
+      ConvBn c;
+      c.conv = parent.register_module(conv_name, conv2d(cin, cout, k, s, k / 2, false));
+      c.bn = parent.register_module(bn_name, FrozenBatchNorm(cout));
+      c.stride = s;
+      c.padding = k / 2;
+      return c;
+    };
+    c1_ = pair(*this, "conv1", "bn1", in, width, 1, 1);
+    c2_ = pair(*this, "conv2", "bn2", width, width, 3, stride);
+    c3_ = pair(*this, "conv3", "bn3", width, out, 1, 1);
     if (in != out || stride != 1) {
-      auto ds = add_container(*this, "downsample");
-      down_conv_ = ds->register_module("0", conv2d(in, out, 1, stride, 0, false));
-      down_bn_ = ds->register_module("1", FrozenBatchNorm(out));
+      down_ = pair(*add_container(*this, "downsample"), "0", "1", in, out, 1, stride);
+      has_down_ = true;
     }
   }
   torch::Tensor forward(const torch::Tensor& x) {
-    auto h = torch::relu(bn1_(conv1_(x)));
-    h = torch::relu(bn2_(conv2_(h)));
-    h = bn3_(conv3_(h));
-    return torch::relu(h + (down_conv_ ? down_bn_(down_conv_(x)) : x));
+    auto h = c1_(x).relu_();
+    h = c2_(h).relu_();
+    h = c3_(h);
+    return h.add_(has_down_ ? down_(x) : x).relu_();
+  }
+  void fuse() {
+    for (auto* c : {&c1_, &c2_, &c3_}) c->fuse();
+    if (has_down_) down_.fuse();
   }
 
  private:
-  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr}, down_conv_{nullptr};
-  FrozenBatchNorm bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr}, down_bn_{nullptr};
+  ConvBn c1_, c2_, c3_, down_;
+  bool has_down_ = false;
 };
 TORCH_MODULE(TimmBottleneck);
 
@@ -152,6 +185,11 @@ DetrImpl::DetrImpl(const DetrConfig& c) : config_(c) {
   decoder_norm_ = decoder->register_module("layernorm", layer_norm(c.d_model, 1e-5));
   class_head_ = register_module("class_labels_classifier", torch::nn::Linear(c.d_model, c.num_labels + 1));
   box_head_ = register_module("bbox_predictor", MlpHead(c.d_model, c.d_model, 4));
+}
+
+void DetrImpl::fuse_batch_norm() {
+  for (auto& stage : blocks_)
+    for (auto& b : stage) std::dynamic_pointer_cast<TimmBottleneckImpl>(b)->fuse();
 }
 
 torch::Tensor DetrImpl::backbone(const torch::Tensor& pixels) {

@@ -48,6 +48,9 @@ class DetrImpl : public torch::nn::Module {
   explicit DetrImpl(const DetrConfig& config);
   DetectorOutput forward(const torch::Tensor& pixels);
   const DetrConfig& config() const { return config_; }
+  // For inference after loading: folds the bottlenecks' frozen BatchNorms
+  // into their convolutions (in place; names and counts unchanged).
+  void fuse_batch_norm();
 
  private:
   struct EncoderLayer {
