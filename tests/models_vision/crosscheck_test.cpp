@@ -18,10 +18,21 @@ using namespace joulebench::models;
 namespace {
 
 const std::filesystem::path& reference_dir() {
+  // Written once and reused by the other test processes (ctest runs each test
+  // alone) while newer than the script.
   static const std::filesystem::path dir = [] {
-    auto d = jbtest::scratch("torchvision_reference");
+    const auto script = std::filesystem::path(JOULEBENCH_TEST_SOURCE_DIR) / "torchvision_reference.py";
+    const auto d = std::filesystem::path(JOULEBENCH_TEST_BINARY_DIR) / "scratch" / "torchvision_reference";
+    std::error_code ec;
+    bool fresh = true;
+    for (const char* f : {"resnet50.safetensors", "vit.safetensors"}) {
+      auto t = std::filesystem::last_write_time(d / f, ec);
+      if (ec || t < std::filesystem::last_write_time(script)) fresh = false;
+    }
+    if (fresh) return d;
+    std::filesystem::create_directories(d);
     std::string cmd = "/usr/bin/python3 -c 'import torchvision' >/dev/null 2>&1 && /usr/bin/python3 " +
-                      std::string(JOULEBENCH_TEST_SOURCE_DIR) + "/torchvision_reference.py " + d.string();
+                      script.string() + " " + d.string();
     if (std::system(cmd.c_str()) != 0) return std::filesystem::path();
     return d;
   }();

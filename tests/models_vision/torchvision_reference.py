@@ -21,8 +21,10 @@ def write_st(path, tensors):
         header[k] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
         off += len(b); blobs.append(b)
     h = json.dumps(header).encode()
-    with open(path, "wb") as f:
+    tmp = f"{path}.{os.getpid()}.tmp"  # atomic: test processes may run this at the same time
+    with open(tmp, "wb") as f:
         f.write(struct.pack("<Q", len(h))); f.write(h); [f.write(b) for b in blobs]
+    os.replace(tmp, path)
 
 # ResNet-50: torchvision names -> HF ResNetModel names, with non-trivial BN statistics.
 m = torchvision.models.resnet50(); m.fc = torch.nn.Identity()
