@@ -148,7 +148,7 @@ std::string render_deployment(const DeploymentResult& r, const std::vector<Deplo
   if (!alternatives.empty()) {
     out += "\nother stored models of the task, same traffic (per year):\n";
     for (const auto& a : alternatives) {
-      std::string s = fmt::format("  {:<40} {:>12.6g} kWh/request  {:>12.6g} kWh  {:>12.6g} kg CO2e  x{:.3g}",
+      std::string s = fmt::format("  {:<48} {:>12.6g} kWh/request  {:>12.6g} kWh  {:>12.6g} kg CO2e  x{:.3g}",
                                   a.input.label, a.input.kwh_per_request, a.per_year.kwh, a.per_year.kg_co2e,
                                   a.input.kwh_per_request / i.kwh_per_request);
       if (a.per_year.cost) s += fmt::format("  {:.2f} {}", *a.per_year.cost, i.currency);

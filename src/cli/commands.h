@@ -26,6 +26,8 @@ void register_measure_command(CommandRegistry& registry);
 void register_carbon_command(CommandRegistry& registry);
 void register_import_command(CommandRegistry& registry);
 void register_report_command(CommandRegistry& registry);
+void register_project_command(CommandRegistry& registry);
 void register_models_command(CommandRegistry& registry);
+void register_exporter_command(CommandRegistry& registry);
 
 }  // namespace joulebench::cli

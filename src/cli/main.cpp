@@ -37,7 +37,9 @@ int main(int argc, char** argv) {
   cli::register_carbon_command(registry);
   cli::register_import_command(registry);
   cli::register_report_command(registry);
+  cli::register_project_command(registry);
   cli::register_models_command(registry);
+  cli::register_exporter_command(registry);
 
   try {
     app.parse(argc, argv);
