@@ -1,0 +1,188 @@
+// The study's protocol ("Power Hungry Processing", FAccT 2024) as a library:
+// input sets per task, a campaign of cells (task x model x dataset x batch),
+// each cell warm-up + R repetitions of N inferences, one meter window per
+// repetition, stored run by run in the results store, resumable and
+// interruptible. Torch-free: models come through the models.h API via a
+// loader function, so tests drive it with fake models. Contract: docs/bench.md.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "joulebench/carbon.h"
+#include "joulebench/energy.h"
+#include "joulebench/models.h"
+#include "joulebench/store.h"
+#include "joulebench/tracker.h"
+
+namespace joulebench {
+
+// ---- Inputs ---------------------------------------------------------------------
+
+struct BenchInputSet {
+  std::string name;         // the dataset column of the store: "fortunes-imdb-length", "images", a file name
+  std::string description;  // where the inputs come from, in words
+  std::vector<InferenceInput> inputs;  // cycled when N is larger
+};
+
+// The built-in input set of `task`, made from the real texts and images that
+// scripts/fetch_data.sh extracts into `data_dir` (fortunes, Reuters-21578
+// articles, darknet and scikit-image photos). Text lengths follow the study's
+// datasets (docs/bench.md). Throws InputError naming the missing folder and
+// the script to run when the data is not there.
+BenchInputSet builtin_inputs(Task task, const std::filesystem::path& data_dir);
+
+// The user's own inputs: a folder of JPEG/PNG images (image tasks), a .jsonl or
+// .csv file with a text column (`text_column`; an optional "context" column
+// for question answering), or any other file read as prompts, one per line
+// (blank lines and '#' lines skipped). Throws InputError naming the file.
+BenchInputSet user_inputs(Task task, const std::filesystem::path& path, const std::string& text_column = "text");
+
+// ---- Plan -------------------------------------------------------------------
+
+// One cell of a campaign: one model on one dataset with one configuration.
+struct BenchCell {
+  Task task = Task::text_classification;
+  std::string model;
+  std::shared_ptr<const BenchInputSet> inputs;
+  int batch = 1;
+  std::string dataset() const { return inputs ? inputs->name : std::string(); }
+};
+
+enum class BenchProtocol { quick, study };
+
+struct BenchSettings {
+  int n = 1000;          // inferences per repetition
+  int reps = 10;         // repetitions per cell
+  int warmup = 10;       // unmeasured inferences before the first repetition (capped at n)
+  int threads = 0;       // 0 = libtorch default
+  std::string dtype = "fp32";
+  std::string device = "cpu";
+  double cooldown_s = 0.0;  // pause after each repetition (cell boundaries included)
+  std::string protocol = "custom";  // "quick", "study", "custom": recorded with each run
+  std::string source;               // the command line, recorded with each run
+  // Generation overrides passed to every model (text-to-image steps etc.).
+  LoadOptions load;
+};
+
+// Every cell's identity: two cells with the same key measure the same thing
+// (resume skips a cell whose key has a complete run in the store).
+std::string cell_key(const BenchCell& cell, const BenchSettings& settings);
+
+// The cells of shard `index` (1-based) of `count`: every count-th cell,
+// starting at index - 1, so that shards get a mix of tasks. Throws InputError
+// unless 1 <= index <= count.
+std::vector<BenchCell> select_shard(const std::vector<BenchCell>& cells, int index, int count);
+
+// The default models of `task` among `models`: quick = the task-specific
+// small presets (tiny where the task has none, and for text-to-image, where
+// one small image takes ~13 minutes on a 2-core CPU); study = the study's
+// task-specific models (size class "study", not multi-purpose).
+std::vector<std::string> default_models(Task task, const std::vector<ModelInfo>& models, BenchProtocol protocol);
+
+// ---- Results ----------------------------------------------------------------
+
+// One repetition of one cell (the study's "run": N inferences), or a cell
+// that failed (status "failed", error set, no measurement).
+struct BenchRun {
+  BenchCell cell;
+  std::string run_id;  // the store's run (one per cell)
+  int repetition = 0;  // 1-based
+  std::string status = "complete";
+  std::string error;
+  Measurement measurement;
+  std::int64_t inferences = 0;
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+  double latency_p50_s = 0.0;  // of one infer() call (one batch)
+  double latency_p95_s = 0.0;
+  std::optional<CarbonResult> carbon;  // nullopt when nothing was measured
+
+  double energy_j() const { return measurement.total_energy_j(); }
+  double j_per_inference() const;
+  std::optional<double> j_per_output_token() const;
+  double kwh_per_1000() const;
+  std::optional<double> gco2e_per_1000() const;
+};
+
+struct BenchProgress {
+  std::size_t cell_index = 0;  // 0-based, among the cells to run
+  std::size_t cell_count = 0;
+  const BenchCell* cell = nullptr;
+  std::string phase;  // "idle", "load", "warmup", "measure", "cooldown"
+  int repetition = 0;
+  int reps = 0;
+  double elapsed_s = 0.0;
+  std::optional<double> eta_s;  // from the repetitions done so far
+};
+
+struct BenchCallbacks {
+  std::function<void(const BenchProgress&)> progress;  // called often: keep it cheap
+  std::function<void(const BenchRun&)> run_done;
+  // Checked between batches: when true, the cell in progress is discarded
+  // (its store run deleted) and the campaign returns interrupted.
+  const std::atomic<bool>* stop = nullptr;
+};
+
+using ModelLoader = std::function<std::unique_ptr<Model>(const std::string& name, const LoadOptions& options)>;
+
+struct CampaignResult {
+  std::vector<BenchRun> runs;           // complete repetitions and failed cells, in order
+  std::vector<BenchCell> skipped;       // already complete in the store
+  std::size_t failed_cells = 0;
+  bool interrupted = false;
+  std::optional<BenchCell> interrupted_cell;
+  std::optional<IdleBaseline> idle;
+  CarbonSettings carbon;
+};
+
+// Everything the campaign needs from outside.
+struct BenchContext {
+  Tracker& tracker;
+  Store& store;
+  const CarbonSettings& carbon;
+  ModelLoader loader;
+  MachineInfo machine;
+  double idle_baseline_s = 0.0;  // > 0: measured once before the first cell
+};
+
+// Runs the cells: each cell is one store run (kind bench, status complete or
+// failed with its error) holding one window per repetition. Cells whose key
+// already has a complete run in the store are skipped; an older incomplete
+// run of the same key is deleted first. A model that throws fails its cell
+// only. Store errors propagate.
+CampaignResult run_campaign(const std::vector<BenchCell>& cells, const BenchSettings& settings, BenchContext& context,
+                            const BenchCallbacks& callbacks = {});
+
+// Keys of the cells that have a complete bench run in `store`.
+std::set<std::string> completed_cell_keys(Store& store);
+
+// AI Energy Score stars: the values' range (per task) cut into 5 equal bands,
+// lowest band 5 stars, highest 1; a single value (or all equal) gets 5.
+std::map<std::string, int> energy_stars(const std::map<std::string, double>& value_by_model);
+
+// One JSON object per run (docs/bench.md): task, model, dataset, batch,
+// repetition, status, error, inferences, duration_s, energy_j, components[],
+// provenance, input/output tokens, latency, j_per_inference,
+// j_per_output_token, kwh_per_1000, gco2e_per_1000, equivalents_per_1000, run_id.
+nlohmann::json bench_run_json(const BenchRun& run);
+
+// Per task and model: repetitions, kWh and gCO2e per 1,000 (mean ± sample
+// std), J per inference, stars; failed cells listed with their error.
+std::string render_bench_summary(const CampaignResult& result);
+
+// Copies every run of `from` that `into` does not hold yet (same run id),
+// windows included. Returns how many runs were copied.
+std::size_t merge_stores(Store& from, Store& into);
+
+}  // namespace joulebench

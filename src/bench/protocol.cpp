@@ -1,0 +1,318 @@
+// The campaign: per cell, load, warm-up, R windows of N inferences,
+// cool-down; one store run per cell, one window per repetition.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "joulebench/bench.h"
+#include "joulebench/error.h"
+#include "joulebench/version.h"
+
+namespace joulebench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  // Nearest rank: the smallest value with at least p of the sample at or below it.
+  const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size())));
+  return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+bool stopped(const BenchCallbacks& cb) { return cb.stop && cb.stop->load(std::memory_order_relaxed); }
+
+struct Interrupted {};
+
+// Pauses up to `seconds`, waking early when asked to stop.
+void pause(double seconds, const BenchCallbacks& cb) {
+  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
+  while (Clock::now() < until && !stopped(cb)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+// N inferences through the model in batches of `batch`, inputs cycled from `offset`.
+struct Pass {
+  std::int64_t inferences = 0, input_tokens = 0, output_tokens = 0;
+  std::vector<double> latencies_s;
+};
+
+Pass run_inferences(Model& model, const BenchInputSet& inputs, int n, int batch, std::size_t& offset,
+                    const BenchCallbacks& cb) {
+  Pass pass;
+  pass.latencies_s.reserve(static_cast<std::size_t>(n / batch + 1));
+  std::vector<InferenceInput> chunk;
+  const std::size_t count = inputs.inputs.size();
+  for (int done = 0; done < n;) {
+    if (stopped(cb)) throw Interrupted{};
+    const int b = std::min(batch, n - done);
+    chunk.clear();
+    for (int i = 0; i < b; ++i) chunk.push_back(inputs.inputs[(offset++) % count]);
+    const auto t0 = Clock::now();
+    const auto outputs = model.infer(chunk);
+    pass.latencies_s.push_back(seconds_since(t0));
+    if (outputs.size() != static_cast<std::size_t>(b))
+      throw Error(fmt::format("model {} returned {} outputs for a batch of {}", model.info().name, outputs.size(), b));
+    for (const auto& o : outputs) {
+      pass.input_tokens += o.input_tokens;
+      pass.output_tokens += o.output_tokens;
+    }
+    done += b;
+    pass.inferences += b;
+  }
+  return pass;
+}
+
+std::string config_json(const BenchCell& cell, const BenchSettings& s) {
+  nlohmann::json j = {{"cell_key", cell_key(cell, s)},
+                      {"task", std::string(to_string(cell.task))},
+                      {"model", cell.model},
+                      {"dataset", cell.dataset()},
+                      {"dataset_description", cell.inputs ? cell.inputs->description : ""},
+                      {"batch", cell.batch},
+                      {"n", s.n},
+                      {"reps", s.reps},
+                      {"warmup", std::min(s.warmup, s.n)},
+                      {"threads", s.threads},
+                      {"dtype", s.dtype},
+                      {"device", s.device},
+                      {"cooldown_s", s.cooldown_s},
+                      {"protocol", s.protocol}};
+  return j.dump();
+}
+
+}  // namespace
+
+double BenchRun::j_per_inference() const { return inferences > 0 ? energy_j() / static_cast<double>(inferences) : 0.0; }
+std::optional<double> BenchRun::j_per_output_token() const {
+  if (output_tokens <= 0) return std::nullopt;
+  return energy_j() / static_cast<double>(output_tokens);
+}
+double BenchRun::kwh_per_1000() const { return joules_to_kwh(j_per_inference() * 1000.0); }
+std::optional<double> BenchRun::gco2e_per_1000() const {
+  if (!carbon || inferences <= 0) return std::nullopt;
+  return carbon->g_co2e * 1000.0 / static_cast<double>(inferences);
+}
+
+std::string cell_key(const BenchCell& cell, const BenchSettings& s) {
+  return fmt::format("{}|{}|{}|batch={}|n={}|reps={}|{}|threads={}|{}", to_string(cell.task), cell.model,
+                     cell.dataset(), cell.batch, s.n, s.reps, s.dtype, s.threads, s.device);
+}
+
+std::vector<BenchCell> select_shard(const std::vector<BenchCell>& cells, int index, int count) {
+  if (count < 1 || index < 1 || index > count)
+    throw InputError(fmt::format("--shard {}/{}: expected I/N with 1 <= I <= N", index, count));
+  std::vector<BenchCell> out;
+  for (std::size_t i = static_cast<std::size_t>(index - 1); i < cells.size(); i += static_cast<std::size_t>(count))
+    out.push_back(cells[i]);
+  return out;
+}
+
+std::vector<std::string> default_models(Task task, const std::vector<ModelInfo>& models, BenchProtocol protocol) {
+  auto pick = [&](const std::string& size) {
+    std::vector<std::string> out;
+    for (const auto& m : models)
+      if (m.task == task && m.size_class == size && !m.multi_purpose &&
+          std::find(out.begin(), out.end(), m.name) == out.end())
+        out.push_back(m.name);
+    return out;
+  };
+  if (protocol == BenchProtocol::study) return pick("study");
+  // One model per task keeps the default run short; text-to-image's small
+  // presets take ~13 minutes per image on a 2-core CPU (docs/benchmarks.md).
+  auto small = task == Task::text_to_image ? std::vector<std::string>{} : pick("small");
+  if (small.empty()) small = pick("tiny");
+  if (small.size() > 1) small.resize(1);
+  return small;
+}
+
+std::set<std::string> completed_cell_keys(Store& store) {
+  std::set<std::string> keys;
+  for (const auto& r : store.list_runs()) {
+    if (r.kind != RunKind::bench || r.status != RunStatus::complete) continue;
+    auto run = store.load_run(r.id);
+    if (!run) continue;
+    const auto j = nlohmann::json::parse(run->config_json, nullptr, false);
+    if (j.is_object() && j.contains("cell_key") && j["cell_key"].is_string()) keys.insert(j["cell_key"].get<std::string>());
+  }
+  return keys;
+}
+
+namespace {
+// Runs of `key` that did not complete (failed, interrupted, a crash's 'running').
+std::vector<std::string> stale_runs(Store& store, const std::string& key) {
+  std::vector<std::string> ids;
+  for (const auto& r : store.list_runs()) {
+    if (r.kind != RunKind::bench || r.status == RunStatus::complete) continue;
+    auto run = store.load_run(r.id);
+    if (!run) continue;
+    const auto j = nlohmann::json::parse(run->config_json, nullptr, false);
+    if (j.is_object() && j.value("cell_key", "") == key) ids.push_back(r.id);
+  }
+  return ids;
+}
+}  // namespace
+
+CampaignResult run_campaign(const std::vector<BenchCell>& all_cells, const BenchSettings& settings,
+                            BenchContext& ctx, const BenchCallbacks& cb) {
+  if (settings.n < 1) throw InputError(fmt::format("--n {}: expected at least 1 inference", settings.n));
+  if (settings.reps < 1) throw InputError(fmt::format("--reps {}: expected at least 1 repetition", settings.reps));
+  CampaignResult result;
+  result.carbon = ctx.carbon;
+
+  const auto done_keys = completed_cell_keys(ctx.store);
+  std::vector<BenchCell> cells;
+  for (const auto& c : all_cells) {
+    if (c.batch < 1) throw InputError(fmt::format("--batch {}: expected at least 1", c.batch));
+    if (!c.inputs || c.inputs->inputs.empty())
+      throw InputError(fmt::format("{} / {}: no inputs", to_string(c.task), c.model));
+    if (done_keys.count(cell_key(c, settings))) result.skipped.push_back(c);
+    else cells.push_back(c);
+  }
+
+  const auto t_start = Clock::now();
+  const int total_reps = static_cast<int>(cells.size()) * settings.reps;
+  int reps_done = 0;
+  BenchProgress progress;
+  progress.cell_count = cells.size();
+  progress.reps = settings.reps;
+  auto report = [&](const std::string& phase) {
+    if (!cb.progress) return;
+    progress.phase = phase;
+    progress.elapsed_s = seconds_since(t_start);
+    if (reps_done > 0)
+      progress.eta_s = progress.elapsed_s / reps_done * (total_reps - reps_done);
+    cb.progress(progress);
+  };
+
+  if (ctx.idle_baseline_s > 0.0 && !cells.empty()) {
+    report("idle");
+    result.idle = ctx.tracker.measure_idle(ctx.idle_baseline_s);
+  }
+
+  for (std::size_t ci = 0; ci < cells.size(); ++ci) {
+    const BenchCell& cell = cells[ci];
+    progress.cell_index = ci;
+    progress.cell = &cell;
+    progress.repetition = 0;
+    const std::string key = cell_key(cell, settings);
+    for (const auto& id : stale_runs(ctx.store, key)) ctx.store.delete_run(id);
+
+    RunRecord record;
+    record.kind = RunKind::bench;
+    record.status = RunStatus::running;
+    record.started_at = std::chrono::system_clock::now();
+    record.user = current_user();
+    record.machine = ctx.machine;
+    record.software = {{"joulebench", JOULEBENCH_VERSION}};
+    record.intensity = ctx.carbon.intensity;
+    record.pue = ctx.carbon.pue.value;
+    record.pue_source = ctx.carbon.pue.source;
+    record.config_json = config_json(cell, settings);
+    record.source = settings.source;
+    record.project = "bench";
+    const std::string run_id = ctx.store.begin_run(record);
+
+    std::string open_window;
+    try {
+      report("load");
+      LoadOptions load = settings.load;
+      load.device = settings.device;
+      load.dtype = settings.dtype;
+      load.threads = settings.threads;
+      load.task = cell.task;
+      std::unique_ptr<Model> model = ctx.loader(cell.model, load);
+      if (!model) throw Error(fmt::format("model {}: the loader returned nothing", cell.model));
+
+      std::size_t offset = 0;
+      const int warmup = std::min(settings.warmup, settings.n);
+      if (warmup > 0) {
+        report("warmup");
+        run_inferences(*model, *cell.inputs, warmup, cell.batch, offset, cb);
+      }
+      for (int rep = 1; rep <= settings.reps; ++rep) {
+        progress.repetition = rep;
+        report("measure");
+        open_window = fmt::format("bench {} rep {} ({})", key, rep, run_id.substr(0, 8));
+        ctx.tracker.begin_window(open_window);
+        Pass pass = run_inferences(*model, *cell.inputs, settings.n, cell.batch, offset, cb);
+        Measurement m = ctx.tracker.end_window(open_window);
+        open_window.clear();
+
+        BenchRun run;
+        run.cell = cell;
+        run.run_id = run_id;
+        run.repetition = rep;
+        run.inferences = pass.inferences;
+        run.input_tokens = pass.input_tokens;
+        run.output_tokens = pass.output_tokens;
+        run.latency_p50_s = percentile(pass.latencies_s, 0.50);
+        run.latency_p95_s = percentile(pass.latencies_s, 0.95);
+        const bool measured = std::any_of(m.components.begin(), m.components.end(),
+                                          [](const ComponentEnergy& c) { return is_additive(c.component); });
+        if (measured) run.carbon = compute_carbon_j(m.total_energy_j(), ctx.carbon);
+        run.measurement = std::move(m);
+
+        WindowRecord w;
+        w.measurement = run.measurement;
+        w.task = std::string(to_string(cell.task));
+        w.model = cell.model;
+        w.dataset = cell.dataset();
+        w.phase = "inference";
+        w.repetition = rep;
+        w.inferences = run.inferences;
+        w.input_tokens = run.input_tokens;
+        w.output_tokens = run.output_tokens;
+        w.latency_p50_s = run.latency_p50_s;
+        w.latency_p95_s = run.latency_p95_s;
+        if (run.carbon) w.g_co2e = run.carbon->g_co2e;
+        ctx.store.add_window(run_id, std::move(w));
+
+        ++reps_done;
+        if (cb.run_done) cb.run_done(run);
+        result.runs.push_back(std::move(run));
+        if (settings.cooldown_s > 0.0) {
+          report("cooldown");
+          pause(settings.cooldown_s, cb);
+        }
+      }
+      ctx.store.finish_run(run_id, RunStatus::complete);
+    } catch (const Interrupted&) {
+      if (!open_window.empty()) ctx.tracker.end_window(open_window);
+      // The partial cell is discarded: a resumed campaign runs it again whole.
+      ctx.store.delete_run(run_id);
+      std::erase_if(result.runs, [&](const BenchRun& r) { return r.run_id == run_id; });
+      result.interrupted = true;
+      result.interrupted_cell = cell;
+      return result;
+    } catch (const std::exception& e) {
+      if (!open_window.empty()) {
+        try {
+          ctx.tracker.end_window(open_window);
+        } catch (const std::exception&) {
+        }
+      }
+      // Only the model's own failure is the cell's: the store must keep working.
+      ctx.store.finish_run(run_id, RunStatus::failed, e.what());
+      std::erase_if(result.runs, [&](const BenchRun& r) { return r.run_id == run_id; });
+      BenchRun failed;
+      failed.cell = cell;
+      failed.run_id = run_id;
+      failed.status = "failed";
+      failed.error = e.what();
+      if (cb.run_done) cb.run_done(failed);
+      result.runs.push_back(std::move(failed));
+      ++result.failed_cells;
+      reps_done = static_cast<int>(ci + 1) * settings.reps;  // the ETA counts the cell as done
+    }
+  }
+  return result;
+}
+
+}  // namespace joulebench

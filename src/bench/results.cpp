@@ -1,0 +1,174 @@
+// What a campaign gives back: stars, the JSON of each run, the final
+// table, and merging stores of sharded campaigns.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "joulebench/bench.h"
+#include "joulebench/error.h"
+#include "joulebench/meter_output.h"
+
+namespace joulebench {
+namespace {
+
+struct Stats {
+  double mean = 0.0, std = 0.0;
+};
+
+Stats stats(const std::vector<double>& v) {
+  Stats s;
+  if (v.empty()) return s;
+  for (double x : v) s.mean += x;
+  s.mean /= static_cast<double>(v.size());
+  if (v.size() > 1) {
+    double ss = 0.0;
+    for (double x : v) ss += (x - s.mean) * (x - s.mean);
+    s.std = std::sqrt(ss / static_cast<double>(v.size() - 1));
+  }
+  return s;
+}
+
+nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+
+}  // namespace
+
+std::map<std::string, int> energy_stars(const std::map<std::string, double>& value_by_model) {
+  std::map<std::string, int> stars;
+  if (value_by_model.empty()) return stars;
+  double lo = value_by_model.begin()->second, hi = lo;
+  for (const auto& [_, v] : value_by_model) lo = std::min(lo, v), hi = std::max(hi, v);
+  const double width = (hi - lo) / 5.0;
+  for (const auto& [model, v] : value_by_model) {
+    int band = width > 0.0 ? static_cast<int>((v - lo) / width) : 0;  // 0 = lowest fifth
+    band = std::clamp(band, 0, 4);                                      // the maximum belongs to the top band
+    stars[model] = 5 - band;
+  }
+  return stars;
+}
+
+nlohmann::json bench_run_json(const BenchRun& r) {
+  nlohmann::json j;
+  j["task"] = std::string(to_string(r.cell.task));
+  j["model"] = r.cell.model;
+  j["dataset"] = r.cell.dataset();
+  j["batch"] = r.cell.batch;
+  j["repetition"] = r.repetition;
+  j["status"] = r.status;
+  j["error"] = r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error);
+  j["run_id"] = r.run_id;
+  if (r.status != "complete") {
+    for (const char* k : {"inferences", "duration_s", "energy_j", "kwh_per_1000", "gco2e_per_1000", "provenance"})
+      j[k] = nullptr;
+    return j;
+  }
+  const Measurement& m = r.measurement;
+  j["inferences"] = r.inferences;
+  j["duration_s"] = m.duration_s;
+  j["energy_j"] = r.energy_j();
+  const bool attributed = std::any_of(m.components.begin(), m.components.end(),
+                                      [](const ComponentEnergy& c) { return c.attributed_energy_j.has_value(); });
+  j["attributed_energy_j"] = attributed ? nlohmann::json(m.total_attributed_energy_j()) : nlohmann::json(nullptr);
+  std::optional<double> dynamic;
+  for (const auto& c : m.components)
+    if (is_additive(c.component) && c.dynamic_energy_j) dynamic = dynamic.value_or(0.0) + *c.dynamic_energy_j;
+  j["dynamic_energy_j"] = opt(dynamic);
+  const auto mj = measurement_json(m);
+  j["components"] = mj.contains("components") ? mj["components"] : nlohmann::json::array();
+  j["warnings"] = m.warnings;
+  // The least trusted source among the additive components, and each one's.
+  nlohmann::json prov = nlohmann::json::object();
+  for (const auto& c : m.components)
+    if (is_additive(c.component)) prov[std::string(to_string(c.component))] = c.provenance.to_string();
+  j["provenance"] = {{"weakest", m.components.empty() ? nlohmann::json(nullptr)
+                                                      : nlohmann::json(std::string(to_string(m.weakest_provenance())))},
+                     {"components", prov}};
+  j["input_tokens"] = r.input_tokens;
+  j["output_tokens"] = r.output_tokens;
+  j["latency_p50_s"] = r.latency_p50_s;
+  j["latency_p95_s"] = r.latency_p95_s;
+  j["j_per_inference"] = r.j_per_inference();
+  j["j_per_output_token"] = opt(r.j_per_output_token());
+  j["kwh_per_1000"] = r.kwh_per_1000();
+  j["gco2e_per_1000"] = opt(r.gco2e_per_1000());
+  nlohmann::json eq = nlohmann::json::array();
+  if (r.carbon && r.inferences > 0) {
+    const double scale = 1000.0 / static_cast<double>(r.inferences);
+    for (const auto& e : r.carbon->equivalents)
+      eq.push_back({{"key", e.constant.key}, {"value", e.value * scale}, {"unit", e.constant.unit},
+                    {"amount_per_unit", e.constant.amount_per_unit}, {"source", e.constant.source}});
+    j["intensity_g_per_kwh"] = r.carbon->intensity.g_per_kwh;
+    j["pue"] = r.carbon->pue;
+  } else {
+    j["intensity_g_per_kwh"] = nullptr;
+    j["pue"] = nullptr;
+  }
+  j["equivalents_per_1000"] = eq;
+  return j;
+}
+
+std::string render_bench_summary(const CampaignResult& result) {
+  struct Group {
+    std::vector<double> kwh, g, jpi;
+  };
+  // task -> model -> repetitions, in the order the campaign ran them.
+  std::vector<std::string> task_order;
+  std::map<std::string, std::vector<std::string>> model_order;
+  std::map<std::string, std::map<std::string, Group>> groups;
+  std::vector<const BenchRun*> failed;
+  for (const auto& r : result.runs) {
+    if (r.status != "complete") {
+      failed.push_back(&r);
+      continue;
+    }
+    const std::string task(to_string(r.cell.task));
+    const std::string model = r.cell.batch == 1 ? r.cell.model : fmt::format("{} (batch {})", r.cell.model, r.cell.batch);
+    if (!groups.count(task)) task_order.push_back(task);
+    auto& models = groups[task];
+    if (!models.count(model)) model_order[task].push_back(model);
+    auto& g = models[model];
+    g.kwh.push_back(r.kwh_per_1000());
+    if (auto v = r.gco2e_per_1000()) g.g.push_back(*v);
+    g.jpi.push_back(r.j_per_inference());
+  }
+  std::string out = fmt::format("{:<22} {:<40} {:>4} {:>24} {:>22} {:>12} {:>5}\n", "task", "model", "reps",
+                                "kWh / 1000 (mean ± std)", "gCO2e / 1000", "J / inference", "stars");
+  for (const auto& task : task_order) {
+    std::map<std::string, double> means;
+    for (const auto& [model, g] : groups[task]) means[model] = stats(g.kwh).mean;
+    const auto stars = energy_stars(means);
+    for (const auto& model : model_order[task]) {
+      const auto& g = groups[task][model];
+      const Stats k = stats(g.kwh), c = stats(g.g), e = stats(g.jpi);
+      const std::string gtext = g.g.empty() ? "n/a" : fmt::format("{:.4g} ± {:.2g}", c.mean, c.std);
+      out += fmt::format("{:<22} {:<40} {:>4} {:>24} {:>22} {:>12.4g} {:>5}\n", task, model, g.kwh.size(),
+                         fmt::format("{:.4g} ± {:.2g}", k.mean, k.std), gtext, e.mean,
+                         std::string(static_cast<std::size_t>(stars.at(model)), '*'));
+    }
+  }
+  for (const auto* r : failed)
+    out += fmt::format("{:<22} {:<40} FAILED: {}\n", to_string(r->cell.task), r->cell.model, r->error);
+  return out;
+}
+
+std::size_t merge_stores(Store& from, Store& into) {
+  std::set<std::string> present;
+  for (const auto& r : into.list_runs()) present.insert(r.id);
+  std::size_t copied = 0;
+  for (const auto& summary : from.list_runs()) {
+    if (present.count(summary.id)) continue;
+    auto run = from.load_run(summary.id);
+    if (!run) continue;
+    // An imported window keeps its external id, unique per store: skip those
+    // already imported into the target by another route.
+    std::erase_if(run->windows, [&](const WindowRecord& w) {
+      return !w.external_id.empty() && into.has_external_id(w.external_id);
+    });
+    into.save_run(std::move(*run));
+    ++copied;
+  }
+  return copied;
+}
+
+}  // namespace joulebench

@@ -1,0 +1,429 @@
+// The protocol runner against fake models and a scripted energy counter: the
+// real campaign, store and meter code run; no libtorch.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "joulebench/bench.h"
+#include "joulebench/error.h"
+
+namespace joulebench {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A counter that rises by kWatts every second of real time.
+constexpr double kWatts = 10.0;
+class RampCounter final : public Sensor {
+ public:
+  RampCounter() {
+    info_.name = "fake:package-0";
+    info_.backend = "fake";
+    info_.component = Component::cpu;
+    info_.kind = SensorKind::energy_counter;
+    info_.provenance = Provenance{ProvenanceKind::measured, "fake-counter"};
+  }
+  const SensorInfo& info() const override { return info_; }
+  SensorStatus status() const override { return {true, {}}; }
+  SensorReading read() override {
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    return SensorReading::success({t, kWatts * (t - t0_)});
+  }
+
+ private:
+  SensorInfo info_;
+  double t0_ = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+};
+
+struct FakeState {
+  int calls = 0;
+  int loads = 0;
+  int throw_at_call = -1;               // this call (1-based) throws
+  int stop_at_call = -1;                // this call sets the stop flag
+  std::atomic<bool>* stop = nullptr;
+};
+
+class FakeModel final : public Model {
+ public:
+  FakeModel(std::string name, FakeState& state) : state_(state) { info_.name = std::move(name); }
+  const ModelInfo& info() const override { return info_; }
+  std::vector<InferenceOutput> infer(std::span<const InferenceInput> batch) override {
+    ++state_.calls;
+    if (state_.calls == state_.throw_at_call) throw Error("fake model: out of memory");
+    if (state_.calls == state_.stop_at_call && state_.stop) state_.stop->store(true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::vector<InferenceOutput> out;
+    for (const auto& in : batch) {
+      InferenceOutput o;
+      std::istringstream words(in.text);
+      for (std::string w; words >> w;) ++o.input_tokens;
+      o.output_tokens = 3;
+      out.push_back(o);
+    }
+    return out;
+  }
+
+ private:
+  ModelInfo info_;
+  FakeState& state_;
+};
+
+std::shared_ptr<const BenchInputSet> inputs(std::string name = "toy") {
+  auto set = std::make_shared<BenchInputSet>();
+  set->name = std::move(name);
+  for (const char* t : {"one two three", "four five", "six"}) {
+    InferenceInput in;
+    in.text = t;
+    set->inputs.push_back(in);
+  }
+  return set;
+}
+
+struct Fixture : ::testing::Test {
+  fs::path dir;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Tracker> tracker;
+  CarbonSettings carbon;
+  FakeState state;
+
+  void SetUp() override {
+    dir = fs::path(JOULEBENCH_TEST_BINARY_DIR) /
+          ("bench_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
+           std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    store = open_store(dir / "bench.db");
+    SensorList sensors;
+    sensors.push_back(std::make_unique<RampCounter>());
+    tracker = std::make_unique<Tracker>(std::move(sensors), TrackerOptions{});
+    carbon.intensity = intensity_from_user(100.0);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  BenchContext context() {
+    return BenchContext{*tracker, *store, carbon,
+                        [this](const std::string& name, const LoadOptions&) -> std::unique_ptr<Model> {
+                          ++state.loads;
+                          if (name == "missing") throw InputError("unknown model 'missing'");
+                          return std::make_unique<FakeModel>(name, state);
+                        },
+                        detect_machine(), 0.0};
+  }
+  std::vector<BenchCell> cells(std::vector<std::string> models, int batch = 1) {
+    std::vector<BenchCell> out;
+    for (auto& m : models) out.push_back(BenchCell{Task::text_classification, m, inputs(), batch});
+    return out;
+  }
+};
+
+BenchSettings small_settings(int n, int reps) {
+  BenchSettings s;
+  s.n = n;
+  s.reps = reps;
+  s.warmup = 2;
+  return s;
+}
+
+TEST_F(Fixture, RunsEveryRepetitionAsOneStoredWindow) {
+  auto ctx = context();
+  const auto settings = small_settings(5, 3);
+  const auto result = run_campaign(cells({"a", "b"}, 2), settings, ctx);
+  ASSERT_EQ(result.runs.size(), 6u);
+  EXPECT_FALSE(result.interrupted);
+  EXPECT_EQ(result.failed_cells, 0u);
+  // Per cell: warm-up 2 (1 call of 2), then 3 x 5 inferences in batches 2,2,1.
+  EXPECT_EQ(state.calls, 2 * (1 + 3 * 3));
+  double energy_j = 0.0, duration_s = 0.0;
+  for (const auto& r : result.runs) {
+    energy_j += r.energy_j();
+    duration_s += r.measurement.duration_s;
+  }
+  // Energy follows the fake counter's 10 W (windows of a few ms: edge jitter allowed).
+  EXPECT_NEAR(energy_j / duration_s, kWatts, 0.5 * kWatts);
+  for (const auto& r : result.runs) {
+    EXPECT_EQ(r.inferences, 5);
+    EXPECT_GT(r.measurement.duration_s, 0.0);
+    EXPECT_GT(r.latency_p95_s, 0.0019);
+    EXPECT_GE(r.latency_p95_s, r.latency_p50_s);
+  }
+  const auto runs = store->list_runs();
+  ASSERT_EQ(runs.size(), 2u);
+  for (const auto& s : runs) {
+    EXPECT_EQ(s.kind, RunKind::bench);
+    EXPECT_EQ(s.status, RunStatus::complete);
+    EXPECT_EQ(s.windows, 3);
+  }
+  WindowQuery q;
+  q.model = "a";
+  const auto windows = store->query_windows(q);
+  ASSERT_EQ(windows.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(windows[i].window.repetition, i + 1);
+    EXPECT_EQ(windows[i].window.inferences, 5);
+    EXPECT_EQ(windows[i].window.dataset, "toy");
+    EXPECT_EQ(windows[i].window.task, "text-classification");
+    EXPECT_EQ(windows[i].window.output_tokens, 15);
+  }
+}
+
+TEST_F(Fixture, JsonCarriesTheContractFields) {
+  auto ctx = context();
+  const auto result = run_campaign(cells({"a"}), small_settings(4, 1), ctx);
+  ASSERT_EQ(result.runs.size(), 1u);
+  const auto j = bench_run_json(result.runs[0]);
+  for (const char* k : {"task", "model", "inferences", "duration_s", "energy_j", "kwh_per_1000", "gco2e_per_1000",
+                        "provenance"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_EQ(j["task"], "text-classification");
+  EXPECT_EQ(j["inferences"], 4);
+  const double energy = j["energy_j"].get<double>();
+  EXPECT_NEAR(j["kwh_per_1000"].get<double>(), energy / 4 * 1000 / 3.6e6, 1e-15);
+  // 100 g/kWh, PUE 1.
+  EXPECT_NEAR(j["gco2e_per_1000"].get<double>(), j["kwh_per_1000"].get<double>() * 100.0, 1e-12);
+  EXPECT_EQ(j["provenance"]["components"]["cpu"], "measured:fake-counter");
+  EXPECT_NEAR(j["j_per_output_token"].get<double>(), energy / 12.0, 1e-12);
+}
+
+TEST_F(Fixture, CompletedCellsAreSkippedOnResume) {
+  auto ctx = context();
+  const auto settings = small_settings(3, 2);
+  run_campaign(cells({"a", "b"}), settings, ctx);
+  const int loads = state.loads;
+  const auto again = run_campaign(cells({"a", "b", "c"}), settings, ctx);
+  EXPECT_EQ(again.skipped.size(), 2u);
+  EXPECT_EQ(state.loads, loads + 1);  // only c
+  EXPECT_EQ(store->list_runs().size(), 3u);
+  // Another configuration is another cell.
+  auto other = small_settings(4, 2);
+  const auto third = run_campaign(cells({"a"}), other, ctx);
+  EXPECT_TRUE(third.skipped.empty());
+}
+
+TEST_F(Fixture, AFailingModelFailsItsCellOnly) {
+  auto ctx = context();
+  state.throw_at_call = 3;  // inside cell "a"'s first repetition
+  const auto result = run_campaign(cells({"a", "missing", "b"}), small_settings(3, 2), ctx);
+  EXPECT_EQ(result.failed_cells, 2u);
+  int complete = 0, failed = 0;
+  for (const auto& r : result.runs) (r.status == "complete" ? complete : failed)++;
+  EXPECT_EQ(failed, 2);
+  EXPECT_EQ(complete, 2);  // b's two repetitions
+  int failed_runs = 0;
+  for (const auto& s : store->list_runs()) {
+    if (s.status == RunStatus::failed) {
+      ++failed_runs;
+      EXPECT_FALSE(s.note.empty());
+    }
+  }
+  EXPECT_EQ(failed_runs, 2);
+  const auto j = bench_run_json(result.runs[0]);
+  EXPECT_EQ(j["status"], "failed");
+  EXPECT_NE(j["error"].get<std::string>().find("out of memory"), std::string::npos);
+  // A resumed campaign retries the failed cells, replacing their failed runs.
+  state.throw_at_call = -1;
+  const auto retry = run_campaign(cells({"a", "b"}), small_settings(3, 2), ctx);
+  EXPECT_EQ(retry.skipped.size(), 1u);
+  int failed_left = 0;
+  for (const auto& s : store->list_runs()) failed_left += s.status == RunStatus::failed && s.note.find("out of") != std::string::npos;
+  EXPECT_EQ(failed_left, 0);
+}
+
+TEST_F(Fixture, InterruptDiscardsThePartialCellAndResumes) {
+  auto ctx = context();
+  std::atomic<bool> stop{false};
+  state.stop = &stop;
+  // Cell a: 1 warm-up call + 2 reps x 3 calls = 7; stop during cell b's first repetition.
+  state.stop_at_call = 7 + 3;
+  BenchCallbacks cb;
+  cb.stop = &stop;
+  const auto result = run_campaign(cells({"a", "b", "c"}), small_settings(3, 2), ctx, cb);
+  EXPECT_TRUE(result.interrupted);
+  ASSERT_TRUE(result.interrupted_cell);
+  EXPECT_EQ(result.interrupted_cell->model, "b");
+  EXPECT_EQ(result.runs.size(), 2u);
+  const auto runs = store->list_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, RunStatus::complete);
+  stop = false;
+  state.stop_at_call = -1;
+  const auto resumed = run_campaign(cells({"a", "b", "c"}), small_settings(3, 2), ctx, cb);
+  EXPECT_FALSE(resumed.interrupted);
+  EXPECT_EQ(resumed.skipped.size(), 1u);
+  EXPECT_EQ(store->list_runs().size(), 3u);
+}
+
+TEST_F(Fixture, ProgressReportsPhasesAndEta) {
+  auto ctx = context();
+  std::vector<std::string> phases;
+  bool eta_seen = false;
+  BenchCallbacks cb;
+  cb.progress = [&](const BenchProgress& p) {
+    phases.push_back(p.phase);
+    eta_seen = eta_seen || p.eta_s.has_value();
+    EXPECT_EQ(p.cell_count, 2u);
+  };
+  run_campaign(cells({"a", "b"}), small_settings(2, 2), ctx, cb);
+  EXPECT_EQ(phases.front(), "load");
+  EXPECT_NE(std::find(phases.begin(), phases.end(), "warmup"), phases.end());
+  EXPECT_EQ(std::count(phases.begin(), phases.end(), "measure"), 4);
+  EXPECT_TRUE(eta_seen);
+}
+
+TEST_F(Fixture, MergeCopiesRunsOnce) {
+  auto ctx = context();
+  run_campaign(cells({"a"}), small_settings(2, 1), ctx);
+  auto other = open_store(dir / "other.db");
+  BenchContext ctx2{*tracker, *other, carbon, ctx.loader, detect_machine(), 0.0};
+  run_campaign(cells({"b"}), small_settings(2, 1), ctx2);
+  auto out = open_store(dir / "out.db");
+  EXPECT_EQ(merge_stores(*store, *out), 1u);
+  EXPECT_EQ(merge_stores(*other, *out), 1u);
+  EXPECT_EQ(merge_stores(*other, *out), 0u);
+  const auto runs = out->list_runs();
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].windows + runs[1].windows, 2);
+  // Resume against the merged store skips both.
+  BenchContext ctx3{*tracker, *out, carbon, ctx.loader, detect_machine(), 0.0};
+  EXPECT_EQ(run_campaign(cells({"a", "b"}), small_settings(2, 1), ctx3).skipped.size(), 2u);
+}
+
+TEST(BenchStars, FiveEqualBandsLowestGetsFive) {
+  const auto s = energy_stars({{"a", 1.0}, {"b", 2.0}, {"c", 6.0}, {"d", 3.9}});
+  EXPECT_EQ(s.at("a"), 5);
+  EXPECT_EQ(s.at("b"), 4);  // in [2, 3)
+  EXPECT_EQ(s.at("d"), 3);  // in [3, 4)
+  EXPECT_EQ(s.at("c"), 1);
+  EXPECT_EQ(energy_stars({{"x", 0.3}}).at("x"), 5);
+  EXPECT_EQ(energy_stars({{"x", 2.0}, {"y", 2.0}}).at("y"), 5);
+}
+
+TEST(BenchShard, ShardsPartitionTheCells) {
+  std::vector<BenchCell> all;
+  for (int i = 0; i < 7; ++i) all.push_back(BenchCell{Task::fill_mask, "m" + std::to_string(i), inputs(), 1});
+  std::set<std::string> seen;
+  std::size_t total = 0;
+  for (int i = 1; i <= 3; ++i) {
+    for (const auto& c : select_shard(all, i, 3)) seen.insert(c.model);
+    total += select_shard(all, i, 3).size();
+  }
+  EXPECT_EQ(total, 7u);
+  EXPECT_EQ(seen.size(), 7u);
+  EXPECT_EQ(select_shard(all, 1, 3)[1].model, "m3");
+  EXPECT_THROW(select_shard(all, 0, 3), InputError);
+  EXPECT_THROW(select_shard(all, 4, 3), InputError);
+}
+
+TEST(BenchDefaults, SmallPresetsElseTiny) {
+  auto info = [](std::string name, Task t, std::string size, bool multi = false) {
+    ModelInfo m;
+    m.name = std::move(name);
+    m.task = t;
+    m.size_class = std::move(size);
+    m.multi_purpose = multi;
+    return m;
+  };
+  const std::vector<ModelInfo> zoo = {
+      info("big", Task::fill_mask, "study"),          info("flan", Task::fill_mask, "small", true),
+      info("small-a", Task::fill_mask, "small"),      info("small-b", Task::fill_mask, "small"),
+      info("tiny-cap", Task::image_to_text, "tiny"),  info("sd-small", Task::text_to_image, "small"),
+      info("sd-tiny", Task::text_to_image, "tiny")};
+  EXPECT_EQ(default_models(Task::fill_mask, zoo, BenchProtocol::quick), std::vector<std::string>{"small-a"});
+  EXPECT_EQ(default_models(Task::image_to_text, zoo, BenchProtocol::quick), std::vector<std::string>{"tiny-cap"});
+  EXPECT_EQ(default_models(Task::text_to_image, zoo, BenchProtocol::quick), std::vector<std::string>{"sd-tiny"});
+  EXPECT_EQ(default_models(Task::fill_mask, zoo, BenchProtocol::study), std::vector<std::string>{"big"});
+}
+
+// ---- inputs ----
+
+struct InputsTest : ::testing::Test {
+  fs::path dir = fs::path(JOULEBENCH_TEST_BINARY_DIR) / ("inputs_" + std::to_string(::getpid()));
+  void SetUp() override { fs::create_directories(dir); }
+  void TearDown() override { fs::remove_all(dir); }
+  fs::path write(const std::string& name, const std::string& text) {
+    std::ofstream(dir / name) << text;
+    return dir / name;
+  }
+};
+
+std::size_t word_count(const std::string& s) {
+  std::istringstream in(s);
+  std::size_t n = 0;
+  for (std::string w; in >> w;) ++n;
+  return n;
+}
+
+TEST_F(InputsTest, JsonlCsvAndPromptFiles) {
+  auto jsonl = user_inputs(Task::text_classification,
+                           write("a.jsonl", "{\"text\": \"good film\"}\n\n{\"text\": \"bad\", \"x\": 1}\n"));
+  ASSERT_EQ(jsonl.inputs.size(), 2u);
+  EXPECT_EQ(jsonl.inputs[1].text, "bad");
+  EXPECT_EQ(jsonl.name, "a.jsonl");
+  auto csv = user_inputs(Task::question_answering,
+                         write("q.csv", "id,question,context\n1,\"Who, then?\",\"He said \"\"hi\"\"\nthere\"\n"),
+                         "question");
+  ASSERT_EQ(csv.inputs.size(), 1u);
+  EXPECT_EQ(csv.inputs[0].text, "Who, then?");
+  EXPECT_EQ(csv.inputs[0].context, "He said \"hi\"\nthere");
+  auto prompts = user_inputs(Task::text_generation, write("p.txt", "# comment\n  once upon  \n\nfar away\n"));
+  ASSERT_EQ(prompts.inputs.size(), 2u);
+  EXPECT_EQ(prompts.inputs[0].text, "once upon");
+  EXPECT_THROW(user_inputs(Task::text_classification, write("b.jsonl", "{\"body\": \"x\"}\n")), InputError);
+  EXPECT_THROW(user_inputs(Task::question_answering, write("c.jsonl", "{\"text\": \"q\"}\n")), InputError);
+  EXPECT_THROW(user_inputs(Task::image_classification, dir / "a.jsonl"), InputError);
+  EXPECT_THROW(user_inputs(Task::text_generation, dir / "nope.txt"), InputError);
+}
+
+TEST_F(InputsTest, ImageFolder) {
+  write("b.PNG", "x");
+  write("a.jpg", "x");
+  write("notes.txt", "x");
+  auto set = user_inputs(Task::object_detection, dir);
+  ASSERT_EQ(set.inputs.size(), 2u);
+  EXPECT_EQ(fs::path(set.inputs[0].image_path).filename(), "a.jpg");
+  EXPECT_THROW(user_inputs(Task::text_classification, dir), InputError);
+}
+
+TEST_F(InputsTest, BuiltinTextsFollowTheStudyLengths) {
+  fs::create_directories(dir / "fortunes");
+  std::string fortunes;
+  for (int i = 0; i < 30; ++i) fortunes += "Fortune number " + std::to_string(i) + " says a few words here.\n%\n";
+  std::ofstream(dir / "fortunes" / "fortunes") << fortunes;
+  const auto prompts = builtin_inputs(Task::text_generation, dir);
+  ASSERT_FALSE(prompts.inputs.empty());
+  for (const auto& in : prompts.inputs) EXPECT_EQ(word_count(in.text), 20u);
+  // IMDB: 58.7 tokens at 1.3 tokens per word.
+  for (const auto& in : builtin_inputs(Task::text_classification, dir).inputs) EXPECT_EQ(word_count(in.text), 45u);
+  for (const auto& in : builtin_inputs(Task::fill_mask, dir).inputs)
+    EXPECT_NE(in.text.find("[MASK]"), std::string::npos);
+  try {
+    builtin_inputs(Task::summarization, dir);
+    FAIL() << "no Reuters folder";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("fetch_data.sh"), std::string::npos);
+  }
+}
+
+TEST_F(InputsTest, BuiltinReutersArticles) {
+  fs::create_directories(dir / "reuters" / "crude");
+  std::string body;
+  for (int i = 0; i < 150; ++i) body += "word" + std::to_string(i) + " ";
+  std::ofstream(dir / "reuters" / "crude" / "reut-00001.xml")
+      << "<REUTERS><TEXT><TITLE>OIL &amp; GAS CUT</TITLE><BODY>" << body << "\n Reuter</BODY></TEXT></REUTERS>";
+  const auto qa = builtin_inputs(Task::question_answering, dir);
+  ASSERT_EQ(qa.inputs.size(), 1u);
+  EXPECT_EQ(qa.inputs[0].text, "What happened: OIL & GAS CUT?");
+  EXPECT_EQ(word_count(qa.inputs[0].context), 103u);  // 134 tokens / 1.3
+  const auto sum = builtin_inputs(Task::summarization, dir);
+  EXPECT_EQ(word_count(sum.inputs[0].text), 42u);  // 54 tokens / 1.3
+  EXPECT_EQ(builtin_inputs(Task::token_classification, dir).inputs.size(), 5u);  // 150 words / 30
+}
+
+}  // namespace
+}  // namespace joulebench
