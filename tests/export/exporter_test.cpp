@@ -1,0 +1,384 @@
+// The exporter's collector (scripted sensors, fake /proc), exposition
+// (golden files and format rules) and HTTP agent (token, negotiation).
+#include <httplib.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "export/shares.h"
+#include "joulebench/error.h"
+#include "joulebench/exporter.h"
+#include "meter/fake_sensors.h"
+#include "sensors/fake_tree.h"
+
+namespace joulebench {
+namespace {
+
+using testing::ScriptState;
+using testing::ScriptedSensor;
+using testing::make_info;
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+CollectorOptions no_proc_options() {
+  CollectorOptions o;
+  o.procfs_root = "/nonexistent-joulebench-proc";
+  o.carbon.intensity = intensity_from_user(500.0);
+  return o;
+}
+
+const ExportedComponent* find(const ExporterSnapshot& s, Component c) {
+  for (const auto& x : s.components)
+    if (x.component == c) return &x;
+  return nullptr;
+}
+
+TEST(Collector, CounterDeltasPowerAndEmissions) {
+  auto st = std::make_shared<ScriptState>();
+  SensorList list;
+  list.push_back(std::make_unique<ScriptedSensor>(
+      make_info("fake:package-0", "rapl-powercap", Component::cpu, "package-0", SensorKind::energy_counter,
+                ProvenanceKind::measured),
+      st));
+  EnergyCollector c(std::move(list), no_proc_options());
+  st->set(10.0, 100.0);
+  c.sample();
+  st->set(11.0, 150.0);
+  c.sample();
+  st->set(12.0, 250.0);
+  c.sample();
+  const auto s = c.snapshot();
+  const auto* cpu = find(s, Component::cpu);
+  ASSERT_NE(cpu, nullptr);
+  EXPECT_DOUBLE_EQ(cpu->energy_j, 150.0);  // from the first read, not from 0
+  EXPECT_EQ(cpu->provenance, "measured:rapl-powercap");
+  ASSERT_EQ(s.sensors.size(), 1u);
+  EXPECT_TRUE(s.sensors[0].up);
+  ASSERT_TRUE(s.sensors[0].power_w.has_value());
+  EXPECT_DOUBLE_EQ(*s.sensors[0].power_w, 100.0);
+  // 150 J = 150 / 3.6e6 kWh at 500 g/kWh.
+  EXPECT_NEAR(s.emissions_g, 150.0 / 3.6e6 * 500.0, 1e-12);
+  EXPECT_EQ(s.samples, 3u);
+  EXPECT_FALSE(s.attribution_ok);
+}
+
+TEST(Collector, SensorDownThenRestartedStaysMonotonic) {
+  auto st = std::make_shared<ScriptState>();
+  SensorList list;
+  list.push_back(std::make_unique<ScriptedSensor>(
+      make_info("fake:gpu-0", "nvml", Component::gpu, "gpu-0", SensorKind::energy_counter, ProvenanceKind::measured),
+      st));
+  EnergyCollector c(std::move(list), no_proc_options());
+  st->set(1.0, 1000.0);
+  c.sample();
+  st->set(2.0, 1300.0);
+  c.sample();
+  EXPECT_DOUBLE_EQ(c.snapshot().sensors[0].energy_j, 300.0);
+  {
+    std::lock_guard lock(st->mutex);
+    st->fail = true;  // GPU reset: reads fail
+  }
+  c.sample();
+  auto s = c.snapshot();
+  EXPECT_FALSE(s.sensors[0].up);
+  EXPECT_DOUBLE_EQ(s.sensors[0].energy_j, 300.0);
+  EXPECT_DOUBLE_EQ(find(s, Component::gpu)->energy_j, 300.0);
+  EXPECT_FALSE(find(s, Component::gpu)->power_w.has_value());
+  {
+    std::lock_guard lock(st->mutex);
+    st->fail = false;
+  }
+  // Back, with its counter restarted from a low value: re-based, not subtracted.
+  st->set(5.0, 20.0);
+  c.sample();
+  st->set(6.0, 70.0);
+  c.sample();
+  s = c.snapshot();
+  EXPECT_TRUE(s.sensors[0].up);
+  EXPECT_DOUBLE_EQ(s.sensors[0].energy_j, 350.0);
+  EXPECT_DOUBLE_EQ(find(s, Component::gpu)->energy_j, 350.0);
+  // A counter that goes backwards without a failed read is re-based too.
+  st->set(7.0, 10.0);
+  c.sample();
+  st->set(8.0, 15.0);
+  c.sample();
+  EXPECT_DOUBLE_EQ(c.snapshot().sensors[0].energy_j, 355.0);
+}
+
+TEST(Collector, PowerSensorIntegratedAndFallbackWhenBestFails) {
+  auto counter = std::make_shared<ScriptState>();
+  auto power = std::make_shared<ScriptState>();
+  SensorList list;
+  list.push_back(std::make_unique<ScriptedSensor>(
+      make_info("fake:gpu-0-energy", "nvml", Component::gpu, "gpu-0", SensorKind::energy_counter,
+                ProvenanceKind::measured),
+      counter));
+  list.push_back(std::make_unique<ScriptedSensor>(
+      make_info("fake:gpu-0-power", "hwmon", Component::gpu, "gpu-0", SensorKind::power, ProvenanceKind::sampled),
+      power));
+  EnergyCollector c(std::move(list), no_proc_options());
+  counter->set(0.0, 0.0);
+  power->set(0.0, 100.0);
+  c.sample();
+  counter->set(1.0, 100.0);
+  power->set(1.0, 100.0);
+  c.sample();
+  EXPECT_DOUBLE_EQ(find(c.snapshot(), Component::gpu)->energy_j, 100.0);  // the counter, not both
+  {
+    std::lock_guard lock(counter->mutex);
+    counter->fail = true;
+  }
+  power->set(2.0, 300.0);  // trapezoid 1 s x (100 + 300) / 2
+  c.sample();
+  const auto s = c.snapshot();
+  EXPECT_DOUBLE_EQ(find(s, Component::gpu)->energy_j, 300.0);
+  EXPECT_EQ(find(s, Component::gpu)->provenance, "sampled:hwmon");
+}
+
+TEST(ShareTable, BoundedAndMonotonic) {
+  exporter::ShareTable t(2);
+  t.add("1", "a", 5.0);
+  t.add("2", "b", 1.0);
+  t.add("3", "c", 3.0);
+  t.end_tick();
+  auto tracked = t.tracked();
+  ASSERT_EQ(tracked.size(), 2u);
+  EXPECT_EQ(tracked[0].id, "1");
+  EXPECT_EQ(tracked[1].id, "3");
+  EXPECT_DOUBLE_EQ(t.other_j(), 1.0);
+  // A bigger newcomer does not take a slot from a live key.
+  t.add("1", "a", 1.0);
+  t.add("3", "c", 1.0);
+  t.add("4", "d", 50.0);
+  t.end_tick();
+  EXPECT_DOUBLE_EQ(t.other_j(), 51.0);
+  EXPECT_DOUBLE_EQ(t.tracked()[0].energy_j, 6.0);
+  // Key 3 is gone: its slot goes to the largest untracked key of the tick.
+  t.add("1", "a", 1.0);
+  t.add("4", "d", 2.0);
+  t.add("5", "e", 1.0);
+  t.end_tick();
+  tracked = t.tracked();
+  ASSERT_EQ(tracked.size(), 2u);
+  EXPECT_EQ(tracked[1].id, "4");
+  EXPECT_DOUBLE_EQ(tracked[1].energy_j, 2.0);
+  EXPECT_DOUBLE_EQ(t.other_j(), 52.0);
+}
+
+// Attribution from a fake /proc: two processes in two cgroups share the
+// cpu energy by their CPU time.
+TEST(Collector, AttributesByCpuTimeToProcessesAndCgroups) {
+  testing::FakeTree tree;
+  const double hz = 100.0;  // fake stat ticks; the parser divides by the real CLK_TCK
+  (void)hz;
+  auto write_proc = [&](long busy_ticks, long a_ticks, long b_ticks) {
+    tree.write("proc/stat", "cpu  " + std::to_string(busy_ticks) + " 0 0 100000 0 0 0 0 0 0\n");
+    tree.write("proc/100/stat", "100 (worker a) R 1 100 100 0 -1 0 0 0 0 0 " + std::to_string(a_ticks) +
+                                    " 0 0 0 20 0 1 0 1 1 1\n");
+    tree.write("proc/200/stat", "200 (b) S 1 200 200 0 -1 0 0 0 0 0 " + std::to_string(b_ticks) +
+                                    " 0 0 0 20 0 1 0 1 1 1\n");
+  };
+  const std::string id(64, 'a');
+  tree.write("proc/100/cgroup", "0::/system.slice/docker-" + id + ".scope\n");
+  tree.write("proc/200/cgroup", "12:cpu,cpuacct:/batch\n11:memory:/other\n");
+  write_proc(1000, 0, 0);
+  auto st = std::make_shared<ScriptState>();
+  SensorList list;
+  list.push_back(std::make_unique<ScriptedSensor>(
+      make_info("fake:package-0", "rapl-powercap", Component::cpu, "package-0", SensorKind::energy_counter,
+                ProvenanceKind::measured),
+      st));
+  CollectorOptions o = no_proc_options();
+  o.procfs_root = tree.path("proc");
+  o.top_k = 5;
+  EnergyCollector c(std::move(list), o);
+  st->set(0.0, 0.0);
+  c.sample();
+  // 400 busy ticks: a used 300, b 100; the package used 80 J.
+  write_proc(1400, 300, 100);
+  st->set(1.0, 80.0);
+  c.sample();
+  const auto s = c.snapshot();
+  ASSERT_TRUE(s.attribution_ok);
+  ASSERT_EQ(s.processes.size(), 2u);
+  EXPECT_EQ(s.processes[0].id, "100");
+  EXPECT_EQ(s.processes[0].name, "worker a");
+  EXPECT_NEAR(s.processes[0].energy_j, 60.0, 1e-9);
+  EXPECT_NEAR(s.processes[1].energy_j, 20.0, 1e-9);
+  ASSERT_EQ(s.containers.size(), 2u);
+  EXPECT_EQ(s.containers[0].id, "/batch");
+  EXPECT_EQ(s.containers[0].name, "");
+  EXPECT_NEAR(s.containers[0].energy_j, 20.0, 1e-9);
+  EXPECT_EQ(s.containers[1].id, "/system.slice/docker-" + id + ".scope");
+  EXPECT_EQ(s.containers[1].name, id);
+  EXPECT_NEAR(s.containers[1].energy_j, 60.0, 1e-9);
+}
+
+ExporterSnapshot golden_snapshot() {
+  ExporterSnapshot s;
+  s.components.push_back({Component::cpu, "measured:rapl-powercap", 1234.5, 42.25});
+  s.components.push_back({Component::gpu, "measured:nvml-energy", 10.0, std::nullopt});
+  s.sensors.push_back({"rapl-powercap:package-0", "rapl-powercap", Component::cpu, true, 1234.5, 42.25});
+  s.sensors.push_back({"nvml:gpu-0", "nvml", Component::gpu, false, 10.0, std::nullopt});
+  s.processes.push_back({"4242", "python \"serve\"\\x", 7.5});
+  s.processes_other_j = 0.25;
+  s.containers.push_back({"/kubepods/pod1", "", 3.0});
+  s.containers_other_j = 1.0;
+  s.attribution_ok = true;
+  s.intensity_g_per_kwh = 56.0;
+  s.intensity_zone = "FRA";
+  s.pue = 1.1;
+  s.emissions_g = 0.02;
+  s.self_cpu_s = 1.5;
+  s.self_energy_j = 0.125;
+  s.self_rss_bytes = 4096;
+  s.samples = 7;
+  s.scrapes = 3;
+  s.interval_s = 1.0;
+  return s;
+}
+
+// JOULEBENCH_UPDATE_GOLDEN=1 rewrites the file (review the diff before committing).
+void check_golden(const std::string& name, const std::string& text) {
+  const std::string path = std::string(JOULEBENCH_TEST_SOURCE_DIR) + "/data/" + name;
+  if (std::getenv("JOULEBENCH_UPDATE_GOLDEN") != nullptr) std::ofstream(path) << text;
+  const std::string golden = read_text(path);
+  ASSERT_FALSE(golden.empty()) << path;
+  EXPECT_EQ(text, golden) << path;
+}
+
+TEST(Render, GoldenPrometheusText) {
+  check_golden("golden_0.0.4.txt", render_metrics(golden_snapshot(), MetricsFormat::prometheus_text));
+}
+
+TEST(Render, GoldenOpenMetrics) {
+  check_golden("golden_openmetrics.txt", render_metrics(golden_snapshot(), MetricsFormat::openmetrics));
+}
+
+// Format rules checked line by line, independent of the golden files.
+TEST(Render, EveryLineFollowsTheFormat) {
+  for (auto format : {MetricsFormat::prometheus_text, MetricsFormat::openmetrics}) {
+    const std::string text = render_metrics(golden_snapshot(), format);
+    const bool om = format == MetricsFormat::openmetrics;
+    std::istringstream in(text);
+    std::string line, last, family, type;
+    const std::regex sample(R"(^(joulebench_[a-z_]+)(\{[a-z_]+="([^"\\]|\\.)*"(,[a-z_]+="([^"\\]|\\.)*")*\})? [-+0-9.eEInfa]+$)");
+    int samples = 0;
+    while (std::getline(in, line)) {
+      last = line;
+      if (line == "# EOF") continue;
+      std::smatch m;
+      if (line.rfind("# TYPE ", 0) == 0) {
+        std::istringstream t(line.substr(7));
+        t >> family >> type;
+        EXPECT_EQ(family.rfind("joulebench_", 0), 0u) << line;
+        if (type == "counter") EXPECT_EQ(family.ends_with("_total"), !om) << line;
+      } else if (line.rfind("# UNIT ", 0) == 0) {
+        EXPECT_TRUE(om) << "0.0.4 has no UNIT lines: " << line;
+        std::istringstream t(line.substr(7));
+        std::string name, unit;
+        t >> name >> unit;
+        EXPECT_TRUE(name.ends_with("_" + unit)) << line;
+      } else if (line.rfind("# HELP ", 0) == 0) {
+        EXPECT_EQ(line.find('\n'), std::string::npos);
+      } else {
+        ASSERT_TRUE(std::regex_match(line, m, sample)) << line;
+        const std::string expected = type == "counter" && om ? family + "_total" : family;
+        EXPECT_EQ(m[1].str(), expected) << line;
+        ++samples;
+      }
+    }
+    EXPECT_GT(samples, 15);
+    EXPECT_EQ(last == "# EOF", om);
+  }
+}
+
+TEST(Render, Negotiation) {
+  EXPECT_EQ(negotiate_metrics_format("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"),
+            MetricsFormat::openmetrics);
+  EXPECT_EQ(negotiate_metrics_format("text/plain"), MetricsFormat::prometheus_text);
+  EXPECT_EQ(negotiate_metrics_format(""), MetricsFormat::prometheus_text);
+  EXPECT_EQ(metrics_content_type(MetricsFormat::prometheus_text), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+TEST(Listen, Parse) {
+  std::string host;
+  int port = 0;
+  parse_listen_address("0.0.0.0:9100", host, port);
+  EXPECT_EQ(host, "0.0.0.0");
+  EXPECT_EQ(port, 9100);
+  parse_listen_address("[::1]:8080", host, port);
+  EXPECT_EQ(host, "::1");
+  EXPECT_EQ(port, 8080);
+  parse_listen_address(":9464", host, port);
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_THROW(parse_listen_address("localhost", host, port), InputError);
+  EXPECT_THROW(parse_listen_address("localhost:99999", host, port), InputError);
+  EXPECT_THROW(parse_listen_address("::1:80", host, port), InputError);
+  EXPECT_THROW(parse_listen_address("host:12ab", host, port), InputError);
+}
+
+TEST(Server, TokenRequiredAndNeverEchoed) {
+  testing::FakeTree tree;
+  tree.write("token", "s3cret-token-value\n");
+  ExporterOptions o;
+  o.port = 0;
+  o.token = read_token_file(tree.path("token"));
+  EXPECT_EQ(o.token, "s3cret-token-value");
+  o.collector = no_proc_options();
+  auto st = std::make_shared<ScriptState>();
+  SensorList list;
+  list.push_back(std::make_unique<ScriptedSensor>(
+      make_info("fake:package-0", "rapl-powercap", Component::cpu, "package-0", SensorKind::energy_counter,
+                ProvenanceKind::measured),
+      st));
+  Exporter exporter(std::move(list), o);
+  EXPECT_EQ(o.host, "127.0.0.1");
+  exporter.start();
+  httplib::Client client("127.0.0.1", exporter.port());
+  auto res = client.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(res->body.find("s3cret"), std::string::npos);
+  res = client.Get("/metrics", {{"Authorization", "Bearer s3cret-token-valuX"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  res = client.Get("/metrics", {{"Authorization", "Bearer s3cret-token-value"},
+                                {"Accept", "application/openmetrics-text; version=1.0.0"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/openmetrics-text; version=1.0.0; charset=utf-8");
+  EXPECT_NE(res->body.find("joulebench_energy_joules_total{component=\"cpu\"}"), std::string::npos);
+  EXPECT_TRUE(res->body.ends_with("# EOF\n"));
+  EXPECT_EQ(res->body.find("s3cret"), std::string::npos);
+  exporter.stop();
+}
+
+TEST(Server, BadTokenFileAndTlsFilesAreInputErrors) {
+  testing::FakeTree tree;
+  tree.write("empty", "\n");
+  EXPECT_THROW(read_token_file(tree.path("empty")), InputError);
+  EXPECT_THROW(read_token_file(tree.path("missing")), InputError);
+  ExporterOptions o;
+  o.port = 0;
+  o.collector = no_proc_options();
+  o.tls_cert_file = tree.path("cert.pem");
+  EXPECT_THROW(Exporter(SensorList{}, o), InputError);  // key missing
+  o.tls_key_file = tree.path("key.pem");
+  EXPECT_THROW(Exporter(SensorList{}, o), InputError);  // files missing
+  tree.write("cert.pem", "not a certificate\n");
+  tree.write("key.pem", "not a key\n");
+  EXPECT_THROW(Exporter(SensorList{}, o), InputError);
+}
+
+}  // namespace
+}  // namespace joulebench
