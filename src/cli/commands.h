@@ -29,5 +29,7 @@ void register_report_command(CommandRegistry& registry);
 void register_project_command(CommandRegistry& registry);
 void register_models_command(CommandRegistry& registry);
 void register_exporter_command(CommandRegistry& registry);
+void register_bench_command(CommandRegistry& registry);
+void register_merge_command(CommandRegistry& registry);
 
 }  // namespace joulebench::cli

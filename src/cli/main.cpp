@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   cli::register_project_command(registry);
   cli::register_models_command(registry);
   cli::register_exporter_command(registry);
+  cli::register_bench_command(registry);
+  cli::register_merge_command(registry);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,306 @@
+// joulebench bench: the study's protocol on the zoo. Parses options, builds
+// the cells, and hands them to the bench library (run_campaign); progress on
+// stderr, the table (or --json array) on stdout. Contract: docs/bench.md.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "carbon_options.h"
+#include "commands.h"
+#include "joulebench/bench.h"
+#include "joulebench/error.h"
+#include "joulebench/models.h"
+#include "joulebench/version.h"
+#include "sensor_options.h"
+
+namespace joulebench::cli {
+namespace {
+
+constexpr int kPartial = 3;
+constexpr int kInterrupted = 130;  // 128 + SIGINT, as a shell reports it
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_sigint(int) {
+  g_stop.store(true);
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+}
+
+struct Args {
+  std::vector<std::string> tasks, models;
+  std::optional<int> n, reps, warmup;
+  std::vector<int> batches;
+  int threads = 0;
+  std::string dtype = "fp32", device = "cpu";
+  std::string data, text_column = "text";
+  bool json = false, quiet = false;
+  std::string store, shard, protocol;
+  std::optional<double> idle_baseline_s, cooldown_s;
+  std::optional<int> steps;
+  double interval_ms = 100.0;
+  SensorOptions sensors;
+  CarbonRequest carbon;
+};
+
+std::string duration_text(double s) {
+  const auto t = static_cast<long>(s + 0.5);
+  return t >= 60 ? fmt::format("{}m{:02d}s", t / 60, t % 60) : fmt::format("{}s", t);
+}
+
+std::string names_of(const std::vector<ModelInfo>& zoo, std::optional<Task> task) {
+  std::vector<std::string> names;
+  for (const auto& m : zoo)
+    if ((!task || m.task == *task) && std::find(names.begin(), names.end(), m.name) == names.end())
+      names.push_back(m.name);
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+std::string task_names() {
+  std::string out;
+  for (Task t : all_tasks()) out += (out.empty() ? "" : ", ") + std::string(to_string(t));
+  return out;
+}
+
+// What was typed, recorded with each run (the store's source column).
+std::string own_command_line() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && text.back() == '\0') text.pop_back();
+  for (char& c : text)
+    if (c == '\0') c = ' ';
+  return text;
+}
+
+int run(Args& args) {
+  BenchProtocol protocol = BenchProtocol::quick;
+  BenchSettings settings;
+  double idle_s = 5.0;
+  const bool default_run = args.tasks.empty() && args.models.empty();
+  if (args.protocol == "study") {
+    protocol = BenchProtocol::study;
+    settings.protocol = "study";
+    idle_s = 30.0;
+    settings.cooldown_s = 5.0;
+  } else if (args.protocol == "quick" || (args.protocol.empty() && default_run)) {
+    // Small enough for a 2-core laptop in minutes (docs/bench.md).
+    settings.protocol = "quick";
+    settings.n = 10;
+    settings.reps = 3;
+    settings.warmup = 2;
+  } else {
+    settings.protocol = "custom";  // the study's N and R unless given
+  }
+  if (args.n) settings.n = *args.n;
+  if (args.reps) settings.reps = *args.reps;
+  if (args.warmup) settings.warmup = *args.warmup;
+  if (args.idle_baseline_s) idle_s = *args.idle_baseline_s;
+  if (args.cooldown_s) settings.cooldown_s = *args.cooldown_s;
+  settings.threads = args.threads;
+  settings.dtype = args.dtype;
+  settings.device = args.device;
+  settings.source = own_command_line();
+  if (args.steps) settings.load.steps = *args.steps;
+  if (args.batches.empty()) args.batches = {1};
+
+  // Tasks and models: validated before anything is measured.
+  std::vector<Task> tasks;
+  for (const auto& t : args.tasks) {
+    auto task = task_from_string(t);
+    if (!task) throw InputError(fmt::format("--task: unknown task '{}'; valid tasks: {}", t, task_names()));
+    tasks.push_back(*task);
+  }
+  const std::vector<ModelInfo> zoo = list_models();
+  std::vector<std::pair<Task, std::string>> pairs;
+  if (args.models.empty()) {
+    if (tasks.empty()) tasks = all_tasks();
+    for (Task t : tasks)
+      for (auto& m : default_models(t, zoo, protocol)) pairs.emplace_back(t, m);
+  } else {
+    for (const auto& name : args.models) {
+      std::vector<Task> served;
+      for (const auto& m : zoo)
+        if (m.name == name) served.push_back(m.task);
+      if (served.empty()) {
+        const std::optional<Task> only = tasks.size() == 1 ? std::optional(tasks[0]) : std::nullopt;
+        throw InputError(fmt::format("--model: unknown model '{}'; valid models{}: {}", name,
+                                     only ? fmt::format(" for {}", to_string(*only)) : "", names_of(zoo, only)));
+      }
+      bool any = false;
+      for (Task t : served)
+        if (tasks.empty() || std::find(tasks.begin(), tasks.end(), t) != tasks.end()) {
+          pairs.emplace_back(t, name);
+          any = true;
+          if (tasks.empty()) break;  // a multi-purpose model without --task: its first task
+        }
+      if (!any)
+        throw InputError(fmt::format("--model {} does not serve {}; models for it: {}", name, args.tasks.front(),
+                                     names_of(zoo, tasks.front())));
+    }
+  }
+
+  // Inputs per task, read once.
+  const char* data_env = std::getenv("JOULEBENCH_DATA_DIR");
+  const std::filesystem::path data_dir = data_env && *data_env ? data_env : JOULEBENCH_FETCHED_DATA_DIR;
+  std::map<Task, std::shared_ptr<const BenchInputSet>> inputs;
+  std::vector<BenchCell> cells;
+  for (const auto& [task, model] : pairs) {
+    auto& set = inputs[task];
+    if (!set)
+      set = std::make_shared<BenchInputSet>(args.data.empty() ? builtin_inputs(task, data_dir)
+                                                              : user_inputs(task, args.data, args.text_column));
+    for (int b : args.batches) {
+      if (b < 1) throw InputError(fmt::format("--batch {}: expected sizes of 1 or more", b));
+      cells.push_back(BenchCell{task, model, set, b});
+    }
+  }
+  if (!args.shard.empty()) {
+    int i = 0, n = 0;
+    char slash = 0;
+    if (std::sscanf(args.shard.c_str(), "%d%c%d", &i, &slash, &n) != 3 || slash != '/')
+      throw InputError(fmt::format("--shard {}: expected I/N, e.g. 1/4", args.shard));
+    cells = select_shard(cells, i, n);
+  }
+
+  const CarbonSettings carbon = resolve_carbon_settings(args.carbon);
+  auto store = open_store(args.store);
+  if (!args.quiet) {
+    print_carbon_warnings(carbon);
+    if (settings.protocol == "quick")
+      fmt::print(stderr,
+                 "joulebench: {} protocol: {} cells, N = {} inferences x {} repetitions each (reduced: the study "
+                 "uses 1,000 x 10; --protocol study runs it)\n",
+                 default_run ? "default run, quick" : "quick", cells.size(), settings.n, settings.reps);
+    else
+      fmt::print(stderr, "joulebench: {} protocol: {} cells, N = {} inferences x {} repetitions each\n",
+                 settings.protocol, cells.size(), settings.n, settings.reps);
+  }
+
+  TrackerOptions topts;
+  topts.interval_s = args.interval_ms / 1000.0;
+  topts.sensors = args.sensors;
+  topts.pid = static_cast<int>(::getpid());  // attributed scope: this process (the models run in it)
+  Tracker tracker(topts);
+
+  BenchContext ctx{tracker, *store, carbon,
+                   [](const std::string& name, const LoadOptions& o) { return load_model(name, o); },
+                   detect_machine(args.sensors.paths.procfs_root), idle_s};
+  const bool tty = ::isatty(STDERR_FILENO);
+  BenchCallbacks cb;
+  cb.stop = &g_stop;
+  std::string last_line;
+  if (!args.quiet) {
+    cb.progress = [&](const BenchProgress& p) {
+      std::string where = p.cell ? fmt::format("{} {}{}", to_string(p.cell->task), p.cell->model,
+                                               p.cell->batch > 1 ? fmt::format(" (batch {})", p.cell->batch) : "")
+                                 : "idle baseline";
+      std::string line = fmt::format("[{}/{}] {}: {}{}  elapsed {}{}", p.cell_index + 1, p.cell_count, where,
+                                     p.phase, p.phase == "measure" ? fmt::format(" rep {}/{}", p.repetition, p.reps) : "",
+                                     duration_text(p.elapsed_s), p.eta_s ? "  ETA " + duration_text(*p.eta_s) : "");
+      if (tty) {
+        fmt::print(stderr, "\r\033[K{}", line);
+      } else if (p.phase != "cooldown" && line != last_line) {
+        fmt::print(stderr, "{}\n", line);
+      }
+      last_line = line;
+    };
+    cb.run_done = [&](const BenchRun& r) {
+      if (r.status != "complete") {
+        fmt::print(stderr, "{}joulebench: {} {} failed: {}\n", tty ? "\r\033[K" : "", to_string(r.cell.task),
+                   r.cell.model, r.error);
+      }
+    };
+  }
+
+  g_stop = false;
+  auto previous = std::signal(SIGINT, on_sigint);
+  CampaignResult result;
+  try {
+    result = run_campaign(cells, settings, ctx, cb);
+  } catch (...) {
+    std::signal(SIGINT, previous);
+    throw;
+  }
+  std::signal(SIGINT, previous);
+  if (!args.quiet && tty) fmt::print(stderr, "\r\033[K");
+
+  if (args.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : result.runs) out.push_back(bench_run_json(r));
+    fmt::print("{}\n", out.dump(2));
+  }
+  if (!args.quiet) {
+    const std::string table = render_bench_summary(result);
+    std::FILE* where = args.json ? stderr : stdout;
+    if (!result.runs.empty()) fmt::print(where, "\n{}\n", table);
+    if (!result.skipped.empty())
+      fmt::print(stderr, "joulebench: {} cells already complete in {} were skipped (resume)\n",
+                 result.skipped.size(), store->location());
+    fmt::print(stderr, "joulebench: results in {}; see them with `joulebench report --store {}`\n",
+               store->location(), store->location());
+  }
+  if (result.interrupted) {
+    fmt::print(stderr,
+               "joulebench: interrupted: {} completed repetitions kept in {}; the unfinished cell ({} {}) was "
+               "discarded. Run the same command again to resume: completed cells are skipped.\n",
+               result.runs.size() - result.failed_cells, store->location(), to_string(result.interrupted_cell->task),
+               result.interrupted_cell->model);
+    return kInterrupted;
+  }
+  if (result.failed_cells > 0) {
+    fmt::print(stderr, "joulebench: {} of {} cells failed (recorded as failed runs); the others completed\n",
+               result.failed_cells, cells.size() - result.skipped.size());
+    return kPartial;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_bench_command(CommandRegistry& registry) {
+  auto args = std::make_shared<Args>();
+  CLI::App* sub = registry.app.add_subcommand(
+      "bench", "the study's protocol on the model zoo: energy and gCO2e per 1,000 inferences per task and model");
+  sub->add_option("--task", args->tasks, "task (repeatable): " + task_names());
+  sub->add_option("--model", args->models, "zoo preset (repeatable; `joulebench models` lists them)");
+  sub->add_option("--n", args->n, "inferences per repetition (study: 1000; default run: 10)")->check(CLI::PositiveNumber);
+  sub->add_option("--reps", args->reps, "repetitions per cell (study: 10; default run: 3)")->check(CLI::PositiveNumber);
+  sub->add_option("--warmup", args->warmup, "unmeasured inferences before the first repetition (default 10)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--batch", args->batches, "batch sizes to sweep, e.g. 1,8,32 (default 1)")->delimiter(',');
+  sub->add_option("--threads", args->threads, "intra-op threads (0 = libtorch default)")->check(CLI::NonNegativeNumber);
+  sub->add_option("--dtype", args->dtype, "fp32 (default), bf16 or fp16")->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
+  sub->add_option("--device", args->device, "cpu (default), cuda or cuda:N");
+  sub->add_option("--data", args->data,
+                  "your inputs: a .jsonl/.csv file with a text column, a folder of images, or a prompts file");
+  sub->add_option("--text-column", args->text_column, "the text column of a --data .jsonl/.csv (default text)");
+  sub->add_option("--steps", args->steps, "text-to-image diffusion steps (default: the model's, 50)")
+      ->check(CLI::PositiveNumber);
+  sub->add_flag("--json", args->json, "JSON array on stdout, one object per run (docs/bench.md)");
+  sub->add_flag("--quiet,-q", args->quiet, "no progress or table on stderr");
+  sub->add_option("--shard", args->shard, "run shard I of N of the cells (join stores with `joulebench merge`)");
+  sub->add_option("--protocol", args->protocol,
+                  "quick (default with no --task/--model: N=10 x 3) or study (the study's models, N=1000 x 10)")
+      ->check(CLI::IsMember({"quick", "study"}));
+  sub->add_option("--idle-baseline", args->idle_baseline_s,
+                  "seconds of idle power measured before the campaign (default 5; study 30; 0 = none)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--cooldown", args->cooldown_s, "seconds of pause after each repetition (default 0; study 5)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--interval", args->interval_ms, "sampling interval in milliseconds (default 100)")
+      ->check(CLI::PositiveNumber);
+  add_store_option(*sub, args->store);
+  add_sensor_options(*sub, args->sensors);
+  add_carbon_options(*sub, args->carbon);
+  registry.add(sub, [args] { return run(*args); });
+}
+
+}  // namespace joulebench::cli

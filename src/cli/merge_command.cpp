@@ -1,0 +1,42 @@
+// joulebench merge A.db B.db ... -o OUT.db: joins the stores of a sharded
+// campaign (or of several machines). Runs already in OUT (same id) are kept.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "commands.h"
+#include "joulebench/bench.h"
+#include "joulebench/error.h"
+#include "joulebench/store.h"
+
+namespace joulebench::cli {
+
+void register_merge_command(CommandRegistry& registry) {
+  struct Args {
+    std::vector<std::string> inputs;
+    std::string output;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* sub = registry.app.add_subcommand("merge", "join results stores (e.g. the shards of a bench campaign)");
+  sub->add_option("stores", args->inputs, "stores to read")->required();
+  sub->add_option("-o,--output", args->output, "store to write (created when missing)")->required();
+  registry.add(sub, [args] {
+    auto out = open_store(args->output);
+    std::size_t total = 0;
+    for (const auto& in : args->inputs) {
+      if (!std::filesystem::exists(in)) throw InputError(fmt::format("merge: no store at {}", in));
+      if (std::filesystem::equivalent(in, args->output))
+        throw InputError(fmt::format("merge: {} is also the output; give another -o", in));
+      auto from = open_store(in);
+      const std::size_t copied = merge_stores(*from, *out);
+      fmt::print(stderr, "joulebench: {}: {} runs copied\n", in, copied);
+      total += copied;
+    }
+    fmt::print(stderr, "joulebench: {} runs now in {} ({} copied)\n", out->list_runs().size(), out->location(), total);
+    return 0;
+  });
+}
+
+}  // namespace joulebench::cli
