@@ -4,13 +4,16 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "carbon_options.h"
 #include "commands.h"
 #include "joulebench/error.h"
+#include "joulebench/models.h"
 #include "joulebench/report.h"
+#include "joulebench/report_html.h"
 #include "joulebench/store.h"
 
 namespace joulebench::cli {
@@ -22,6 +25,8 @@ void register_report_command(CommandRegistry& registry) {
     std::string task, model, model_card, training_type = "inference";
     std::vector<std::string> equivalents;
     std::string store;
+    std::string html, label, label_task, output, title = "joulebench report";
+    bool csv = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* sub = registry.app.add_subcommand(
@@ -31,6 +36,13 @@ void register_report_command(CommandRegistry& registry) {
   auto* json = sub->add_flag("--json", args->json, "JSON array on stdout (contract: docs/store.md)");
   auto* md = sub->add_flag("--markdown", args->markdown, "Markdown table on stdout");
   json->excludes(md);
+  auto* csv = sub->add_flag("--csv", args->csv, "CSV on stdout: the JSON fields, one column per equivalent");
+  csv->excludes(json)->excludes(md);
+  sub->add_option("--html", args->html, "write a self-contained HTML page with charts to FILE (docs/report.md)");
+  sub->add_option("--title", args->title, "title of the HTML page");
+  sub->add_option("--label", args->label, "energy label of MODEL as SVG (with -o FILE; else on stdout)");
+  sub->add_option("--label-task", args->label_task, "with --label: the task, when the model has several");
+  sub->add_option("-o,--output", args->output, "with --label: the SVG file to write");
   sub->add_option("--task", args->task, "only this task");
   sub->add_option("--model", args->model, "only this model");
   sub->add_flag("--include-unfinished", args->include_unfinished,
@@ -48,6 +60,35 @@ void register_report_command(CommandRegistry& registry) {
                                    "first, or give --store PATH",
                                    args->store));
     auto store = open_store(args->store);
+    auto write_file = [](const std::string& path, const std::string& text) {
+      std::ofstream out(path, std::ios::binary | std::ios::trunc);
+      if (!out) throw InputError(fmt::format("cannot write {}: check the folder exists and is writable", path));
+      out << text;
+      if (!out.flush()) throw Error(fmt::format("writing {} failed", path));
+    };
+    if (!args->label.empty()) {
+      const auto svg = render_energy_label_svg(make_energy_label(*store, args->label, args->label_task));
+      if (args->output.empty()) fmt::print("{}", svg);
+      else write_file(args->output, svg);
+      return 0;
+    }
+    if (!args->html.empty()) {
+      HtmlReportOptions h;
+      h.title = args->title;
+      h.report.task = args->task;
+      h.report.model = args->model;
+      h.report.include_unfinished = args->include_unfinished;
+      for (const auto& kv : args->equivalents) override_equivalent(h.report.equivalents, kv);
+      // Parameter counts from the zoo, when its plugin is there (the page is drawn without them otherwise).
+      try {
+        for (const auto& m : list_models()) h.facts[m.name] = {m.parameters + m.head_parameters, m.multi_purpose};
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "joulebench: note: no parameter counts from the model zoo ({})\n", e.what());
+      }
+      write_file(args->html, render_html_report(*store, h));
+      fmt::print(stderr, "joulebench: wrote {}\n", args->html);
+      return 0;
+    }
     if (!args->model_card.empty()) {
       auto run = store->load_run(args->model_card);
       if (!run)
@@ -88,6 +129,7 @@ void register_report_command(CommandRegistry& registry) {
     const Report report = build_report(*store, o);
     if (args->json) fmt::print("{}\n", report_json(report).dump(2));
     else if (args->markdown) fmt::print("{}", render_markdown(report));
+    else if (args->csv) fmt::print("{}", render_csv(report));
     else fmt::print("{}", render_table(report));
     return 0;
   });

@@ -1,0 +1,83 @@
+// The report as files for people: a self-contained HTML page (inline CSS,
+// generated SVG charts, one small inline script; nothing fetched), CSV rows,
+// and an energy label per model in the manner of the AI Energy Score label.
+// Contract (classes and data attributes of the marks): docs/report.md.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "joulebench/report.h"
+#include "joulebench/store.h"
+
+namespace joulebench {
+
+// What the store does not know about a model: its parameter count and whether
+// it is a multi-purpose (zero-shot) model. The CLI fills it from the zoo.
+struct ModelFacts {
+  std::int64_t parameters = 0;  // 0 = unknown
+  std::optional<bool> multi_purpose;
+};
+
+struct HtmlReportOptions {
+  ReportOptions report;  // task / model filters, equivalents (grouping is ignored)
+  std::map<std::string, ModelFacts> facts;  // by model name
+  std::string title = "joulebench report";
+  std::optional<std::chrono::system_clock::time_point> generated_at;  // default: now
+};
+
+// One model of one task, as the charts draw it (per 1,000 inferences).
+struct ModelPoint {
+  std::string task;
+  std::string model;
+  int runs = 0;
+  double kwh_mean = 0, kwh_std = 0, kwh_min = 0, kwh_max = 0;
+  double gco2e_mean = 0;
+  double gpu_kwh = 0, cpu_kwh = 0, ram_kwh = 0, other_kwh = 0;  // means of the split
+  std::string provenance;  // weakest: measured / sampled / estimated
+  std::string provenance_detail;  // "cpu estimated:cpu-model; gpu sampled:nvml-power"
+  std::int64_t parameters = 0;
+  bool multi_purpose = false;
+};
+
+// Models of the windows (inference windows with a count), in task order.
+std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, const HtmlReportOptions& options);
+
+// A multi-purpose model when the facts do not say: the study's zero-shot
+// families (Flan-T5, BLOOMz, mT0), by name.
+bool is_multi_purpose_name(std::string_view model);
+
+// The whole page. Throws InputError saying how to fill the store when it holds
+// no inference windows.
+std::string render_html_report(Store& store, const HtmlReportOptions& options);
+
+// CSV of the report's rows (header + one line per row; the JSON fields, with
+// one column per equivalent `eq_<key>`), RFC 4180 quoting.
+std::string render_csv(const Report& report);
+
+// ---- Energy label -------------------------------------------------------------
+
+struct EnergyLabel {
+  std::string model;
+  std::string task;
+  double wh_per_1000 = 0.0;  // measured (IT) energy per 1,000 queries, GPU + CPU + RAM
+  int stars = 0;             // 1..5
+  int models_in_task = 0;    // the range the stars are relative to
+  double task_min_wh = 0.0, task_max_wh = 0.0;
+  std::string hardware;
+  std::string date;  // YYYY-MM-DD of the newest window
+  std::string provenance;
+};
+
+// Stars: the task's range of per-model means cut into 5 equal bands, the
+// lowest-energy band 5 stars (AI Energy Score). Throws InputError listing the
+// stored models when `model` has no inference windows.
+EnergyLabel make_energy_label(Store& store, const std::string& model, const std::string& task = {});
+int stars_for(double value, double task_min, double task_max);
+std::string render_energy_label_svg(const EnergyLabel& label);
+
+}  // namespace joulebench

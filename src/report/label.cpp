@@ -1,0 +1,60 @@
+// The energy label of one model as a standalone SVG, in the manner of the AI
+// Energy Score label: model, task, Wh per 1,000 queries, 1-5 stars, hardware, date.
+#include <fmt/format.h>
+
+#include "joulebench/report_html.h"
+#include "joulebench/version.h"
+#include "svg.h"
+
+namespace joulebench {
+
+std::string render_energy_label_svg(const EnergyLabel& l) {
+  using report::px;
+  using report::xml_escape;
+  const double w = 320, h = 440;
+  std::string s = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"jb-label\" width=\"{0}\" height=\"{1}\" "
+      "viewBox=\"0 0 {0} {1}\" data-model=\"{2}\" data-task=\"{3}\" data-stars=\"{4}\" "
+      "data-wh-per-1000=\"{5:.6g}\" font-family=\"DejaVu Sans, Arial, sans-serif\">\n",
+      w, h, xml_escape(l.model), xml_escape(l.task), l.stars, l.wh_per_1000);
+  s += fmt::format("<title>Energy label: {} ({})</title>\n", xml_escape(l.model), xml_escape(l.task));
+  s += fmt::format("<rect x=\"1\" y=\"1\" width=\"{}\" height=\"{}\" rx=\"14\" fill=\"#ffffff\" stroke=\"#1f3b2c\" "
+                   "stroke-width=\"2\"/>\n",
+                   w - 2, h - 2);
+  s += fmt::format("<rect x=\"1\" y=\"1\" width=\"{}\" height=\"54\" rx=\"14\" fill=\"#1f3b2c\"/>\n", w - 2);
+  s += "<text x=\"20\" y=\"36\" font-size=\"20\" font-weight=\"bold\" fill=\"#ffffff\">AI ENERGY LABEL</text>\n";
+  s += "<text x=\"20\" y=\"84\" font-size=\"12\" fill=\"#555\">model</text>\n";
+  s += fmt::format("<text x=\"20\" y=\"104\" font-size=\"15\" font-weight=\"bold\" class=\"jb-label-model\">{}</text>\n",
+                   xml_escape(l.model.size() > 36 ? l.model.substr(0, 35) + "…" : l.model));
+  s += "<text x=\"20\" y=\"130\" font-size=\"12\" fill=\"#555\">task</text>\n";
+  s += fmt::format("<text x=\"20\" y=\"148\" font-size=\"14\" class=\"jb-label-task\">{}</text>\n",
+                   xml_escape(l.task.empty() ? "(unknown)" : l.task));
+  // Stars: filled ones first.
+  for (int i = 0; i < 5; ++i) {
+    const bool filled = i < l.stars;
+    s += fmt::format("<polygon class=\"jb-star\" data-filled=\"{}\" points=\"{}\" fill=\"{}\" stroke=\"#c58f00\" "
+                     "stroke-width=\"1.5\"/>\n",
+                     filled ? 1 : 0, report::star_points(48 + i * 56, 200, 24, 10), filled ? "#f5b700" : "#ffffff");
+  }
+  s += fmt::format("<text x=\"{}\" y=\"268\" font-size=\"34\" font-weight=\"bold\" text-anchor=\"middle\" "
+                   "class=\"jb-label-energy\">{}</text>\n",
+                   px(w / 2), report::sig3(l.wh_per_1000));
+  s += fmt::format("<text x=\"{}\" y=\"290\" font-size=\"13\" text-anchor=\"middle\">Wh per 1,000 queries</text>\n",
+                   px(w / 2));
+  s += fmt::format("<line x1=\"20\" y1=\"310\" x2=\"{}\" y2=\"310\" stroke=\"#ccc\"/>\n", w - 20);
+  s += fmt::format("<text x=\"20\" y=\"332\" font-size=\"11\">hardware: {}</text>\n",
+                   xml_escape(l.hardware.size() > 46 ? l.hardware.substr(0, 45) + "…" : l.hardware));
+  s += fmt::format("<text x=\"20\" y=\"350\" font-size=\"11\">measured: {} ({})</text>\n", xml_escape(l.date),
+                   xml_escape(l.provenance));
+  s += fmt::format("<text x=\"20\" y=\"372\" font-size=\"10\" fill=\"#555\">stars: this task's range {}-{} Wh over "
+                   "{} model(s),</text>\n",
+                   report::sig3(l.task_min_wh), report::sig3(l.task_max_wh), l.models_in_task);
+  s += "<text x=\"20\" y=\"386\" font-size=\"10\" fill=\"#555\">cut in 5 equal bands; lowest energy = 5 stars</text>\n";
+  s += "<text x=\"20\" y=\"400\" font-size=\"10\" fill=\"#555\">energy: GPU + CPU + RAM as measured (no PUE)</text>\n";
+  s += fmt::format("<text x=\"20\" y=\"424\" font-size=\"10\" fill=\"#888\">joulebench {}</text>\n",
+                   JOULEBENCH_VERSION);
+  s += "</svg>\n";
+  return s;
+}
+
+}  // namespace joulebench

@@ -1,0 +1,208 @@
+// Per-model points for the charts and the energy label, and CSV rows.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "joulebench/error.h"
+#include "joulebench/models.h"
+#include "joulebench/report_html.h"
+
+namespace joulebench {
+namespace {
+
+struct Acc {
+  std::vector<double> kwh;
+  double g = 0, gpu = 0, cpu = 0, ram = 0, other = 0;
+  ProvenanceKind weakest = ProvenanceKind::measured;
+  std::set<std::string> detail;
+};
+
+int task_rank(const std::string& task) {
+  const auto& tasks = all_tasks();
+  for (std::size_t i = 0; i < tasks.size(); ++i)
+    if (to_string(tasks[i]) == task) return static_cast<int>(i);
+  return static_cast<int>(tasks.size());
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string number(double v) { return fmt::format("{:.17g}", v); }
+
+}  // namespace
+
+bool is_multi_purpose_name(std::string_view model) {
+  const std::string m = lower(model);
+  return m.find("flan-t5") != std::string::npos || m.find("bloomz") != std::string::npos ||
+         m.find("mt0") != std::string::npos;
+}
+
+std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, const HtmlReportOptions& options) {
+  std::map<std::pair<std::string, std::string>, Acc> acc;
+  for (const auto& sw : windows) {
+    const auto& w = sw.window;
+    if (!w.inferences || *w.inferences <= 0) continue;
+    if (!options.report.task.empty() && w.task != options.report.task) continue;
+    if (!options.report.model.empty() && w.model != options.report.model) continue;
+    const double per = 1000.0 / static_cast<double>(*w.inferences);
+    const double kwh = joules_to_kwh(w.measurement.total_energy_j());
+    Acc& a = acc[{w.task, w.model}];
+    a.kwh.push_back(kwh * per);
+    a.g += (w.g_co2e ? *w.g_co2e : kwh * sw.pue * sw.intensity_g_per_kwh) * per;
+    for (const auto& c : w.measurement.components) {
+      if (!is_additive(c.component)) continue;
+      const double v = joules_to_kwh(c.energy_j) * per;
+      a.detail.insert(fmt::format("{} {}", to_string(c.component), c.provenance.to_string()));
+      if (c.component == Component::gpu) a.gpu += v;
+      else if (c.component == Component::cpu) a.cpu += v;
+      else if (c.component == Component::dram) a.ram += v;
+      else a.other += v;
+    }
+    if (!w.measurement.components.empty()) a.weakest = std::max(a.weakest, w.measurement.weakest_provenance());
+  }
+  std::vector<ModelPoint> out;
+  for (const auto& [key, a] : acc) {
+    ModelPoint p;
+    std::tie(p.task, p.model) = key;
+    const double n = static_cast<double>(a.kwh.size());
+    p.runs = static_cast<int>(a.kwh.size());
+    double s = 0;
+    for (double v : a.kwh) s += v;
+    p.kwh_mean = s / n;
+    double ss = 0;
+    for (double v : a.kwh) ss += (v - p.kwh_mean) * (v - p.kwh_mean);
+    p.kwh_std = a.kwh.size() > 1 ? std::sqrt(ss / (n - 1)) : 0.0;  // sample std, as the report
+    p.kwh_min = *std::min_element(a.kwh.begin(), a.kwh.end());
+    p.kwh_max = *std::max_element(a.kwh.begin(), a.kwh.end());
+    p.gco2e_mean = a.g / n;
+    p.gpu_kwh = a.gpu / n;
+    p.cpu_kwh = a.cpu / n;
+    p.ram_kwh = a.ram / n;
+    p.other_kwh = a.other / n;
+    p.provenance = std::string(to_string(a.weakest));
+    for (const auto& d : a.detail) p.provenance_detail += (p.provenance_detail.empty() ? "" : "; ") + d;
+    auto f = options.facts.find(p.model);
+    if (f != options.facts.end()) {
+      p.parameters = f->second.parameters;
+      p.multi_purpose = f->second.multi_purpose.value_or(is_multi_purpose_name(p.model));
+    } else {
+      p.multi_purpose = is_multi_purpose_name(p.model);
+    }
+    out.push_back(std::move(p));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const ModelPoint& a, const ModelPoint& b) {
+    const int ra = task_rank(a.task), rb = task_rank(b.task);
+    if (ra != rb) return ra < rb;
+    if (a.task != b.task) return a.task < b.task;
+    return a.kwh_mean < b.kwh_mean;
+  });
+  return out;
+}
+
+std::string render_csv(const Report& report) {
+  std::vector<std::string> eq_keys;
+  if (!report.rows.empty())
+    for (const auto& e : report.rows.front().equivalents) eq_keys.push_back(e.constant.key);
+  std::string out =
+      "task,model,dataset,runs,models,inferences,kwh_per_1000_mean,kwh_per_1000_std,kwh_per_1000_min,"
+      "kwh_per_1000_max,gco2e_per_1000_mean,gco2e_per_1000_std,input_tokens_mean,output_tokens_mean,"
+      "weakest_provenance";
+  for (const auto& k : eq_keys) out += ",eq_" + k;
+  out += "\n";
+  auto opt = [](const std::optional<double>& v) { return v ? number(*v) : std::string(); };
+  for (const auto& r : report.rows) {
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", csv_field(r.task), csv_field(r.model),
+                       csv_field(r.dataset), r.runs, r.models, r.inferences, number(r.kwh_per_1000_mean),
+                       number(r.kwh_per_1000_std), number(r.kwh_per_1000_min), number(r.kwh_per_1000_max),
+                       number(r.gco2e_per_1000_mean), number(r.gco2e_per_1000_std), opt(r.input_tokens_mean),
+                       opt(r.output_tokens_mean), csv_field(r.weakest_provenance));
+    for (const auto& k : eq_keys) {
+      std::string cell;
+      for (const auto& e : r.equivalents)
+        if (e.constant.key == k) cell = number(e.value);
+      out += "," + cell;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+int stars_for(double value, double task_min, double task_max) {
+  if (!(task_max > task_min)) return 5;  // one model (or all equal): nothing to rank against
+  const double band = (task_max - task_min) / 5.0;
+  const int index = std::clamp(static_cast<int>(std::floor((value - task_min) / band)), 0, 4);
+  return 5 - index;
+}
+
+EnergyLabel make_energy_label(Store& store, const std::string& model, const std::string& task) {
+  if (store.list_runs().empty())
+    throw InputError(fmt::format("the store {} holds no runs: fill it with `joulebench bench` or "
+                                 "`joulebench import codecarbon FILES`",
+                                 store.location()));
+  WindowQuery q;
+  q.model = model;
+  q.task = task;
+  const auto own = store.query_windows(q);
+  HtmlReportOptions options;
+  const auto own_points = model_points(own, options);
+  if (own_points.empty()) {
+    std::set<std::string> names;
+    for (const auto& sw : store.query_windows({}))
+      if (!sw.window.model.empty()) names.insert(sw.window.model);
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    throw InputError(fmt::format("no inference windows of model '{}' in {}; stored models: {}", model,
+                                 store.location(), list.empty() ? "(none)" : list));
+  }
+  if (own_points.size() > 1 && task.empty())
+    throw InputError(fmt::format("model '{}' has results for several tasks: give --task", model));
+  const ModelPoint& me = own_points.front();
+  WindowQuery tq;
+  tq.task = me.task;
+  const auto peers = model_points(store.query_windows(tq), options);
+  EnergyLabel label;
+  label.model = model;
+  label.task = me.task;
+  label.wh_per_1000 = me.kwh_mean * 1000.0;
+  label.provenance = me.provenance;
+  label.models_in_task = static_cast<int>(peers.size());
+  label.task_min_wh = label.task_max_wh = label.wh_per_1000;
+  for (const auto& p : peers) {
+    label.task_min_wh = std::min(label.task_min_wh, p.kwh_mean * 1000.0);
+    label.task_max_wh = std::max(label.task_max_wh, p.kwh_mean * 1000.0);
+  }
+  label.stars = stars_for(label.wh_per_1000, label.task_min_wh, label.task_max_wh);
+  // Hardware and date of the newest run that measured the model.
+  std::chrono::system_clock::time_point newest{};
+  std::string newest_run;
+  for (const auto& sw : own) {
+    const auto end = sw.window.measurement.start_time;
+    if (newest_run.empty() || end > newest) {
+      newest = end;
+      newest_run = sw.run_id;
+    }
+  }
+  if (auto run = store.load_run(newest_run)) {
+    const auto& m = run->machine;
+    label.hardware = m.gpu_model;
+    if (!m.cpu_model.empty()) label.hardware += (label.hardware.empty() ? "" : ", ") + m.cpu_model;
+    if (label.hardware.empty()) label.hardware = "unknown hardware";
+  }
+  label.date = format_utc(newest).substr(0, 10);
+  return label;
+}
+
+}  // namespace joulebench

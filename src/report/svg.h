@@ -1,0 +1,28 @@
+// Small helpers to write SVG and HTML text (escaping, numbers, log scales).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace joulebench::report {
+
+std::string xml_escape(std::string_view s);
+// Compact number for coordinates.
+std::string px(double v);
+// Significant figures for labels.
+std::string sig3(double v);
+
+// Linear map of log10(value) from [lo, hi] (powers of ten) onto [a, b].
+struct LogScale {
+  double lo_exp = 0, hi_exp = 1;  // log10 of the ends
+  double a = 0, b = 1;
+  double operator()(double value) const;
+  std::vector<double> ticks() const;  // the powers of ten inside
+};
+// A log scale covering the values (at least one decade).
+LogScale log_scale_for(const std::vector<double>& values, double a, double b);
+
+std::string star_points(double cx, double cy, double outer, double inner);
+
+}  // namespace joulebench::report
