@@ -182,9 +182,12 @@ void EnergyCollector::sample() {
     if (!st.usable) continue;
     const SensorReading r = d.sensors[i]->read();
     if (!r.ok) {
-      // Down: the counter keeps its value; the next good read re-bases.
+      // Down: the counter keeps its value. An energy counter's next good read
+      // continues from the last one (nothing lost over a transient failure)
+      // unless it went backwards (restarted); power cannot be integrated
+      // across the gap, so a power sensor re-bases.
       st.up = false;
-      st.has_last = false;
+      if (d.sensors[i]->info().kind == SensorKind::power) st.has_last = false;
       st.power_w.reset();
       continue;
     }
