@@ -1,0 +1,130 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <regex>
+
+#include "joulebench/error.h"
+#include "joulebench/report_html.h"
+#include "store_fixture.h"
+
+using namespace joulebench;
+
+namespace {
+
+std::size_t count_marks(const std::string& html, const std::string& chart) {
+  const std::regex re("class=\"jb-mark[^\"]*\" data-chart=\"" + chart + "\"");
+  return static_cast<std::size_t>(std::distance(std::sregex_iterator(html.begin(), html.end(), re),
+                                                std::sregex_iterator()));
+}
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t p = 0; (p = text.find(what, p)) != std::string::npos; p += what.size()) ++n;
+  return n;
+}
+
+class Html : public jbtest::ScratchStore {
+ protected:
+  void fill() {
+    add("text-classification", "bert-a", {0.002, 0.004});
+    add("text-classification", "bert-b", {0.003});
+    add("text-classification", "google/flan-t5-base", {0.03, 0.02});
+    add("image-classification", "resnet", {0.007});
+  }
+};
+
+}  // namespace
+
+TEST_F(Html, EmptyStoreSaysHowToFillIt) {
+  try {
+    render_html_report(*store_, {});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("import codecarbon"), std::string::npos);
+  }
+}
+
+TEST_F(Html, OneMarkPerModelInEachChartAndNoNetwork) {
+  fill();
+  HtmlReportOptions o;
+  o.facts["bert-a"] = {110000000, false};
+  o.facts["resnet"] = {25000000, false};
+  const std::string html = render_html_report(*store_, o);
+  EXPECT_EQ(count_marks(html, "task"), 4u);
+  EXPECT_EQ(count_marks(html, "bars"), 4u);
+  EXPECT_EQ(count_marks(html, "params"), 2u);   // only the models with a parameter count
+  EXPECT_EQ(count_marks(html, "purpose"), 3u);  // text-classification has both kinds; image does not
+  EXPECT_EQ(count(html, "data-kind=\"multi-purpose\""), 1u);
+  EXPECT_EQ(count(html, "data-modality=\"image\""), 1u);
+  // Each bar split in three components, with an error bar.
+  EXPECT_EQ(count(html, "class=\"jb-seg\""), 12u);
+  EXPECT_EQ(count(html, "class=\"jb-errorbar\""), 4u);
+  // Self-contained: nothing to fetch.
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(html.find(" src="), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  // Constants and provenance are printed.
+  EXPECT_NE(html.find("smartphone"), std::string::npos);
+  EXPECT_NE(html.find("gpu measured:test"), std::string::npos);
+}
+
+TEST_F(Html, MeansAndSplitOfAModel) {
+  fill();
+  const auto points = model_points(store_->query_windows({}), {});
+  ASSERT_EQ(points.size(), 4u);
+  const ModelPoint* a = nullptr;
+  for (const auto& p : points)
+    if (p.model == "bert-a") a = &p;
+  ASSERT_NE(a, nullptr);
+  EXPECT_NEAR(a->kwh_mean, 0.003, 1e-12);
+  EXPECT_NEAR(a->kwh_std, std::sqrt(2e-6), 1e-12);
+  EXPECT_NEAR(a->gpu_kwh, 0.0018, 1e-12);
+  EXPECT_NEAR(a->ram_kwh, 0.0003, 1e-12);
+  EXPECT_FALSE(a->multi_purpose);
+  EXPECT_TRUE(is_multi_purpose_name("bigscience/bloomz-7b1"));
+  EXPECT_FALSE(is_multi_purpose_name("bigscience/bloom-560m"));
+}
+
+TEST(Stars, FiveEqualBandsLowestEnergyFiveStars) {
+  EXPECT_EQ(stars_for(1.0, 1.0, 6.0), 5);
+  EXPECT_EQ(stars_for(1.99, 1.0, 6.0), 5);
+  EXPECT_EQ(stars_for(2.01, 1.0, 6.0), 4);
+  EXPECT_EQ(stars_for(3.5, 1.0, 6.0), 3);
+  EXPECT_EQ(stars_for(5.5, 1.0, 6.0), 1);
+  EXPECT_EQ(stars_for(6.0, 1.0, 6.0), 1);
+  EXPECT_EQ(stars_for(2.0, 2.0, 2.0), 5);
+}
+
+TEST_F(Html, EnergyLabel) {
+  fill();
+  const auto cheap = make_energy_label(*store_, "bert-b");
+  EXPECT_EQ(cheap.task, "text-classification");
+  EXPECT_NEAR(cheap.wh_per_1000, 3.0, 1e-9);
+  EXPECT_EQ(cheap.models_in_task, 3);
+  EXPECT_EQ(cheap.stars, 5);
+  const auto dear = make_energy_label(*store_, "google/flan-t5-base");
+  EXPECT_EQ(dear.stars, 1);
+  EXPECT_NE(dear.hardware.find("Test GPU"), std::string::npos);
+  const std::string svg = render_energy_label_svg(dear);
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  EXPECT_EQ(count(svg, "class=\"jb-star\""), 5u);
+  EXPECT_EQ(count(svg, "data-filled=\"1\""), 1u);
+  EXPECT_NE(svg.find("google/flan-t5-base"), std::string::npos);
+  try {
+    make_energy_label(*store_, "unknown-model");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("bert-a"), std::string::npos);
+  }
+}
+
+TEST_F(Html, CsvHasTheJsonFieldsAndQuotes) {
+  add("text-classification", "org/model,with comma", {0.002});
+  ReportOptions o;
+  o.by = ReportGrouping::model;
+  const std::string csv = render_csv(build_report(*store_, o));
+  EXPECT_EQ(csv.rfind("task,model,dataset,runs,", 0), 0u);
+  EXPECT_NE(csv.find("\"org/model,with comma\""), std::string::npos);
+  EXPECT_EQ(count(csv, "\n"), 2u);
+  EXPECT_NE(csv.find(",0.002,"), std::string::npos);
+}
