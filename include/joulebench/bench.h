@@ -84,8 +84,8 @@ std::string cell_key(const BenchCell& cell, const BenchSettings& settings);
 // unless 1 <= index <= count.
 std::vector<BenchCell> select_shard(const std::vector<BenchCell>& cells, int index, int count);
 
-// The default models of `task` among `models`: quick = the task-specific
-// small presets (tiny where the task has none, and for text-to-image, where
+// The default models of `task` among `models`: quick = every task-specific
+// small preset (tiny where the task has none, and for text-to-image, where
 // one small image takes ~13 minutes on a 2-core CPU); study = the study's
 // task-specific models (size class "study", not multi-purpose).
 std::vector<std::string> default_models(Task task, const std::vector<ModelInfo>& models, BenchProtocol protocol);

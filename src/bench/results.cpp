@@ -133,7 +133,7 @@ std::string render_bench_summary(const CampaignResult& result) {
     g.jpi.push_back(r.j_per_inference());
   }
   std::string out = fmt::format("{:<22} {:<40} {:>4} {:>24} {:>22} {:>12} {:>5}\n", "task", "model", "reps",
-                                "kWh / 1000 (mean ± std)", "gCO2e / 1000", "J / inference", "stars");
+                                "kWh/1000 mean ± std", "gCO2e/1000 mean ± std", "J / inference", "stars");
   for (const auto& task : task_order) {
     std::map<std::string, double> means;
     for (const auto& [model, g] : groups[task]) means[model] = stats(g.kwh).mean;

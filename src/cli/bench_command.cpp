@@ -93,7 +93,7 @@ int run(Args& args) {
   } else if (args.protocol == "quick" || (args.protocol.empty() && default_run)) {
     // Small enough for a 2-core laptop in minutes (docs/bench.md).
     settings.protocol = "quick";
-    settings.n = 10;
+    settings.n = 30;
     settings.reps = 3;
     settings.warmup = 2;
   } else {
@@ -271,7 +271,7 @@ void register_bench_command(CommandRegistry& registry) {
       "bench", "the study's protocol on the model zoo: energy and gCO2e per 1,000 inferences per task and model");
   sub->add_option("--task", args->tasks, "task (repeatable): " + task_names());
   sub->add_option("--model", args->models, "zoo preset (repeatable; `joulebench models` lists them)");
-  sub->add_option("--n", args->n, "inferences per repetition (study: 1000; default run: 10)")->check(CLI::PositiveNumber);
+  sub->add_option("--n", args->n, "inferences per repetition (study: 1000; default run: 30)")->check(CLI::PositiveNumber);
   sub->add_option("--reps", args->reps, "repetitions per cell (study: 10; default run: 3)")->check(CLI::PositiveNumber);
   sub->add_option("--warmup", args->warmup, "unmeasured inferences before the first repetition (default 10)")
       ->check(CLI::NonNegativeNumber);
@@ -288,7 +288,7 @@ void register_bench_command(CommandRegistry& registry) {
   sub->add_flag("--quiet,-q", args->quiet, "no progress or table on stderr");
   sub->add_option("--shard", args->shard, "run shard I of N of the cells (join stores with `joulebench merge`)");
   sub->add_option("--protocol", args->protocol,
-                  "quick (default with no --task/--model: N=10 x 3) or study (the study's models, N=1000 x 10)")
+                  "quick (default with no --task/--model: N=30 x 3) or study (the study's models, N=1000 x 10)")
       ->check(CLI::IsMember({"quick", "study"}));
   sub->add_option("--idle-baseline", args->idle_baseline_s,
                   "seconds of idle power measured before the campaign (default 5; study 30; 0 = none)")
