@@ -30,6 +30,7 @@ build_packages=(
 test_packages=(
   python3-torch   # PyTorch eager reference of the text zoo (benchmarks/python/text_eager.py)
   python3-torchvision  # ResNet-50 / ViT-base eager reference of the vision zoo (benchmarks/python/vision_eager.py)
+  chromium  # headless browser of the HTML report's test (tests/report/browser_test.cpp, label browser)
   prometheus   # a real Prometheus server scraping the exporter (tests/export/prometheus_test.cpp)
   postgresql   # a real PostgreSQL server the store tests start and stop themselves (label postgres)
 )
