@@ -1,0 +1,148 @@
+// The real build/joulebench bench on tiny zoo presets: the --json contract,
+// resume, bad names, shards + merge, Ctrl-C.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "joulebench/store.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int rc = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct BenchCli : ::testing::Test {
+  fs::path dir;
+  void SetUp() override {
+    dir = fs::path(JOULEBENCH_TEST_BINARY_DIR) /
+          ("cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
+           std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  Result run(const std::string& args) {
+    const std::string cmd = std::string(JOULEBENCH_BINARY) + " " + args + " > " + (dir / "out").string() + " 2> " +
+                            (dir / "err").string();
+    const int status = std::system(cmd.c_str());
+    Result r;
+    r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(dir / "out");
+    r.err = slurp(dir / "err");
+    return r;
+  }
+  std::string store(const std::string& name = "s.db") { return (dir / name).string(); }
+};
+
+constexpr const char* kTiny = "--task text-classification --model tiny-distilbert-sst2 --idle-baseline 0 --intensity 200";
+
+TEST_F(BenchCli, JsonContractAndResume) {
+  auto r = run(std::string("bench ") + kTiny + " --n 5 --reps 2 --json --store " + store());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j.is_array());
+  ASSERT_EQ(j.size(), 2u);
+  for (const auto& o : j) {
+    EXPECT_EQ(o["task"], "text-classification");
+    EXPECT_EQ(o["model"], "tiny-distilbert-sst2");
+    EXPECT_EQ(o["inferences"], 5);
+    EXPECT_GT(o["duration_s"].get<double>(), 0.0);
+    EXPECT_GT(o["energy_j"].get<double>(), 0.0);
+    EXPECT_NEAR(o["kwh_per_1000"].get<double>(), o["energy_j"].get<double>() / 5 * 1000 / 3.6e6, 1e-15);
+    EXPECT_NEAR(o["gco2e_per_1000"].get<double>(), o["kwh_per_1000"].get<double>() * 200, 1e-12);
+    EXPECT_TRUE(o["provenance"].is_object());
+    EXPECT_GT(o["input_tokens"].get<long>(), 5 * 20);  // 45-word texts
+  }
+  // Same command again: the cell is complete in the store, nothing is run.
+  r = run(std::string("bench ") + kTiny + " --n 5 --reps 2 --json --store " + store());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 0u);
+  EXPECT_NE(r.err.find("skipped"), std::string::npos);
+  auto s = joulebench::open_store(store());
+  ASSERT_EQ(s->list_runs().size(), 1u);
+  EXPECT_EQ(s->list_runs()[0].windows, 2);
+}
+
+TEST_F(BenchCli, UnknownNamesListTheValidOnes) {
+  auto r = run("bench --task text-clasification --store " + store());
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("text-classification"), std::string::npos) << r.err;
+  r = run("bench --task fill-mask --model bert-tiny --store " + store());
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("tiny-bert-mlm"), std::string::npos) << r.err;
+  r = run("bench --task fill-mask --model tiny-gpt2 --store " + store());
+  EXPECT_EQ(r.rc, 2);
+  r = run("bench --shard 3/2 --task fill-mask --store " + store());
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_FALSE(fs::exists(store()));
+}
+
+TEST_F(BenchCli, ShardsMergeIntoOneStore) {
+  const std::string base = "bench --task text-classification --model tiny-distilbert-sst2 --model tiny-flan-t5 "
+                           "--idle-baseline 0 -q --n 3 --reps 1 --json";
+  auto a = run(base + " --shard 1/2 --store " + store("a.db"));
+  ASSERT_EQ(a.rc, 0) << a.err;
+  auto b = run(base + " --shard 2/2 --store " + store("b.db"));
+  ASSERT_EQ(b.rc, 0) << b.err;
+  const auto ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
+  ASSERT_EQ(ja.size(), 1u);
+  ASSERT_EQ(jb.size(), 1u);
+  EXPECT_NE(ja[0]["model"], jb[0]["model"]);
+  auto m = run("merge " + store("a.db") + " " + store("b.db") + " -o " + store("m.db"));
+  ASSERT_EQ(m.rc, 0) << m.err;
+  // The merged store holds the whole campaign: running it unsharded skips both.
+  auto all = run(base + " --store " + store("m.db"));
+  ASSERT_EQ(all.rc, 0) << all.err;
+  EXPECT_EQ(nlohmann::json::parse(all.out).size(), 0u);
+}
+
+TEST_F(BenchCli, CtrlCKeepsTheStoreConsistentAndSaysHowToResume) {
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string err = (dir / "err").string();
+    std::freopen(err.c_str(), "w", stderr);
+    std::freopen("/dev/null", "w", stdout);
+    const std::string db = store();
+    ::execl(JOULEBENCH_BINARY, JOULEBENCH_BINARY, "bench", "--task", "text-classification", "--model",
+            "tiny-distilbert-sst2", "--idle-baseline", "0", "--n", "1000000", "--reps", "1", "--store", db.c_str(),
+            static_cast<char*>(nullptr));
+    std::_Exit(127);
+  }
+  // Wait for the measurement to start.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (slurp(dir / "err").find("measure") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  const std::string err = slurp(dir / "err");
+  EXPECT_NE(err.find("resume"), std::string::npos) << err;
+  auto s = joulebench::open_store(store());
+  EXPECT_TRUE(s->list_runs().empty());  // the partial cell was discarded
+}
+
+}  // namespace
