@@ -86,7 +86,8 @@ DeploymentResult project_deployment(const DeploymentInput& input, const CarbonSe
   r.per_day = period(day_kwh, settings, input.price_per_kwh);
   r.per_year = period(day_kwh * 365.0, settings, input.price_per_kwh);
   r.total = period(day_kwh * input.days, settings, input.price_per_kwh);
-  r.equivalents = compute_equivalents(r.total.kwh, r.total.kg_co2e * 1000.0, settings.equivalents);
+  // As carbon.h defines them: energy-based equivalents of facility kWh.
+  r.equivalents = compute_equivalents(r.total.facility_kwh, r.total.kg_co2e * 1000.0, settings.equivalents);
   return r;
 }
 

@@ -27,6 +27,7 @@ void register_carbon_command(CommandRegistry& registry);
 void register_import_command(CommandRegistry& registry);
 void register_report_command(CommandRegistry& registry);
 void register_project_command(CommandRegistry& registry);
+void register_compare_command(CommandRegistry& registry);
 void register_models_command(CommandRegistry& registry);
 void register_exporter_command(CommandRegistry& registry);
 void register_bench_command(CommandRegistry& registry);

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   cli::register_import_command(registry);
   cli::register_report_command(registry);
   cli::register_project_command(registry);
+  cli::register_compare_command(registry);
   cli::register_models_command(registry);
   cli::register_exporter_command(registry);
   cli::register_bench_command(registry);

@@ -1,0 +1,62 @@
+// Two models, runs or configurations side by side: energy and emissions per
+// 1,000 inferences and latency, their ratios, and whether the difference in
+// energy exceeds the run-to-run spread (Welch's two-sided t-test at 5 %, over
+// the windows of each side). Contract: docs/report.md.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "joulebench/store.h"
+
+namespace joulebench {
+
+struct Sample {
+  std::size_t n = 0;
+  double mean = 0.0;
+  double std = 0.0;  // sample standard deviation (n - 1); 0 for n < 2
+};
+Sample summarize(const std::vector<double>& values);
+
+// Two-sided p-value of Student's t with `df` degrees of freedom (df > 0).
+double student_t_two_sided_p(double t, double df);
+
+struct WelchTest {
+  double t = 0.0;
+  double df = 0.0;
+  double p = 1.0;
+};
+// nullopt when either side has fewer than 2 values (no spread to compare with)
+// or both spreads are 0.
+std::optional<WelchTest> welch_t_test(const Sample& a, const Sample& b);
+
+struct CompareSide {
+  std::string query;  // what the user typed
+  std::string kind;   // "run" or "model"
+  std::string name;   // run id or model name
+  std::string task;   // "" when mixed
+  Sample kwh_per_1000, gco2e_per_1000;
+  std::optional<Sample> latency_p50_s;
+};
+
+struct Comparison {
+  CompareSide a, b;
+  double energy_ratio = 0.0;  // b / a of the mean kWh per 1,000
+  double co2e_ratio = 0.0;
+  std::optional<double> latency_ratio;
+  std::optional<WelchTest> energy_test;
+  bool energy_difference_significant = false;  // p < 0.05
+  std::string verdict;  // in words
+};
+
+// A side is a run (id or unique prefix) when one matches, else a model name.
+// Throws InputError saying how to fill an empty store, or listing the stored
+// runs and models when a side matches nothing.
+Comparison compare(Store& store, const std::string& a, const std::string& b, const std::string& task = {});
+nlohmann::json comparison_json(const Comparison& c);
+std::string render_comparison(const Comparison& c);
+
+}  // namespace joulebench

@@ -1,0 +1,223 @@
+// Side-by-side comparison with Welch's t-test on the per-window energy.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "joulebench/compare.h"
+#include "joulebench/error.h"
+#include "joulebench/projection.h"
+
+namespace joulebench {
+namespace {
+
+// Continued fraction of the regularized incomplete beta (modified Lentz).
+double beta_continued_fraction(double a, double b, double x) {
+  constexpr int kMaxIterations = 300;
+  constexpr double kEps = 1e-15, kTiny = 1e-300;
+  double c = 1.0, d = 1.0 - (a + b) * x / (a + 1.0);
+  if (std::fabs(d) < kTiny) d = kTiny;
+  d = 1.0 / d;
+  double h = d;
+  for (int m = 1; m <= kMaxIterations; ++m) {
+    const double m2 = 2.0 * m;
+    double aa = m * (b - m) * x / ((a - 1.0 + m2) * (a + m2));
+    d = 1.0 + aa * d;
+    if (std::fabs(d) < kTiny) d = kTiny;
+    c = 1.0 + aa / c;
+    if (std::fabs(c) < kTiny) c = kTiny;
+    d = 1.0 / d;
+    h *= d * c;
+    aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + 1.0 + m2));
+    d = 1.0 + aa * d;
+    if (std::fabs(d) < kTiny) d = kTiny;
+    c = 1.0 + aa / c;
+    if (std::fabs(c) < kTiny) c = kTiny;
+    d = 1.0 / d;
+    const double delta = d * c;
+    h *= delta;
+    if (std::fabs(delta - 1.0) < kEps) break;
+  }
+  return h;
+}
+
+double regularized_incomplete_beta(double a, double b, double x) {
+  if (x <= 0.0) return 0.0;
+  if (x >= 1.0) return 1.0;
+  const double front =
+      std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x));
+  if (x < (a + 1.0) / (a + b + 2.0)) return front * beta_continued_fraction(a, b, x) / a;
+  return 1.0 - front * beta_continued_fraction(b, a, 1.0 - x) / b;
+}
+
+struct Windows {
+  std::vector<double> kwh, g, latency;
+  std::set<std::string> tasks;
+};
+
+Windows collect(const std::vector<StoredWindow>& windows) {
+  Windows w;
+  for (const auto& sw : windows) {
+    if (!sw.window.inferences || *sw.window.inferences <= 0) continue;
+    const double per = 1000.0 / static_cast<double>(*sw.window.inferences);
+    const double kwh = joules_to_kwh(sw.window.measurement.total_energy_j());
+    w.kwh.push_back(kwh * per);
+    w.g.push_back((sw.window.g_co2e ? *sw.window.g_co2e : kwh * sw.pue * sw.intensity_g_per_kwh) * per);
+    if (sw.window.latency_p50_s) w.latency.push_back(*sw.window.latency_p50_s);
+    w.tasks.insert(sw.window.task);
+  }
+  return w;
+}
+
+CompareSide side(Store& store, const std::string& query, const std::string& task) {
+  CompareSide s;
+  s.query = query;
+  std::optional<RunRecord> run;
+  try {
+    run = store.load_run(query);
+  } catch (const InputError&) {
+    // An ambiguous prefix: try it as a model name, and say so below if that fails too.
+  }
+  WindowQuery q;
+  q.task = task;
+  if (run) {
+    s.kind = "run";
+    s.name = run->id;
+    q.run_id = run->id;
+    q.include_unfinished = true;
+  } else {
+    s.kind = "model";
+    s.name = query;
+    q.model = query;
+  }
+  const Windows w = collect(store.query_windows(q));
+  if (w.kwh.empty()) {
+    std::string runs;
+    const auto list = store.list_runs();
+    for (std::size_t i = 0; i < list.size() && i < 10; ++i) runs += (i ? ", " : "") + list[i].id.substr(0, 8);
+    std::string models;
+    for (const auto& m : stored_models(store)) models += (models.empty() ? "" : ", ") + m;
+    throw InputError(fmt::format("'{}' is neither a stored run nor a model with inference windows{} in {}; "
+                                 "stored models: {}; runs: {} (see `joulebench report --runs`)",
+                                 query, task.empty() ? "" : " of task " + task, store.location(),
+                                 models.empty() ? "(none)" : models, runs.empty() ? "(none)" : runs));
+  }
+  s.task = w.tasks.size() == 1 ? *w.tasks.begin() : "";
+  s.kwh_per_1000 = summarize(w.kwh);
+  s.gco2e_per_1000 = summarize(w.g);
+  if (!w.latency.empty()) s.latency_p50_s = summarize(w.latency);
+  return s;
+}
+
+nlohmann::json sample_json(const Sample& s) { return {{"n", s.n}, {"mean", s.mean}, {"std", s.std}}; }
+
+nlohmann::json side_json(const CompareSide& s) {
+  return {{"query", s.query},
+          {"kind", s.kind},
+          {"name", s.name},
+          {"task", s.task.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.task)},
+          {"kwh_per_1000", sample_json(s.kwh_per_1000)},
+          {"gco2e_per_1000", sample_json(s.gco2e_per_1000)},
+          {"latency_p50_s", s.latency_p50_s ? sample_json(*s.latency_p50_s) : nlohmann::json(nullptr)}};
+}
+
+}  // namespace
+
+Sample summarize(const std::vector<double>& values) {
+  Sample s;
+  s.n = values.size();
+  if (values.empty()) return s;
+  double sum = 0;
+  for (double v : values) sum += v;
+  s.mean = sum / static_cast<double>(s.n);
+  if (s.n > 1) {
+    double ss = 0;
+    for (double v : values) ss += (v - s.mean) * (v - s.mean);
+    s.std = std::sqrt(ss / static_cast<double>(s.n - 1));
+  }
+  return s;
+}
+
+double student_t_two_sided_p(double t, double df) {
+  if (!(df > 0)) throw InputError("degrees of freedom must be positive");
+  if (!std::isfinite(t)) return 0.0;
+  return regularized_incomplete_beta(df / 2.0, 0.5, df / (df + t * t));
+}
+
+std::optional<WelchTest> welch_t_test(const Sample& a, const Sample& b) {
+  if (a.n < 2 || b.n < 2) return std::nullopt;
+  const double va = a.std * a.std / static_cast<double>(a.n), vb = b.std * b.std / static_cast<double>(b.n);
+  if (va + vb <= 0.0) return std::nullopt;
+  WelchTest w;
+  w.t = (a.mean - b.mean) / std::sqrt(va + vb);
+  w.df = (va + vb) * (va + vb) /
+         (va * va / static_cast<double>(a.n - 1) + vb * vb / static_cast<double>(b.n - 1));
+  w.p = student_t_two_sided_p(w.t, w.df);
+  return w;
+}
+
+Comparison compare(Store& store, const std::string& a, const std::string& b, const std::string& task) {
+  if (store.list_runs().empty())
+    throw InputError(fmt::format("the store {} holds no runs: fill it with `joulebench bench` or "
+                                 "`joulebench import codecarbon FILES`",
+                                 store.location()));
+  Comparison c;
+  c.a = side(store, a, task);
+  c.b = side(store, b, task);
+  c.energy_ratio = c.b.kwh_per_1000.mean / c.a.kwh_per_1000.mean;
+  if (c.a.gco2e_per_1000.mean > 0) c.co2e_ratio = c.b.gco2e_per_1000.mean / c.a.gco2e_per_1000.mean;
+  if (c.a.latency_p50_s && c.b.latency_p50_s && c.a.latency_p50_s->mean > 0)
+    c.latency_ratio = c.b.latency_p50_s->mean / c.a.latency_p50_s->mean;
+  c.energy_test = welch_t_test(c.a.kwh_per_1000, c.b.kwh_per_1000);
+  c.energy_difference_significant = c.energy_test && c.energy_test->p < 0.05;
+  if (!c.energy_test)
+    c.verdict = "run-to-run spread unknown: each side needs at least 2 windows with some spread to test the difference";
+  else if (c.energy_difference_significant)
+    c.verdict = fmt::format("{} uses {:.3g}x the energy of {}: the difference exceeds the run-to-run spread "
+                            "(Welch's t-test, p = {:.2g} < 0.05)",
+                            c.b.name, c.energy_ratio, c.a.name, c.energy_test->p);
+  else
+    c.verdict = fmt::format("the difference ({:.3g}x) is within the run-to-run spread (Welch's t-test, p = {:.2g} "
+                            ">= 0.05)",
+                            c.energy_ratio, c.energy_test->p);
+  return c;
+}
+
+nlohmann::json comparison_json(const Comparison& c) {
+  nlohmann::json test = nullptr;
+  if (c.energy_test)
+    test = {{"method", "welch-t-test"}, {"t", c.energy_test->t}, {"df", c.energy_test->df}, {"p", c.energy_test->p}};
+  return {{"a", side_json(c.a)},
+          {"b", side_json(c.b)},
+          {"energy_ratio", c.energy_ratio},
+          {"co2e_ratio", c.co2e_ratio},
+          {"latency_ratio", c.latency_ratio ? nlohmann::json(*c.latency_ratio) : nlohmann::json(nullptr)},
+          {"energy_test", test},
+          {"alpha", 0.05},
+          {"energy_difference_significant", c.energy_difference_significant},
+          {"verdict", c.verdict}};
+}
+
+std::string render_comparison(const Comparison& c) {
+  auto cell = [](const Sample& s, int digits) {
+    return fmt::format("{:.{}g} ± {:.2g} (n={})", s.mean, digits, s.std, s.n);
+  };
+  std::string out = fmt::format("{:<24} {:<40} {:<40} {}\n", "", "A: " + c.a.name, "B: " + c.b.name, "B/A");
+  out += fmt::format("{:<24} {:<40} {:<40}\n", "task", c.a.task.empty() ? "(mixed)" : c.a.task,
+                     c.b.task.empty() ? "(mixed)" : c.b.task);
+  out += fmt::format("{:<24} {:<40} {:<40} {:.3g}\n", "kWh per 1,000", cell(c.a.kwh_per_1000, 4),
+                     cell(c.b.kwh_per_1000, 4), c.energy_ratio);
+  out += fmt::format("{:<24} {:<40} {:<40} {:.3g}\n", "g CO2e per 1,000", cell(c.a.gco2e_per_1000, 4),
+                     cell(c.b.gco2e_per_1000, 4), c.co2e_ratio);
+  out += fmt::format("{:<24} {:<40} {:<40} {}\n", "latency p50 (s)",
+                     c.a.latency_p50_s ? cell(*c.a.latency_p50_s, 3) : "-",
+                     c.b.latency_p50_s ? cell(*c.b.latency_p50_s, 3) : "-",
+                     c.latency_ratio ? fmt::format("{:.3g}", *c.latency_ratio) : "-");
+  out += "\nmean ± sample standard deviation over windows (runs of N inferences)\n";
+  out += c.verdict + "\n";
+  return out;
+}
+
+}  // namespace joulebench

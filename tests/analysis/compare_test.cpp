@@ -1,0 +1,106 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "joulebench/compare.h"
+#include "joulebench/error.h"
+
+using namespace joulebench;
+namespace fs = std::filesystem;
+
+TEST(Statistics, StudentTTwoSidedPAgainstTables) {
+  // Critical values of Student's t at 95 % two-sided (any statistics table).
+  EXPECT_NEAR(student_t_two_sided_p(12.706, 1), 0.05, 1e-4);
+  EXPECT_NEAR(student_t_two_sided_p(2.228, 10), 0.05, 1e-4);
+  EXPECT_NEAR(student_t_two_sided_p(2.042, 30), 0.05, 1e-4);
+  EXPECT_NEAR(student_t_two_sided_p(1.96, 1e6), 0.05, 1e-4);
+  EXPECT_NEAR(student_t_two_sided_p(3.169, 10), 0.01, 1e-4);
+  EXPECT_DOUBLE_EQ(student_t_two_sided_p(0.0, 5), 1.0);
+  EXPECT_NEAR(student_t_two_sided_p(-2.228, 10), 0.05, 1e-4);
+}
+
+TEST(Statistics, WelchOnTwoSmallSamples) {
+  // {1..5} against {6..10}: means 3 and 8, variances 2.5: t = -5, df = 8, p = 0.00105.
+  const auto a = summarize({1, 2, 3, 4, 5});
+  const auto b = summarize({6, 7, 8, 9, 10});
+  EXPECT_DOUBLE_EQ(a.std, std::sqrt(2.5));
+  const auto w = welch_t_test(a, b);
+  ASSERT_TRUE(w);
+  EXPECT_NEAR(w->t, -5.0, 1e-12);
+  EXPECT_NEAR(w->df, 8.0, 1e-12);
+  EXPECT_NEAR(w->p, 0.001053, 2e-6);
+  EXPECT_FALSE(welch_t_test(summarize({1}), b));
+  EXPECT_FALSE(welch_t_test(summarize({1, 1}), summarize({2, 2})));
+}
+
+class Compare : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = fs::temp_directory_path() / ("jb-compare-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db");
+    fs::remove(path_);
+    store_ = open_store(path_);
+  }
+  void TearDown() override {
+    store_.reset();
+    for (const char* s : {"", "-wal", "-shm"}) fs::remove(path_.string() + s);
+  }
+  std::string add(const std::string& model, std::vector<double> kwh) {
+    RunRecord run;
+    run.intensity = intensity_from_user(100);
+    for (double v : kwh) {
+      WindowRecord w;
+      w.task = "fill-mask";
+      w.model = model;
+      w.inferences = 1000;
+      w.latency_p50_s = v * 10;
+      ComponentEnergy c;
+      c.component = Component::gpu;
+      c.energy_j = kwh_to_joules(v);
+      w.measurement.components = {c};
+      run.windows.push_back(w);
+    }
+    return store_->save_run(run);
+  }
+  fs::path path_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(Compare, ModelsAndRunsWithRatiosAndTheTest) {
+  add("small", {0.010, 0.011, 0.009});
+  const std::string big_run = add("big", {0.030, 0.031, 0.029});
+  add("close", {0.0102, 0.0098, 0.0105});
+  const auto c = compare(*store_, "small", big_run.substr(0, 8));
+  EXPECT_EQ(c.a.kind, "model");
+  EXPECT_EQ(c.b.kind, "run");
+  EXPECT_NEAR(c.energy_ratio, 3.0, 1e-9);
+  EXPECT_NEAR(c.co2e_ratio, 3.0, 1e-9);
+  ASSERT_TRUE(c.latency_ratio);
+  EXPECT_NEAR(*c.latency_ratio, 3.0, 1e-9);
+  EXPECT_TRUE(c.energy_difference_significant);
+  const auto close = compare(*store_, "small", "close");
+  ASSERT_TRUE(close.energy_test);
+  EXPECT_FALSE(close.energy_difference_significant);
+  const auto j = comparison_json(c);
+  EXPECT_EQ(j["energy_test"]["method"], "welch-t-test");
+  EXPECT_EQ(j["a"]["kwh_per_1000"]["n"], 3);
+}
+
+TEST_F(Compare, UnknownSideListsWhatIsStoredAndEmptyStoreSaysHowToFill) {
+  try {
+    compare(*store_, "a", "b");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("import codecarbon"), std::string::npos);
+  }
+  add("small", {0.01, 0.02});
+  try {
+    compare(*store_, "small", "nothing");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("small"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("nothing"), std::string::npos);
+  }
+}
