@@ -27,7 +27,7 @@ fetch_deb() {
   [[ -f "$dest/$name/.done-$version" ]] && return 0
   echo "fetch_data: $pkg=$version (Debian) -> $dest/$name"
   local dir="$work/$name"; mkdir -p "$dir"
-  (cd "$dir" && apt-get download -q "$pkg=$version" >/dev/null)
+  (cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$version" >/dev/null)
   local deb; deb="$(ls "$dir"/*.deb)"
   check_sha256 "$deb" "$sha"
   dpkg -x "$deb" "$dir/root"
