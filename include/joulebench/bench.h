@@ -181,6 +181,28 @@ nlohmann::json bench_run_json(const BenchRun& run);
 // std), J per inference, stars; failed cells listed with their error.
 std::string render_bench_summary(const CampaignResult& result);
 
+// ---- Live endpoints ---------------------------------------------------------
+
+// An OpenAI-compatible server (vLLM, TGI, llama.cpp server, Ollama, ...).
+struct EndpointOptions {
+  // Full URL of the API: http(s)://HOST:PORT/v1/completions, /v1/chat/completions,
+  // /v1/embeddings or /v1/images/generations (the path chooses the request).
+  std::string url;
+  std::string model;       // the request's "model" field (empty: left out)
+  int max_tokens = 10;     // the study's 10 new tokens
+  double timeout_s = 60.0;  // per attempt: connect, read and write
+  int retries = 2;          // further attempts after a connection error, timeout, HTTP 5xx or 429
+  double retry_backoff_s = 0.5;  // wait before attempt k: k x this
+  std::string api_key;      // sent as "Authorization: Bearer KEY" when set
+  std::string image_size = "512x512";
+};
+
+// A Model whose infer() sends one request per input (sequentially) and takes
+// input/output tokens from the answer's `usage`. Throws InputError for a bad
+// URL; infer() throws Error naming the endpoint after the last failed attempt
+// (the campaign then records the cell as failed).
+std::unique_ptr<Model> make_endpoint_model(const EndpointOptions& options, Task task);
+
 // Copies every run of `from` that `into` does not hold yet (same run id),
 // windows included. Returns how many runs were copied.
 std::size_t merge_stores(Store& from, Store& into);
