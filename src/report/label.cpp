@@ -22,6 +22,7 @@ std::string render_energy_label_svg(const EnergyLabel& l) {
                    "stroke-width=\"2\"/>\n",
                    w - 2, h - 2);
   s += fmt::format("<rect x=\"1\" y=\"1\" width=\"{}\" height=\"54\" rx=\"14\" fill=\"#1f3b2c\"/>\n", w - 2);
+  s += fmt::format("<rect x=\"1\" y=\"30\" width=\"{}\" height=\"25\" fill=\"#1f3b2c\"/>\n", w - 2);
   s += "<text x=\"20\" y=\"36\" font-size=\"20\" font-weight=\"bold\" fill=\"#ffffff\">AI ENERGY LABEL</text>\n";
   s += "<text x=\"20\" y=\"84\" font-size=\"12\" fill=\"#555\">model</text>\n";
   s += fmt::format("<text x=\"20\" y=\"104\" font-size=\"15\" font-weight=\"bold\" class=\"jb-label-model\">{}</text>\n",
@@ -42,15 +43,21 @@ std::string render_energy_label_svg(const EnergyLabel& l) {
   s += fmt::format("<text x=\"{}\" y=\"290\" font-size=\"13\" text-anchor=\"middle\">Wh per 1,000 queries</text>\n",
                    px(w / 2));
   s += fmt::format("<line x1=\"20\" y1=\"310\" x2=\"{}\" y2=\"310\" stroke=\"#ccc\"/>\n", w - 20);
-  s += fmt::format("<text x=\"20\" y=\"332\" font-size=\"11\">hardware: {}</text>\n",
-                   xml_escape(l.hardware.size() > 46 ? l.hardware.substr(0, 45) + "…" : l.hardware));
-  s += fmt::format("<text x=\"20\" y=\"350\" font-size=\"11\">measured: {} ({})</text>\n", xml_escape(l.date),
+  // GPU and CPU on their own lines (a full CPU name does not fit beside the GPU's).
+  const auto cut = l.hardware.find(", ");
+  std::string first = l.hardware.substr(0, cut), second = cut == std::string::npos ? "" : l.hardware.substr(cut + 2);
+  auto fit = [](const std::string& t) { return t.size() > 44 ? t.substr(0, 43) + "…" : t; };
+  s += fmt::format("<text x=\"20\" y=\"328\" font-size=\"11\" class=\"jb-label-hardware\">hardware: {}</text>\n",
+                   xml_escape(fit(first)));
+  if (!second.empty())
+    s += fmt::format("<text x=\"20\" y=\"342\" font-size=\"11\">{}</text>\n", xml_escape(fit(second)));
+  s += fmt::format("<text x=\"20\" y=\"358\" font-size=\"11\">measured: {} ({})</text>\n", xml_escape(l.date),
                    xml_escape(l.provenance));
-  s += fmt::format("<text x=\"20\" y=\"372\" font-size=\"10\" fill=\"#555\">stars: this task's range {}-{} Wh over "
+  s += fmt::format("<text x=\"20\" y=\"378\" font-size=\"10\" fill=\"#555\">stars: this task's range {}-{} Wh over "
                    "{} model(s),</text>\n",
                    report::sig3(l.task_min_wh), report::sig3(l.task_max_wh), l.models_in_task);
-  s += "<text x=\"20\" y=\"386\" font-size=\"10\" fill=\"#555\">cut in 5 equal bands; lowest energy = 5 stars</text>\n";
-  s += "<text x=\"20\" y=\"400\" font-size=\"10\" fill=\"#555\">energy: GPU + CPU + RAM as measured (no PUE)</text>\n";
+  s += "<text x=\"20\" y=\"391\" font-size=\"10\" fill=\"#555\">cut in 5 equal bands; lowest energy = 5 stars</text>\n";
+  s += "<text x=\"20\" y=\"404\" font-size=\"10\" fill=\"#555\">energy: GPU + CPU + RAM as measured (no PUE)</text>\n";
   s += fmt::format("<text x=\"20\" y=\"424\" font-size=\"10\" fill=\"#888\">joulebench {}</text>\n",
                    JOULEBENCH_VERSION);
   s += "</svg>\n";
