@@ -45,6 +45,8 @@ struct Args {
   std::optional<double> idle_baseline_s, cooldown_s;
   std::optional<int> steps;
   double interval_ms = 100.0;
+  EndpointOptions endpoint;
+  std::optional<int> server_pid;
   SensorOptions sensors;
   CarbonRequest carbon;
 };
@@ -84,7 +86,7 @@ int run(Args& args) {
   BenchProtocol protocol = BenchProtocol::quick;
   BenchSettings settings;
   double idle_s = 5.0;
-  const bool default_run = args.tasks.empty() && args.models.empty();
+  const bool default_run = args.tasks.empty() && args.models.empty() && args.endpoint.url.empty();
   if (args.protocol == "study") {
     protocol = BenchProtocol::study;
     settings.protocol = "study";
@@ -118,9 +120,17 @@ int run(Args& args) {
     if (!task) throw InputError(fmt::format("--task: unknown task '{}'; valid tasks: {}", t, task_names()));
     tasks.push_back(*task);
   }
-  const std::vector<ModelInfo> zoo = list_models();
+  const bool live = !args.endpoint.url.empty();
+  if (live) make_endpoint_model(args.endpoint, Task::text_generation);  // checks the URL before anything runs
+  // A live server is not in the zoo: its models are whatever it serves.
+  const std::vector<ModelInfo> zoo = live ? std::vector<ModelInfo>{} : list_models();
   std::vector<std::pair<Task, std::string>> pairs;
-  if (args.models.empty()) {
+  if (live) {
+    if (tasks.empty()) tasks = {Task::text_generation};
+    for (Task t : tasks)
+      pairs.emplace_back(t, args.models.empty() ? args.endpoint.url : args.models.front());
+    args.endpoint.model = args.models.empty() ? "" : args.models.front();
+  } else if (args.models.empty()) {
     if (tasks.empty()) tasks = all_tasks();
     for (Task t : tasks)
       for (auto& m : default_models(t, zoo, protocol)) pairs.emplace_back(t, m);
@@ -187,12 +197,18 @@ int run(Args& args) {
   TrackerOptions topts;
   topts.interval_s = args.interval_ms / 1000.0;
   topts.sensors = args.sensors;
-  topts.pid = static_cast<int>(::getpid());  // attributed scope: this process (the models run in it)
+  // Attributed scope: this process (the zoo's models run in it), or the
+  // server's process tree for a live endpoint when its PID is given.
+  if (live) topts.pid = args.server_pid;
+  else topts.pid = static_cast<int>(::getpid());
   Tracker tracker(topts);
 
-  BenchContext ctx{tracker, *store, carbon,
-                   [](const std::string& name, const LoadOptions& o) { return load_model(name, o); },
-                   detect_machine(args.sensors.paths.procfs_root), idle_s};
+  ModelLoader loader = [](const std::string& name, const LoadOptions& o) { return load_model(name, o); };
+  if (live)
+    loader = [&args](const std::string&, const LoadOptions& o) {
+      return make_endpoint_model(args.endpoint, o.task.value_or(Task::text_generation));
+    };
+  BenchContext ctx{tracker, *store, carbon, loader, detect_machine(args.sensors.paths.procfs_root), idle_s};
   const bool tty = ::isatty(STDERR_FILENO);
   BenchCallbacks cb;
   cb.stop = &g_stop;
@@ -297,10 +313,25 @@ void register_bench_command(CommandRegistry& registry) {
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--interval", args->interval_ms, "sampling interval in milliseconds (default 100)")
       ->check(CLI::PositiveNumber);
+  sub->add_option("--endpoint", args->endpoint.url,
+                  "a live OpenAI-compatible server: URL of /v1/completions, /v1/chat/completions, /v1/embeddings or "
+                  "/v1/images/generations (--model is then the request's model field)");
+  sub->add_option("--server-pid", args->server_pid, "the server's PID: its process tree gets the attributed energy")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--max-tokens", args->endpoint.max_tokens, "new tokens asked of an endpoint (default 10, the study's)")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--timeout", args->endpoint.timeout_s, "seconds per endpoint request attempt (default 60)")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--retries", args->endpoint.retries,
+                  "further attempts after an endpoint timeout, connection error, HTTP 5xx or 429 (default 2)")
+      ->check(CLI::NonNegativeNumber);
   add_store_option(*sub, args->store);
   add_sensor_options(*sub, args->sensors);
   add_carbon_options(*sub, args->carbon);
-  registry.add(sub, [args] { return run(*args); });
+  registry.add(sub, [args] {
+    if (const char* key = std::getenv("OPENAI_API_KEY"); key && args->endpoint.api_key.empty()) args->endpoint.api_key = key;
+    return run(*args);
+  });
 }
 
 }  // namespace joulebench::cli

@@ -1,10 +1,12 @@
 // The real build/joulebench bench on tiny zoo presets: the --json contract,
 // resume, bad names, shards + merge, Ctrl-C.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -115,6 +117,47 @@ TEST_F(BenchCli, ShardsMergeIntoOneStore) {
   auto all = run(base + " --store " + store("m.db"));
   ASSERT_EQ(all.rc, 0) << all.err;
   EXPECT_EQ(nlohmann::json::parse(all.out).size(), 0u);
+}
+
+TEST_F(BenchCli, LiveEndpointWithServerPid) {
+  // An OpenAI-compatible server in this test process; its PID is the server's.
+  httplib::Server server;
+  std::atomic<int> requests{0};
+  server.Post("/v1/completions", [&](const httplib::Request& req, httplib::Response& res) {
+    ++requests;
+    const auto j = nlohmann::json::parse(req.body);
+    volatile double x = 0;  // some CPU work for the attributed scope
+    for (int i = 0; i < 200000; ++i) x = x + i * 0.5;
+    res.set_content(nlohmann::json{{"choices", {{{"text", "ok"}}}},
+                                   {"usage", {{"prompt_tokens", 20}, {"completion_tokens", j["max_tokens"]}}}}
+                        .dump(),
+                    "application/json");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/v1/completions";
+  auto r = run("bench --endpoint " + url + " --model served-model --task text-generation --n 6 --reps 2 --warmup 1 "
+               "--idle-baseline 0 --max-tokens 7 --json -q --server-pid " + std::to_string(::getpid()) +
+               " --store " + store());
+  server.stop();
+  t.join();
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0]["model"], "served-model");
+  EXPECT_EQ(j[0]["output_tokens"], 6 * 7);
+  EXPECT_EQ(j[0]["input_tokens"], 6 * 20);
+  EXPECT_EQ(requests, 1 + 2 * 6);
+  EXPECT_FALSE(j[0]["attributed_energy_j"].is_null()) << j[0].dump();
+  // Endpoint down: the cell fails with the reason, exit 3.
+  r = run("bench --endpoint " + url + " --task text-generation --n 2 --reps 1 --idle-baseline 0 --timeout 1 "
+          "--retries 1 --json -q --store " + store("down.db"));
+  EXPECT_EQ(r.rc, 3);
+  const auto down = nlohmann::json::parse(r.out);
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_EQ(down[0]["status"], "failed");
+  EXPECT_NE(down[0]["error"].get<std::string>().find("2 attempt"), std::string::npos);
 }
 
 TEST_F(BenchCli, CtrlCKeepsTheStoreConsistentAndSaysHowToResume) {
