@@ -92,3 +92,27 @@ TEST_F(ProjectCli, DeploymentFromTheStoreWithAlternativesAndScale) {
   ASSERT_EQ(j["alternatives"].size(), 7u);
   for (const auto& alt : j["alternatives"]) EXPECT_NE(alt["label"], "lvwerra/distilbert-imdb");
 }
+
+TEST_F(ProjectCli, TrainingEnergyFromAStoredRun) {
+  ASSERT_EQ(run("import codecarbon '" + kLogs + "'").code, 0);
+  auto runs = run("report --runs --json");
+  ASSERT_EQ(runs.code, 0) << runs.err;
+  const auto list = nlohmann::json::parse(runs.out);
+  ASSERT_FALSE(list.empty());
+  const std::string id = list.front()["id"];
+  const double kwh = list.front()["energy_kwh"].get<double>();
+  auto r = run("project --training-run " + id.substr(0, 8) + " --kwh-per-query 1e-6 --queries-per-day 1000 --json "
+               "--intensity 100");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(j["training_kwh"].get<double>(), kwh, kwh * 1e-9);
+  EXPECT_NEAR(j["breakeven_queries_exact"].get<double>(), kwh / 1e-6, kwh * 1e-3);
+  EXPECT_NEAR(j["breakeven_days"].get<double>(), kwh / 1e-6 / 1000, kwh * 1e-6);
+  // With queries a day, the deployment is projected too.
+  EXPECT_TRUE(j["deployment"].is_object());
+  auto both = run("project --training-run " + id.substr(0, 8) + " --training-kwh 5 --kwh-per-query 1e-6");
+  EXPECT_EQ(both.code, 2);
+  auto unknown = run("project --training-run ffffffff --kwh-per-query 1e-6");
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_NE(unknown.err.find(id), std::string::npos) << unknown.err;
+}
