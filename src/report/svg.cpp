@@ -31,7 +31,8 @@ std::string sig3(double v) {
 }
 
 double LogScale::operator()(double value) const {
-  const double e = std::log10(std::max(value, 1e-300));
+  // Zero (nothing measured) sits on the axis's low end rather than off the chart.
+  const double e = std::clamp(std::log10(std::max(value, 1e-300)), lo_exp, hi_exp);
   return a + (e - lo_exp) / (hi_exp - lo_exp) * (b - a);
 }
 
