@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -300,6 +301,28 @@ TEST(Render, EveryLineFollowsTheFormat) {
     EXPECT_GT(samples, 15);
     EXPECT_EQ(last == "# EOF", om);
   }
+}
+
+// deploy/grafana/joulebench.json: every metric a panel queries is one the
+// exporter serves.
+TEST(Deploy, DashboardQueriesOnlyServedMetrics) {
+  const std::string text = read_text(std::string(JOULEBENCH_TEST_SOURCE_DIR) + "/../../deploy/grafana/joulebench.json");
+  const auto dash = nlohmann::json::parse(text, nullptr, false);
+  ASSERT_FALSE(dash.is_discarded());
+  const std::string served = render_metrics(golden_snapshot(), MetricsFormat::prometheus_text);
+  const std::regex name(R"(joulebench_[a-z_]+)");
+  int exprs = 0;
+  for (const auto& panel : dash.at("panels")) {
+    for (const auto& target : panel.at("targets")) {
+      const std::string expr = target.at("expr").get<std::string>();
+      ++exprs;
+      for (std::sregex_iterator it(expr.begin(), expr.end(), name), end; it != end; ++it)
+        EXPECT_TRUE(served.find("\n" + it->str() + "{") != std::string::npos ||
+                    served.find("\n" + it->str() + " ") != std::string::npos)
+            << it->str() << " in " << expr;
+    }
+  }
+  EXPECT_GE(exprs, 8);
 }
 
 TEST(Render, Negotiation) {
