@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "joulebench/error.h"
 #include "joulebench/models.h"
+#include "joulebench/projection.h"
 #include "joulebench/report.h"
 #include "joulebench/report_html.h"
 #include "joulebench/store.h"
@@ -127,6 +128,15 @@ void register_report_command(CommandRegistry& registry) {
     o.include_unfinished = args->include_unfinished;
     for (const auto& kv : args->equivalents) override_equivalent(o.equivalents, kv);
     const Report report = build_report(*store, o);
+    if (report.rows.empty() && !o.model.empty()) {
+      std::string names;
+      for (const auto& m : stored_models(*store)) names += (names.empty() ? "" : ", ") + m;
+      throw InputError(fmt::format("no inference windows of model '{}'{} in {}; stored models: {}", o.model,
+                                   o.task.empty() ? "" : " for task " + o.task, store->location(),
+                                   names.empty() ? "(none: fill the store with `joulebench bench` or `joulebench "
+                                                   "import codecarbon FILES`)"
+                                                 : names));
+    }
     if (args->json) fmt::print("{}\n", report_json(report).dump(2));
     else if (args->markdown) fmt::print("{}", render_markdown(report));
     else if (args->csv) fmt::print("{}", render_csv(report));

@@ -108,3 +108,11 @@ TEST_F(ReportFiles, HtmlCsvLabelAndCompareOnTheStudyLogs) {
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find(dear), std::string::npos);
 }
+
+TEST_F(ReportFiles, UnknownModelListsTheStoredOnes) {
+  import_imdb();
+  auto r = run("report --by model --model nope");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("lvwerra/distilbert-imdb"), std::string::npos) << r.err;
+  EXPECT_EQ(run("report --by model --model lvwerra/distilbert-imdb").code, 0);
+}
