@@ -128,3 +128,16 @@ TEST_F(Html, CsvHasTheJsonFieldsAndQuotes) {
   EXPECT_EQ(count(csv, "\n"), 2u);
   EXPECT_NE(csv.find(",0.002,"), std::string::npos);
 }
+
+TEST_F(Html, LabelOfAMultiPurposeModelNeedsItsTask) {
+  fill();
+  add("summarization", "google/flan-t5-base", {0.05});
+  add("summarization", "bart", {0.01});
+  EXPECT_THROW(make_energy_label(*store_, "google/flan-t5-base"), InputError);
+  const auto l = make_energy_label(*store_, "google/flan-t5-base", "summarization");
+  EXPECT_EQ(l.task, "summarization");
+  EXPECT_EQ(l.models_in_task, 2);
+  EXPECT_NEAR(l.wh_per_1000, 50.0, 1e-9);
+  EXPECT_EQ(l.stars, 1);
+  EXPECT_EQ(make_energy_label(*store_, "bart").stars, 5);
+}
