@@ -8,6 +8,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "joulebench/bench.h"
 #include "joulebench/error.h"
 #include "joulebench/models.h"
+#include "joulebench/report_html.h"
 #include "joulebench/version.h"
 #include "sensor_options.h"
 
@@ -40,7 +42,8 @@ struct Args {
   int threads = 0;
   std::string dtype = "fp32", device = "cpu";
   std::string data, text_column = "text";
-  bool json = false, quiet = false;
+  bool json = false, quiet = false, no_report = false;
+  std::string html;
   std::string store, shard, protocol;
   std::optional<double> idle_baseline_s, cooldown_s;
   std::optional<int> steps;
@@ -263,6 +266,25 @@ int run(Args& args) {
     fmt::print(stderr, "joulebench: results in {}; see them with `joulebench report --store {}`\n",
                store->location(), store->location());
   }
+  // The HTML report of the whole store, when this campaign added to it. A
+  // report that cannot be written is a warning: the measurements are stored.
+  if (!args.no_report && std::any_of(result.runs.begin(), result.runs.end(),
+                                     [](const BenchRun& r) { return r.status == "complete"; })) {
+    std::filesystem::path html = args.html;
+    if (html.empty()) html = std::filesystem::path(args.store).replace_extension().string() + "-report.html";
+    try {
+      HtmlReportOptions h;
+      h.title = "joulebench bench";
+      for (const auto& m : zoo) h.facts[m.name] = {m.parameters + m.head_parameters, m.multi_purpose};
+      const std::string page = render_html_report(*store, h);
+      std::ofstream out(html, std::ios::binary | std::ios::trunc);
+      out << page;
+      if (!out.flush()) throw Error("cannot write the file");
+      if (!args.quiet) fmt::print(stderr, "joulebench: report: {}\n", std::filesystem::absolute(html).string());
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "joulebench: warning: no HTML report at {}: {}\n", html.string(), e.what());
+    }
+  }
   if (result.interrupted) {
     fmt::print(stderr,
                "joulebench: interrupted: {} completed repetitions kept in {}; the unfinished cell ({} {}) was "
@@ -313,6 +335,9 @@ void register_bench_command(CommandRegistry& registry) {
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--interval", args->interval_ms, "sampling interval in milliseconds (default 100)")
       ->check(CLI::PositiveNumber);
+  sub->add_option("--html", args->html,
+                  "where the HTML report of the store goes at the end (default: the store's name + -report.html)");
+  sub->add_flag("--no-report", args->no_report, "write no HTML report at the end");
   sub->add_option("--endpoint", args->endpoint.url,
                   "a live OpenAI-compatible server: URL of /v1/completions, /v1/chat/completions, /v1/embeddings or "
                   "/v1/images/generations (--model is then the request's model field)");

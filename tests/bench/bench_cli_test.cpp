@@ -76,6 +76,10 @@ TEST_F(BenchCli, JsonContractAndResume) {
     EXPECT_TRUE(o["provenance"].is_object());
     EXPECT_GT(o["input_tokens"].get<long>(), 5 * 20);  // 45-word texts
   }
+  // The HTML report of the store, written beside it and named on stderr.
+  EXPECT_TRUE(fs::exists(dir / "s-report.html"));
+  EXPECT_NE(r.err.find("s-report.html"), std::string::npos) << r.err;
+  EXPECT_NE(slurp(dir / "s-report.html").find("tiny-distilbert-sst2"), std::string::npos);
   // Same command again: the cell is complete in the store, nothing is run.
   r = run(std::string("bench ") + kTiny + " --n 5 --reps 2 --json --store " + store());
   ASSERT_EQ(r.rc, 0) << r.err;
