@@ -66,7 +66,7 @@ std::string task_chart(const std::vector<ModelPoint>& points) {
   std::vector<std::string> tasks;
   for (const auto& p : points)
     if (tasks.empty() || tasks.back() != p.task) tasks.push_back(p.task);
-  const double h = 440, left = 80, right = kWidth - 20, top = 20, bottom = h - 120;
+  const double h = 400, left = 80, right = kWidth - 20, top = 20, bottom = h - 90;
   std::vector<double> values;
   for (const auto& p : points) {
     values.push_back(p.kwh_min);
@@ -345,7 +345,7 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
                    "inference window(s)). Every figure is per 1,000 inferences.</p>\n",
                    xml_escape(options.title), JOULEBENCH_VERSION, format_utc(now), xml_escape(store.location()),
                    runs.size(), points.size(), tasks.windows_used);
-  h += "<output id=\"jb-check\" data-ready=\"0\"></output>\n";
+  h += "<output id=\"jb-check\" class=\"note\" data-ready=\"0\"></output>\n";
 
   h += "<h2>Energy per 1,000 inferences, by task</h2>\n<p class=\"note\">Log scale; every model a point (its mean "
        "over runs), the line through it its range over runs. Red points: multi-purpose models.</p>\n";
