@@ -200,6 +200,11 @@ CampaignResult run_campaign(const std::vector<BenchCell>& all_cells, const Bench
     progress.cell_index = ci;
     progress.cell = &cell;
     progress.repetition = 0;
+    if (stopped(cb)) {  // asked between cells (e.g. during a cool-down): nothing partial to discard
+      result.interrupted = true;
+      result.interrupted_cell = cell;
+      return result;
+    }
     const std::string key = cell_key(cell, settings);
     for (const auto& id : stale_runs(ctx.store, key)) ctx.store.delete_run(id);
 

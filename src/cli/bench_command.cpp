@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
@@ -221,7 +222,12 @@ int run(Args& args) {
       std::string where = p.cell ? fmt::format("{} {}{}", to_string(p.cell->task), p.cell->model,
                                                p.cell->batch > 1 ? fmt::format(" (batch {})", p.cell->batch) : "")
                                  : "idle baseline";
-      std::string line = fmt::format("[{}/{}] {}: {}{}  elapsed {}{}", p.cell_index + 1, p.cell_count, where,
+      // A bar over the repetitions of the campaign.
+      const double total = static_cast<double>(std::max<std::size_t>(1, p.cell_count * p.reps));
+      const double done = static_cast<double>(p.cell_index * p.reps + std::max(0, p.repetition - 1));
+      const int filled = static_cast<int>(20.0 * done / total);
+      const std::string bar = std::string(filled, '#') + std::string(20 - filled, '.');
+      std::string line = fmt::format("[{}] {}/{} {}: {}{}  elapsed {}{}", bar, p.cell_index + 1, p.cell_count, where,
                                      p.phase, p.phase == "measure" ? fmt::format(" rep {}/{}", p.repetition, p.reps) : "",
                                      duration_text(p.elapsed_s), p.eta_s ? "  ETA " + duration_text(*p.eta_s) : "");
       if (tty) {

@@ -259,6 +259,23 @@ TEST_F(Fixture, InterruptDiscardsThePartialCellAndResumes) {
   EXPECT_EQ(store->list_runs().size(), 3u);
 }
 
+TEST_F(Fixture, StopBetweenCellsStartsNoOtherCell) {
+  auto ctx = context();
+  std::atomic<bool> stop{false};
+  BenchCallbacks cb;
+  cb.stop = &stop;
+  // Stop asked when cell a's last repetition is done: a stays complete, b never loads.
+  cb.run_done = [&](const BenchRun& r) {
+    if (r.cell.model == "a" && r.repetition == 2) stop = true;
+  };
+  const auto result = run_campaign(cells({"a", "b"}), small_settings(2, 2), ctx, cb);
+  EXPECT_TRUE(result.interrupted);
+  EXPECT_EQ(result.interrupted_cell->model, "b");
+  EXPECT_EQ(state.loads, 1);
+  ASSERT_EQ(store->list_runs().size(), 1u);
+  EXPECT_EQ(store->list_runs()[0].status, RunStatus::complete);
+}
+
 TEST_F(Fixture, ProgressReportsPhasesAndEta) {
   auto ctx = context();
   std::vector<std::string> phases;
