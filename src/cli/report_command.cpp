@@ -92,9 +92,15 @@ void register_report_command(CommandRegistry& registry) {
     }
     if (!args->model_card.empty()) {
       auto run = store->load_run(args->model_card);
-      if (!run)
-        throw InputError(fmt::format("no run '{}' in {} (list them with `joulebench report --runs`)",
-                                     args->model_card, store->location()));
+      if (!run) {
+        std::string ids;
+        for (const auto& r : store->list_runs()) ids += (ids.empty() ? "" : ", ") + r.id;
+        throw InputError(fmt::format("no run '{}' in {}; stored runs: {} (details: `joulebench report --runs`)",
+                                     args->model_card, store->location(),
+                                     ids.empty() ? "(none: fill the store with `joulebench bench` or `joulebench "
+                                                   "import codecarbon FILES`)"
+                                                 : ids));
+      }
       fmt::print("{}", model_card_yaml(*run, {args->training_type}));
       return 0;
     }

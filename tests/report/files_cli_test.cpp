@@ -116,3 +116,12 @@ TEST_F(ReportFiles, UnknownModelListsTheStoredOnes) {
   EXPECT_NE(r.err.find("lvwerra/distilbert-imdb"), std::string::npos) << r.err;
   EXPECT_EQ(run("report --by model --model lvwerra/distilbert-imdb").code, 0);
 }
+
+TEST_F(ReportFiles, UnknownRunOfAModelCardListsTheStoredOnes) {
+  import_imdb();
+  const auto runs = nlohmann::json::parse(run("report --runs --json").out);
+  ASSERT_FALSE(runs.empty());
+  auto r = run("report --model-card ffffffff");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find(runs.front()["id"].get<std::string>()), std::string::npos) << r.err;
+}
