@@ -145,6 +145,42 @@ TEST(Collector, PowerSensorIntegratedAndFallbackWhenBestFails) {
   EXPECT_EQ(find(s, Component::gpu)->provenance, "sampled:hwmon");
 }
 
+// The real powercap backend on a fake tree: a zone whose counter cannot be
+// read (garbage in energy_uj, as a driver mid-reload gives) is marked down,
+// its counter holds, and it continues when it reads again.
+TEST(Collector, PowercapZoneDisappearsAndComesBack) {
+  testing::FakeTree tree;
+  const std::string dir = "sys/class/powercap/intel-rapl:0/";
+  tree.write(dir + "name", "package-0\n");
+  tree.write(dir + "energy_uj", "1000000\n");
+  tree.write(dir + "max_energy_range_uj", "262143328850\n");
+  SensorOptions so = tree.options();
+  so.disabled_backends = {"rapl-perf", "rapl-msr", "nvml", "hwmon", "estimate"};
+  EnergyCollector c(discover_sensors(so), no_proc_options());
+  c.sample();
+  tree.write(dir + "energy_uj", "3000000\n");
+  c.sample();
+  auto s = c.snapshot();
+  ASSERT_EQ(s.sensors.size(), 1u);
+  EXPECT_EQ(s.sensors[0].name, "rapl-powercap:package-0");
+  EXPECT_TRUE(s.sensors[0].up);
+  EXPECT_NEAR(find(s, Component::cpu)->energy_j, 2.0, 1e-9);
+  tree.write(dir + "energy_uj", "12ab\n");
+  c.sample();
+  s = c.snapshot();
+  EXPECT_FALSE(s.sensors[0].up);
+  EXPECT_NEAR(s.sensors[0].energy_j, 2.0, 1e-9);
+  EXPECT_NEAR(find(s, Component::cpu)->energy_j, 2.0, 1e-9);
+  EXPECT_NE(render_metrics(s, MetricsFormat::prometheus_text)
+                .find("joulebench_sensor_up{sensor=\"rapl-powercap:package-0\",backend=\"rapl-powercap\",component=\"cpu\"} 0"),
+            std::string::npos);
+  tree.write(dir + "energy_uj", "4500000\n");
+  c.sample();
+  s = c.snapshot();
+  EXPECT_TRUE(s.sensors[0].up);
+  EXPECT_NEAR(find(s, Component::cpu)->energy_j, 3.5, 1e-9);
+}
+
 TEST(ShareTable, BoundedAndMonotonic) {
   exporter::ShareTable t(2);
   t.add("1", "a", 5.0);
@@ -282,7 +318,9 @@ TEST(Render, EveryLineFollowsTheFormat) {
         std::istringstream t(line.substr(7));
         t >> family >> type;
         EXPECT_EQ(family.rfind("joulebench_", 0), 0u) << line;
-        if (type == "counter") EXPECT_EQ(family.ends_with("_total"), !om) << line;
+        if (type == "counter") {
+          EXPECT_EQ(family.ends_with("_total"), !om) << line;
+        }
       } else if (line.rfind("# UNIT ", 0) == 0) {
         EXPECT_TRUE(om) << "0.0.4 has no UNIT lines: " << line;
         std::istringstream t(line.substr(7));
