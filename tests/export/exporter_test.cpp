@@ -1,6 +1,9 @@
 // The exporter's collector (scripted sensors, fake /proc), exposition
 // (golden files and format rules) and HTTP agent (token, negotiation).
 #include <httplib.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -15,6 +18,8 @@
 #include "joulebench/exporter.h"
 #include "meter/fake_sensors.h"
 #include "sensors/fake_tree.h"
+
+extern char** environ;
 
 namespace joulebench {
 namespace {
@@ -421,6 +426,53 @@ TEST(Server, TokenRequiredAndNeverEchoed) {
   EXPECT_NE(res->body.find("joulebench_energy_joules_total{component=\"cpu\"}"), std::string::npos);
   EXPECT_TRUE(res->body.ends_with("# EOF\n"));
   EXPECT_EQ(res->body.find("s3cret"), std::string::npos);
+  exporter.stop();
+}
+
+// Runs argv without a shell; true when it exited 0.
+bool run_quietly(std::vector<std::string> argv) {
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return false;
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+TEST(Server, ServesHttpsWithTheGivenCertificate) {
+  testing::FakeTree tree;
+  if (!run_quietly({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", tree.path("key.pem"), "-out", tree.path("cert.pem"), "-days", "1", "-subj",
+                    "/CN=127.0.0.1"}))
+    GTEST_SKIP() << "the openssl command could not make a test certificate";
+  ExporterOptions o;
+  o.port = 0;
+  o.collector = no_proc_options();
+  o.tls_cert_file = tree.path("cert.pem");
+  o.tls_key_file = tree.path("key.pem");
+  Exporter exporter(SensorList{}, o);
+  EXPECT_TRUE(exporter.tls());
+  exporter.start();
+  httplib::SSLClient tls("127.0.0.1", exporter.port());
+  tls.set_ca_cert_path(tree.path("cert.pem").c_str());
+  tls.enable_server_certificate_verification(true);
+  auto res = tls.Get("/metrics");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+  EXPECT_NE(res->body.find("# TYPE joulebench_energy_joules_total counter"), std::string::npos);
+  // Plain HTTP to the TLS port gets no metrics.
+  httplib::Client plain("127.0.0.1", exporter.port());
+  plain.set_read_timeout(2);
+  auto bad = plain.Get("/metrics");
+  EXPECT_TRUE(!bad || bad->status != 200);
   exporter.stop();
 }
 
