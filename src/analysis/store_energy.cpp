@@ -66,10 +66,14 @@ EnergyPerRequest energy_per_request_of_model(Store& store, const std::string& mo
     throw InputError(fmt::format("no inference windows of model '{}'{} in {}; stored models: {}", model,
                                  task.empty() ? "" : fmt::format(" for task '{}'", task), store.location(),
                                  joined(stored_models(store))));
+  // A multi-purpose model's tasks cost differently: a mean across them would describe no deployment.
+  if (s.tasks.size() > 1)
+    throw InputError(fmt::format("model '{}' has results for several tasks ({}): give --task",
+                                 model, joined({s.tasks.begin(), s.tasks.end()})));
   EnergyPerRequest e;
   e.kwh = s.kwh / s.windows;
   e.windows = s.windows;
-  e.task = s.tasks.size() == 1 ? *s.tasks.begin() : "";
+  e.task = *s.tasks.begin();
   e.source = fmt::format("mean of {} inference window(s) of {} in {}", s.windows, model, store.location());
   return e;
 }

@@ -121,12 +121,13 @@ class StoreEnergy : public ::testing::Test {
     fs::remove(path_.string() + "-wal");
     fs::remove(path_.string() + "-shm");
   }
-  std::string add_run(const std::string& model, std::vector<double> kwh_per_window, std::int64_t inferences) {
+  std::string add_run(const std::string& model, std::vector<double> kwh_per_window, std::int64_t inferences,
+                      const std::string& task = "text-classification") {
     RunRecord run;
     run.kind = RunKind::import;
     for (double kwh : kwh_per_window) {
       WindowRecord w;
-      w.task = "text-classification";
+      w.task = task;
       w.model = model;
       w.dataset = "imdb";
       w.inferences = inferences;
@@ -174,4 +175,11 @@ TEST_F(StoreEnergy, ModelMeanRunMeanAndUnknownNames) {
   ASSERT_EQ(models.size(), 2u);
   EXPECT_EQ(models[0].model, "small");
   EXPECT_NEAR(models[1].kwh_per_request, 0.02 / 500, 1e-15);
+}
+
+TEST_F(StoreEnergy, AModelOfSeveralTasksNeedsItsTask) {
+  add_run("flan", {0.01}, 1000, "summarization");
+  add_run("flan", {0.002}, 1000, "text-classification");
+  EXPECT_THROW(energy_per_request_of_model(*store_, "flan"), InputError);
+  EXPECT_NEAR(energy_per_request_of_model(*store_, "flan", "summarization").kwh, 1e-5, 1e-15);
 }
