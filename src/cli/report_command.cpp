@@ -56,16 +56,24 @@ void register_report_command(CommandRegistry& registry) {
                   "training_type written in the model card (default inference; pre-training, fine-tuning)");
   add_store_option(*sub, args->store);
   registry.add(sub, [args] {
-    if (!std::filesystem::exists(args->store))
+    if (!store_exists(args->store))
       throw InputError(fmt::format("no store at {}: run `joulebench import codecarbon` or `joulebench bench` "
                                    "first, or give --store PATH",
                                    args->store));
     auto store = open_store(args->store);
+    // Written beside the target and renamed: a failed write never leaves half a page under the name.
     auto write_file = [](const std::string& path, const std::string& text) {
-      std::ofstream out(path, std::ios::binary | std::ios::trunc);
-      if (!out) throw InputError(fmt::format("cannot write {}: check the folder exists and is writable", path));
-      out << text;
-      if (!out.flush()) throw Error(fmt::format("writing {} failed", path));
+      const std::string tmp = path + ".tmp";
+      {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) throw InputError(fmt::format("cannot write {}: check the folder exists and is writable", path));
+        out << text;
+        if (!out.flush()) {
+          std::filesystem::remove(tmp);
+          throw Error(fmt::format("writing {} failed (disk full?)", path));
+        }
+      }
+      std::filesystem::rename(tmp, path);
     };
     if (!args->label.empty()) {
       const auto svg = render_energy_label_svg(make_energy_label(*store, args->label, args->label_task));

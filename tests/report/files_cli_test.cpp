@@ -125,3 +125,10 @@ TEST_F(ReportFiles, UnknownRunOfAModelCardListsTheStoredOnes) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find(runs.front()["id"].get<std::string>()), std::string::npos) << r.err;
 }
+
+TEST_F(ReportFiles, UnwritableOutputIsRefused) {
+  import_imdb();
+  auto r = run("report --html no-such-folder/page.html");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("no-such-folder/page.html"), std::string::npos) << r.err;
+}
