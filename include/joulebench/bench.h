@@ -42,6 +42,13 @@ struct BenchInputSet {
 // the script to run when the data is not there.
 BenchInputSet builtin_inputs(Task task, const std::filesystem::path& data_dir);
 
+// `--protocol study`: one set per study dataset whose mean input length the
+// study gives (text classification: IMDB, Rotten Tomatoes, SST-2; question
+// answering: SQuAD, SQuAD v2, SciQ; summarization: CNN-DailyMail, SAMSum,
+// XSum), each built as builtin_inputs builds the first; other tasks: the one
+// built-in set.
+std::vector<BenchInputSet> study_input_sets(Task task, const std::filesystem::path& data_dir);
+
 // The user's own inputs: a folder of JPEG/PNG images (image tasks), a .jsonl or
 // .csv file with a text column (`text_column`; an optional "context" column
 // for question answering), or any other file read as prompts, one per line

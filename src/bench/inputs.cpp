@@ -186,19 +186,82 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
   return rows;
 }
 
+// One length-matched set per study dataset whose mean input length is known.
+struct LengthTarget {
+  const char* dataset;  // as in the set's name
+  const char* label;    // as in the description
+  double tokens;
+};
+
+BenchInputSet classification_set(const fs::path& data_dir, const LengthTarget& t) {
+  BenchInputSet set;
+  set.name = fmt::format("fortunes-{}-length", t.dataset);
+  set.description =
+      fmt::format("fortunes (fortunes-min) joined and cut to the mean length of {} ({:g} tokens)", t.label, t.tokens);
+  for (auto& text : texts_of_length(read_fortunes(data_dir), words_for_tokens(t.tokens)))
+    set.inputs.push_back(text_input(std::move(text)));
+  return set;
+}
+
+BenchInputSet qa_set(const fs::path& data_dir, const LengthTarget& t) {
+  BenchInputSet set;
+  set.name = fmt::format("reuters-qa-{}-length", t.dataset);
+  set.description = fmt::format(
+      "Reuters-21578 articles as contexts cut to the mean length of {} ({:g} tokens), the question asking about the "
+      "headline",
+      t.label, t.tokens);
+  for (const auto& a : read_reuters(data_dir)) {
+    InferenceInput in;
+    in.text = fmt::format("What happened: {}?", a.title);
+    in.context = join(a.body_words, 0, words_for_tokens(t.tokens));
+    set.inputs.push_back(std::move(in));
+  }
+  return set;
+}
+
+BenchInputSet summarization_set(const fs::path& data_dir, const LengthTarget& t) {
+  BenchInputSet set;
+  set.name = fmt::format("reuters-{}-length", t.dataset);
+  set.description =
+      fmt::format("Reuters-21578 articles (r-cran-tm) cut to the mean length of {} ({:g} tokens)", t.label, t.tokens);
+  for (const auto& a : read_reuters(data_dir))
+    set.inputs.push_back(text_input(join(a.body_words, 0, words_for_tokens(t.tokens))));
+  return set;
+}
+
+// Mean input tokens of the study's datasets (../shared/reference/STUDY.md).
+constexpr LengthTarget kClassification[] = {
+    {"imdb", "IMDB", 58.7}, {"rotten-tomatoes", "Rotten Tomatoes", 30.1}, {"sst2", "SST-2", 28.4}};
+constexpr LengthTarget kQa[] = {{"squad", "SQuAD", 134.0}, {"squad-v2", "SQuAD v2", 115.9}, {"sciq", "SciQ", 113.1}};
+constexpr LengthTarget kSummarization[] = {
+    {"cnn", "CNN-DailyMail", 54.0}, {"samsum", "SAMSum", 47.8}, {"xsum", "XSum", 53.9}};
+
 }  // namespace
+
+std::vector<BenchInputSet> study_input_sets(Task task, const fs::path& data_dir) {
+  std::vector<BenchInputSet> sets;
+  switch (task) {
+    case Task::text_classification:
+      for (const auto& t : kClassification) sets.push_back(classification_set(data_dir, t));
+      break;
+    case Task::question_answering:
+      for (const auto& t : kQa) sets.push_back(qa_set(data_dir, t));
+      break;
+    case Task::summarization:
+      for (const auto& t : kSummarization) sets.push_back(summarization_set(data_dir, t));
+      break;
+    default:
+      sets.push_back(builtin_inputs(task, data_dir));
+  }
+  return sets;
+}
 
 BenchInputSet builtin_inputs(Task task, const fs::path& data_dir) {
   BenchInputSet set;
   switch (task) {
-    case Task::text_classification: {
-      // IMDB's mean input length (58.7 tokens), the study's longest classification set.
-      set.name = "fortunes-imdb-length";
-      set.description = "fortunes (fortunes-min) joined and cut to the mean length of IMDB (58.7 tokens)";
-      for (auto& t : texts_of_length(read_fortunes(data_dir), words_for_tokens(58.7)))
-        set.inputs.push_back(text_input(std::move(t)));
-      break;
-    }
+    case Task::text_classification:
+      // IMDB's mean input length, the study's longest classification set.
+      return classification_set(data_dir, kClassification[0]);
     case Task::token_classification: {
       // News sentences are full of names, places and organisations: what NER tags.
       set.name = "reuters-sentences";
@@ -208,19 +271,8 @@ BenchInputSet builtin_inputs(Task task, const fs::path& data_dir) {
           set.inputs.push_back(text_input(join(a.body_words, i, i + 30)));
       break;
     }
-    case Task::question_answering: {
-      set.name = "reuters-qa-squad-length";
-      set.description =
-          "Reuters-21578 articles as contexts cut to the mean length of SQuAD (134 tokens), the question asking "
-          "about the headline";
-      for (const auto& a : read_reuters(data_dir)) {
-        InferenceInput in;
-        in.text = fmt::format("What happened: {}?", a.title);
-        in.context = join(a.body_words, 0, words_for_tokens(134.0));
-        set.inputs.push_back(std::move(in));
-      }
-      break;
-    }
+    case Task::question_answering:
+      return qa_set(data_dir, kQa[0]);
     case Task::fill_mask: {
       set.name = "fortunes-masked";
       set.description = "fortunes (fortunes-min), 30 words with the middle word replaced by [MASK]";
@@ -238,13 +290,8 @@ BenchInputSet builtin_inputs(Task task, const fs::path& data_dir) {
       for (auto& t : texts_of_length(read_fortunes(data_dir), 20)) set.inputs.push_back(text_input(std::move(t)));
       break;
     }
-    case Task::summarization: {
-      set.name = "reuters-cnn-length";
-      set.description = "Reuters-21578 articles (r-cran-tm) cut to the mean length of CNN-DailyMail (54 tokens)";
-      for (const auto& a : read_reuters(data_dir))
-        set.inputs.push_back(text_input(join(a.body_words, 0, words_for_tokens(54.0))));
-      break;
-    }
+    case Task::summarization:
+      return summarization_set(data_dir, kSummarization[0]);
     case Task::text_to_image: {
       // The study cut image-generation prompts to 50 words.
       set.name = "fortunes-image-prompts";

@@ -164,17 +164,23 @@ int run(Args& args) {
   // Inputs per task, read once.
   const char* data_env = std::getenv("JOULEBENCH_DATA_DIR");
   const std::filesystem::path data_dir = data_env && *data_env ? data_env : JOULEBENCH_FETCHED_DATA_DIR;
-  std::map<Task, std::shared_ptr<const BenchInputSet>> inputs;
+  std::map<Task, std::vector<std::shared_ptr<const BenchInputSet>>> inputs;
   std::vector<BenchCell> cells;
   for (const auto& [task, model] : pairs) {
-    auto& set = inputs[task];
-    if (!set)
-      set = std::make_shared<BenchInputSet>(args.data.empty() ? builtin_inputs(task, data_dir)
-                                                              : user_inputs(task, args.data, args.text_column));
-    for (int b : args.batches) {
-      if (b < 1) throw InputError(fmt::format("--batch {}: expected sizes of 1 or more", b));
-      cells.push_back(BenchCell{task, model, set, b});
+    auto& sets = inputs[task];
+    if (sets.empty()) {
+      if (!args.data.empty())
+        sets.push_back(std::make_shared<BenchInputSet>(user_inputs(task, args.data, args.text_column)));
+      else if (protocol == BenchProtocol::study)
+        for (auto& s : study_input_sets(task, data_dir)) sets.push_back(std::make_shared<BenchInputSet>(std::move(s)));
+      else
+        sets.push_back(std::make_shared<BenchInputSet>(builtin_inputs(task, data_dir)));
     }
+    for (const auto& set : sets)
+      for (int b : args.batches) {
+        if (b < 1) throw InputError(fmt::format("--batch {}: expected sizes of 1 or more", b));
+        cells.push_back(BenchCell{task, model, set, b});
+      }
   }
   if (!args.shard.empty()) {
     int i = 0, n = 0;

@@ -417,6 +417,13 @@ TEST_F(InputsTest, BuiltinTextsFollowTheStudyLengths) {
   for (const auto& in : prompts.inputs) EXPECT_EQ(word_count(in.text), 20u);
   // IMDB: 58.7 tokens at 1.3 tokens per word.
   for (const auto& in : builtin_inputs(Task::text_classification, dir).inputs) EXPECT_EQ(word_count(in.text), 45u);
+  // The study protocol: IMDB, Rotten Tomatoes (30.1 tokens), SST-2 (28.4).
+  const auto sets = study_input_sets(Task::text_classification, dir);
+  ASSERT_EQ(sets.size(), 3u);
+  EXPECT_EQ(sets[1].name, "fortunes-rotten-tomatoes-length");
+  EXPECT_EQ(word_count(sets[1].inputs[0].text), 23u);
+  EXPECT_EQ(word_count(sets[2].inputs[0].text), 22u);
+  EXPECT_EQ(study_input_sets(Task::text_generation, dir).size(), 1u);
   for (const auto& in : builtin_inputs(Task::fill_mask, dir).inputs)
     EXPECT_NE(in.text.find("[MASK]"), std::string::npos);
   try {
