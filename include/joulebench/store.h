@@ -157,6 +157,15 @@ inline constexpr const char* kDefaultStorePath = "joulebench.db";
 // newer joulebench (higher schema version) throws Error saying so.
 std::unique_ptr<Store> open_store(const std::filesystem::path& path = kDefaultStorePath);
 
+// A PostgreSQL connection URI ("postgresql://...", "postgres://...") rather
+// than a SQLite file: open_store() connects to it (docs/store.md).
+bool is_store_url(std::string_view location);
+// True when open_store(location) has data to read: an existing file, or any
+// URL (its existence is checked on connect).
+bool store_exists(const std::filesystem::path& location);
+// The location as messages may show it: a URL without its password.
+std::string display_store_location(std::string_view location);
+
 // RFC 4122 version-4 UUID text.
 std::string make_uuid();
 // ISO 8601 UTC with seconds ("2023-09-08T12:50:22Z"), and back (nullopt if malformed;

@@ -30,7 +30,7 @@ void register_compare_command(CommandRegistry& registry) {
   sub->add_flag("--json", args->json, "JSON object on stdout (contract: docs/report.md)");
   add_store_option(*sub, args->store);
   registry.add(sub, [args] {
-    if (!std::filesystem::exists(args->store))
+    if (!store_exists(args->store))
       throw InputError(fmt::format("no store at {}: fill one with `joulebench bench` or `joulebench import "
                                    "codecarbon FILES`, or give --store PATH",
                                    args->store));

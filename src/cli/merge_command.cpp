@@ -26,7 +26,7 @@ void register_merge_command(CommandRegistry& registry) {
     auto out = open_store(args->output);
     std::size_t total = 0;
     for (const auto& in : args->inputs) {
-      if (!std::filesystem::exists(in)) throw InputError(fmt::format("merge: no store at {}", in));
+      if (!store_exists(in)) throw InputError(fmt::format("merge: no store at {}", in));
       if (std::filesystem::equivalent(in, args->output))
         throw InputError(fmt::format("merge: {} is also the output; give another -o", in));
       auto from = open_store(in);

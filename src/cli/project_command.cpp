@@ -30,7 +30,7 @@ struct Args {
 };
 
 std::unique_ptr<Store> open_existing(const std::string& path) {
-  if (!std::filesystem::exists(path))
+  if (!store_exists(path))
     throw InputError(fmt::format("no store at {}: fill one with `joulebench bench` or `joulebench import "
                                  "codecarbon FILES`, or give --store PATH (or the energy with --kwh-per-request)",
                                  path));
