@@ -69,7 +69,9 @@ std::string constants_footer(const Report& report, const char* prefix) {
 }  // namespace
 
 std::string render_table(const Report& report) {
-  if (report.rows.empty()) return "no inference measurements in the store (import logs or run bench first)\n";
+  if (report.rows.empty())
+    return "no inference measurements in the store: fill it with `joulebench bench` or `joulebench import codecarbon "
+           "FILES`\n";
   const auto cols = columns(report.by);
   const auto rows = cells(report);
   std::vector<std::size_t> width(cols.size());

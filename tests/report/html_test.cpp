@@ -141,3 +141,9 @@ TEST_F(Html, LabelOfAMultiPurposeModelNeedsItsTask) {
   EXPECT_EQ(l.stars, 1);
   EXPECT_EQ(make_energy_label(*store_, "bart").stars, 5);
 }
+
+TEST_F(Html, EmptyTableSaysHowToFillTheStore) {
+  const std::string table = render_table(build_report(*store_, {}));
+  EXPECT_NE(table.find("joulebench bench"), std::string::npos);
+  EXPECT_NE(table.find("joulebench import codecarbon"), std::string::npos);
+}
