@@ -109,8 +109,17 @@ int main(int argc, char** argv) {
       if (body_bytes) *body_bytes = r->body.size();
     }
   };
+  // The exporter's own CPU time, from its metric (sampling + serving).
+  auto exporter_cpu_s = [&]() -> double {
+    auto r = client.Get("/metrics");
+    if (!r) return -1.0;
+    const std::string key = "\njoulebench_exporter_cpu_seconds_total ";
+    const auto at = r->body.find(key);
+    return at == std::string::npos ? -1.0 : std::stod(r->body.substr(at + key.size()));
+  };
   run(2.0, nullptr, nullptr, nullptr);
   const long rss_start = rss_kib(pid);
+  const double cpu_start = exporter_cpu_s();
   std::vector<double> lat;
   long failures = 0;
   std::size_t bytes = 0;
@@ -118,6 +127,7 @@ int main(int argc, char** argv) {
   run(seconds, &lat, &failures, &bytes);
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const long rss_end = rss_kib(pid);
+  const double cpu_used = exporter_cpu_s() - cpu_start;
   ::kill(pid, SIGTERM);
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -128,6 +138,7 @@ int main(int argc, char** argv) {
               openmetrics ? "OpenMetrics" : "0.0.4 text");
   std::printf("latency ms: p50 %.3f  p99 %.3f  max %.3f\n", p50, p99, mx);
   std::printf("exporter RSS KiB: after warm-up %ld, at end %ld (delta %ld)\n", rss_start, rss_end, rss_end - rss_start);
+  std::printf("exporter CPU: %.3f s over %.1f s = %.2f %% of one core\n", cpu_used, elapsed, 100.0 * cpu_used / elapsed);
   std::printf("| %.0f/s x %.0f s, %s | %zu | %.2f | %.2f | %.2f | %ld | %ld | %ld |\n", rate, seconds,
               new_connections ? "new connections" : "keep-alive", lat.size(), p50, p99, mx, rss_start, rss_end, failures);
   const bool ok = failures == 0 && p99 < 10.0 && rss_end - rss_start < 1024;
