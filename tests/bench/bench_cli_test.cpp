@@ -179,10 +179,13 @@ TEST_F(BenchCli, CtrlCKeepsTheStoreConsistentAndSaysHowToResume) {
   }
   // Wait for the measurement to start.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (slurp(dir / "err").find("measure") == std::string::npos && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  ::kill(pid, SIGINT);
   int status = 0;
+  bool exited = false;  // e.g. the binary could not be started
+  while (slurp(dir / "err").find("measure") == std::string::npos && std::chrono::steady_clock::now() < deadline &&
+         !(exited = ::waitpid(pid, &status, WNOHANG) == pid))
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_FALSE(exited) << "joulebench ended before it was interrupted: " << slurp(dir / "err");
+  ::kill(pid, SIGINT);
   ::waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 130);
