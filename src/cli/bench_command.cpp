@@ -283,7 +283,10 @@ int run(Args& args) {
   if (!args.no_report && std::any_of(result.runs.begin(), result.runs.end(),
                                      [](const BenchRun& r) { return r.status == "complete"; })) {
     std::filesystem::path html = args.html;
-    if (html.empty()) html = std::filesystem::path(args.store).replace_extension().string() + "-report.html";
+    if (html.empty())  // beside a SQLite file; in the current folder for a database URL
+      html = args.store.find("://") != std::string::npos
+                 ? std::filesystem::path("joulebench-report.html")
+                 : std::filesystem::path(std::filesystem::path(args.store).replace_extension().string() + "-report.html");
     try {
       HtmlReportOptions h;
       h.title = "joulebench bench";
