@@ -338,7 +338,7 @@ void register_bench_command(CommandRegistry& registry) {
   sub->add_option("--steps", args->steps, "text-to-image diffusion steps (default: the model's, 50)")
       ->check(CLI::PositiveNumber);
   sub->add_flag("--json", args->json, "JSON array on stdout, one object per run (docs/bench.md)");
-  sub->add_flag("--quiet,-q", args->quiet, "no progress or table on stderr");
+  sub->add_flag("--quiet,-q", args->quiet, "no progress, messages or table (with --json: only the JSON)");
   sub->add_option("--shard", args->shard, "run shard I of N of the cells (join stores with `joulebench merge`)");
   sub->add_option("--protocol", args->protocol,
                   "quick (default with no --task/--model: N=30 x 3) or study (the study's models, N=1000 x 10)")
