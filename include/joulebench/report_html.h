@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "joulebench/report.h"
+#include "joulebench/stars.h"
 #include "joulebench/store.h"
 
 namespace joulebench {
@@ -77,7 +78,6 @@ struct EnergyLabel {
 // lowest-energy band 5 stars (AI Energy Score). Throws InputError listing the
 // stored models when `model` has no inference windows.
 EnergyLabel make_energy_label(Store& store, const std::string& model, const std::string& task = {});
-int stars_for(double value, double task_min, double task_max);
 std::string render_energy_label_svg(const EnergyLabel& label);
 
 }  // namespace joulebench

@@ -9,6 +9,7 @@
 #include "joulebench/bench.h"
 #include "joulebench/error.h"
 #include "joulebench/meter_output.h"
+#include "joulebench/stars.h"
 
 namespace joulebench {
 namespace {
@@ -39,12 +40,7 @@ std::map<std::string, int> energy_stars(const std::map<std::string, double>& val
   if (value_by_model.empty()) return stars;
   double lo = value_by_model.begin()->second, hi = lo;
   for (const auto& [_, v] : value_by_model) lo = std::min(lo, v), hi = std::max(hi, v);
-  const double width = (hi - lo) / 5.0;
-  for (const auto& [model, v] : value_by_model) {
-    int band = width > 0.0 ? static_cast<int>((v - lo) / width) : 0;  // 0 = lowest fifth
-    band = std::clamp(band, 0, 4);                                      // the maximum belongs to the top band
-    stars[model] = 5 - band;
-  }
+  for (const auto& [model, v] : value_by_model) stars[model] = stars_for(v, lo, hi);
   return stars;
 }
 

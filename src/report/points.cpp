@@ -140,13 +140,6 @@ std::string render_csv(const Report& report) {
   return out;
 }
 
-int stars_for(double value, double task_min, double task_max) {
-  if (!(task_max > task_min)) return 5;  // one model (or all equal): nothing to rank against
-  const double band = (task_max - task_min) / 5.0;
-  const int index = std::clamp(static_cast<int>(std::floor((value - task_min) / band)), 0, 4);
-  return 5 - index;
-}
-
 EnergyLabel make_energy_label(Store& store, const std::string& model, const std::string& task) {
   if (store.list_runs().empty())
     throw InputError(fmt::format("the store {} holds no runs: fill it with `joulebench bench` or "
