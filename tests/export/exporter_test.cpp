@@ -220,8 +220,7 @@ TEST(ShareTable, BoundedAndMonotonic) {
 // cpu energy by their CPU time.
 TEST(Collector, AttributesByCpuTimeToProcessesAndCgroups) {
   testing::FakeTree tree;
-  const double hz = 100.0;  // fake stat ticks; the parser divides by the real CLK_TCK
-  (void)hz;
+  // Tick counts: the parser divides by CLK_TCK, which cancels out in the shares.
   auto write_proc = [&](long busy_ticks, long a_ticks, long b_ticks) {
     tree.write("proc/stat", "cpu  " + std::to_string(busy_ticks) + " 0 0 100000 0 0 0 0 0 0\n");
     tree.write("proc/100/stat", "100 (worker a) R 1 100 100 0 -1 0 0 0 0 0 " + std::to_string(a_ticks) +
