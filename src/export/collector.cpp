@@ -122,7 +122,8 @@ struct EnergyCollector::Impl {
   Impl(SensorList s, CollectorOptions o)
       : sensors(std::move(s)), options(std::move(o)), process_table(options.top_k), container_table(options.top_k) {}
 
-  void attribute(double attributable_j, double self_cpu_delta_s, ExporterSnapshot& snap);
+  void attribute(double attributable_j, const std::unordered_map<int, double>& gpu_by_pid, double self_cpu_delta_s,
+                 ExporterSnapshot& snap);
 };
 
 EnergyCollector::EnergyCollector(SensorList sensors, CollectorOptions options)
@@ -221,6 +222,7 @@ void EnergyCollector::sample() {
     snap = d.published;
   }
   double additive_j = 0.0, attributable_j = 0.0;
+  std::vector<std::size_t> gpu_used;  // sensors that gave each GPU's energy this tick
   for (std::size_t c = 0; c < d.choices.size(); ++c) {
     const auto& choice = d.choices[c];
     auto& out = snap.components[c];
@@ -231,7 +233,10 @@ void EnergyCollector::sample() {
         const bool all_ok = !cand.sensors.empty() && std::all_of(cand.sensors.begin(), cand.sensors.end(),
                                                                   [&](std::size_t i) { return d.states[i].tick_ok; });
         if (!all_ok) continue;
-        for (std::size_t i : cand.sensors) delta += d.states[i].tick_delta_j;
+        for (std::size_t i : cand.sensors) {
+          delta += d.states[i].tick_delta_j;
+          if (choice.component == Component::gpu) gpu_used.push_back(i);
+        }
         out.provenance = cand.provenance.to_string();
         any = true;
         break;
@@ -255,9 +260,18 @@ void EnergyCollector::sample() {
   // 3. Carbon of the additive energy, with PUE.
   if (additive_j > 0.0) snap.emissions_g += compute_carbon_j(additive_j, d.options.carbon).g_co2e;
 
-  // 4. Attribution by CPU time, and the exporter's own share.
+  // 4. GPU energy split evenly among the processes holding a context on the
+  // device (the driver tells; a sensor that cannot tell attributes nothing).
+  std::unordered_map<int, double> gpu_by_pid;
+  for (std::size_t i : gpu_used) {
+    const auto pids = d.sensors[i]->device_process_ids();
+    if (!pids || pids->empty()) continue;
+    for (int pid : *pids) gpu_by_pid[pid] += d.states[i].tick_delta_j / static_cast<double>(pids->size());
+  }
+
+  // 5. Attribution by CPU time (+ GPU by process), and the exporter's own share.
   const double self_now = self_cpu_s();
-  d.attribute(attributable_j, self_now - d.last_self_cpu_s, snap);
+  d.attribute(attributable_j, gpu_by_pid, self_now - d.last_self_cpu_s, snap);
   d.last_self_cpu_s = self_now;
   ++snap.samples;
 
@@ -266,7 +280,8 @@ void EnergyCollector::sample() {
   d.published = std::move(snap);
 }
 
-void EnergyCollector::Impl::attribute(double attributable_j, double self_cpu_delta_s, ExporterSnapshot& snap) {
+void EnergyCollector::Impl::attribute(double attributable_j, const std::unordered_map<int, double>& gpu_by_pid,
+                                      double self_cpu_delta_s, ExporterSnapshot& snap) {
   double busy_s = 0.0;
   std::vector<procfs::ProcessStat> all;
   try {
@@ -296,7 +311,8 @@ void EnergyCollector::Impl::attribute(double attributable_j, double self_cpu_del
     const double cpu_delta = std::max(0.0, p.cpu_s() - ps.cpu_s);
     ps.cpu_s = p.cpu_s();
     ps.seen = true;
-    const double energy = std::min(cpu_delta * j_per_cpu_s, attributable_j);
+    double energy = std::min(cpu_delta * j_per_cpu_s, attributable_j);
+    if (auto g = gpu_by_pid.find(p.pid); g != gpu_by_pid.end()) energy += g->second;
     process_table.add(std::to_string(p.pid), p.comm, energy);
     if (!ps.cgroup.empty()) per_cgroup[ps.cgroup] += energy;
   }

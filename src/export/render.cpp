@@ -131,16 +131,16 @@ std::string render_metrics(const ExporterSnapshot& s, MetricsFormat format) {
   w.sample({}, s.emissions_g);
 
   w.family({"joulebench_process_energy_joules", Type::counter, "joules",
-            "cpu + dram energy attributed to processes by CPU time share; the top processes by pid, the rest as "
-            "pid=\"other\"."});
+            "Energy attributed to processes: cpu + dram by CPU time share, gpu split among the processes on the GPU; "
+            "the top processes by pid, the rest as pid=\"other\"."});
   if (s.attribution_ok) {
     for (const auto& p : s.processes) w.sample({{"pid", p.id}, {"comm", p.name}}, p.energy_j);
     w.sample({{"pid", "other"}, {"comm", ""}}, s.processes_other_j);
   }
 
   w.family({"joulebench_container_energy_joules", Type::counter, "joules",
-            "cpu + dram energy attributed to cgroups (from /proc/PID/cgroup) by CPU time share; the top cgroups, the "
-            "rest as cgroup=\"other\"."});
+            "Energy attributed to cgroups (from /proc/PID/cgroup): the sum over their processes; the top cgroups, "
+            "the rest as cgroup=\"other\"."});
   if (s.attribution_ok) {
     for (const auto& c : s.containers) w.sample({{"cgroup", c.id}, {"container_id", c.name}}, c.energy_j);
     w.sample({{"cgroup", "other"}, {"container_id", ""}}, s.containers_other_j);

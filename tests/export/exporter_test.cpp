@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -262,6 +263,48 @@ TEST(Collector, AttributesByCpuTimeToProcessesAndCgroups) {
   EXPECT_EQ(s.containers[1].id, "/system.slice/docker-" + id + ".scope");
   EXPECT_EQ(s.containers[1].name, id);
   EXPECT_NEAR(s.containers[1].energy_j, 60.0, 1e-9);
+}
+
+// GPU energy goes to the processes the driver lists on the device, split
+// evenly; cpu energy by CPU time as before.
+TEST(Collector, GpuEnergySplitAmongTheProcessesOnTheDevice) {
+  testing::FakeTree tree;
+  auto write_proc = [&](long busy_ticks, long a_ticks) {
+    tree.write("proc/stat", "cpu  " + std::to_string(busy_ticks) + " 0 0 100000 0 0 0 0 0 0\n");
+    for (int pid : {100, 200, 300})
+      tree.write("proc/" + std::to_string(pid) + "/stat",
+                 std::to_string(pid) + " (p" + std::to_string(pid) + ") S 1 1 1 0 -1 0 0 0 0 0 " +
+                     std::to_string(pid == 100 ? a_ticks : 0) + " 0 0 0 20 0 1 0 1 1 1\n");
+  };
+  write_proc(1000, 0);
+  auto cpu = std::make_shared<ScriptState>();
+  auto gpu = std::make_shared<ScriptState>();
+  SensorList list;
+  list.push_back(std::make_unique<ScriptedSensor>(
+      make_info("fake:package-0", "rapl-powercap", Component::cpu, "package-0", SensorKind::energy_counter,
+                ProvenanceKind::measured),
+      cpu));
+  list.push_back(std::make_unique<ScriptedSensor>(
+      make_info("fake:gpu-0", "nvml", Component::gpu, "gpu-0", SensorKind::energy_counter, ProvenanceKind::measured),
+      gpu));
+  gpu->pids = std::vector<int>{200, 300};
+  CollectorOptions o = no_proc_options();
+  o.procfs_root = tree.path("proc");
+  EnergyCollector c(std::move(list), o);
+  cpu->set(0.0, 0.0);
+  gpu->set(0.0, 0.0);
+  c.sample();
+  write_proc(1100, 100);  // all the busy CPU time is pid 100's
+  cpu->set(1.0, 30.0);
+  gpu->set(1.0, 300.0);
+  c.sample();
+  const auto s = c.snapshot();
+  ASSERT_TRUE(s.attribution_ok);
+  std::map<std::string, double> by_pid;
+  for (const auto& p : s.processes) by_pid[p.id] = p.energy_j;
+  EXPECT_NEAR(by_pid["100"], 30.0, 1e-9);
+  EXPECT_NEAR(by_pid["200"], 150.0, 1e-9);
+  EXPECT_NEAR(by_pid["300"], 150.0, 1e-9);
 }
 
 ExporterSnapshot golden_snapshot() {
