@@ -17,7 +17,7 @@ fs::path lid_path() { return fs::path(JOULEBENCH_FETCHED_DATA_DIR) / "fasttext-l
 }  // namespace
 
 TEST(FastText, NamesTheLanguageOfRealSentences) {
-  if (!fs::exists(lid_path())) GTEST_SKIP() << "run scripts/fetch_data.sh for lid.176.ftz";
+  if (!fs::exists(lid_path())) GTEST_FAIL() << "run scripts/fetch_data.sh for lid.176.ftz";
   const auto lid = FastTextClassifier::load(lid_path());
   EXPECT_EQ(lid.labels(), 176);
   const std::vector<std::pair<std::string, std::string>> cases = {

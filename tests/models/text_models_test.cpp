@@ -367,7 +367,7 @@ TEST(Safetensors, ClearErrors) {
 
 TEST(FastTextModel, RunsThroughTheZooInterface) {
   if (!fs::exists(fs::path(JOULEBENCH_FETCHED_DATA_DIR) / "fasttext-lid" / "lid.176.ftz")) {
-    GTEST_SKIP() << "run scripts/fetch_data.sh";
+    GTEST_FAIL() << "run scripts/fetch_data.sh";
   }
   auto model = load_text_model("fasttext-lid-176", {});
   ASSERT_TRUE(model);

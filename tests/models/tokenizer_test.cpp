@@ -240,7 +240,7 @@ TEST(Builtin, DeterministicWithEnglishLikeTokenCounts) {
 
 TEST(RealVocabularies, Gpt2BpeAndBertWordPiece) {
   const fs::path data(JOULEBENCH_FETCHED_DATA_DIR);
-  if (!fs::exists(data / "gpt2-bpe" / "encoder.json")) GTEST_SKIP() << "run scripts/fetch_data.sh";
+  if (!fs::exists(data / "gpt2-bpe" / "encoder.json")) GTEST_FAIL() << "run scripts/fetch_data.sh";
   auto gpt2 = load_byte_bpe(data / "gpt2-bpe" / "encoder.json", data / "gpt2-bpe" / "vocab.bpe");
   EXPECT_EQ(gpt2->vocab_size(), 50257);
   // Ids of GPT-2's published vocabulary.
@@ -253,7 +253,7 @@ TEST(RealVocabularies, Gpt2BpeAndBertWordPiece) {
   EXPECT_NEAR(builtin / real, 1.0, 0.25);
 
   const auto spec = data / "bert-base-uncased-vocab" / "bert_qa_spec.json";
-  if (!fs::exists(spec)) GTEST_SKIP() << "run scripts/fetch_data.sh";
+  if (!fs::exists(spec)) GTEST_FAIL() << "run scripts/fetch_data.sh";
   std::ifstream in(spec);
   std::stringstream lines(nlohmann::json::parse(in).at("vocabulary_bert").get<std::string>());
   std::vector<std::string> vocab;

@@ -130,7 +130,7 @@ TEST(CenterNet, NmsKeepsBestOfOverlaps) {
 // bicycle and a truck, where every detector since YOLO has put them.
 TEST(CenterNet, FindsDogBicycleTruck) {
   if (!jbtest::have_fetched("human-centernet/centernet.json") || !jbtest::have_fetched("darknet-images/dog.jpg"))
-    GTEST_SKIP() << "run scripts/fetch_data.sh";
+    GTEST_FAIL() << "run scripts/fetch_data.sh";
   auto model = jbtest::load("vladmandic/human-centernet");
   EXPECT_TRUE(model->info().weights_found);
   EXPECT_GT(model->info().parameters, 1'000'000);

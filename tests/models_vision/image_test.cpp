@@ -74,7 +74,7 @@ TEST(ImageIo, CorruptAndMissingFilesNameTheFile) {
 }
 
 TEST(ImageIo, DecodesRealJpegAndPng) {
-  if (!jbtest::have_fetched("darknet-images/dog.jpg")) GTEST_SKIP() << "run scripts/fetch_data.sh";
+  if (!jbtest::have_fetched("darknet-images/dog.jpg")) GTEST_FAIL() << "run scripts/fetch_data.sh";
   auto dog = read_image(jbtest::fetched("darknet-images/dog.jpg"));
   EXPECT_EQ(dog.width, 768);
   EXPECT_EQ(dog.height, 576);
