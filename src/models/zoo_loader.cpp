@@ -37,6 +37,11 @@ const models::ZooApi& zoo() {
   static std::string failure;
   static std::once_flag once;
   std::call_once(once, [] {
+    // libgomp reads this once, when libtorch loads it. Its default lets idle
+    // OpenMP threads spin for ~300k iterations, taking the cores from the BLAS
+    // threads (3-7x slower small models on 2 cores, docs/benchmarks.md) and
+    // burning energy the meter would count. A user's own setting wins.
+    ::setenv("GOMP_SPINCOUNT", "1000", /*overwrite=*/0);
     std::string tried;
     for (const auto& path : candidate_paths()) {
       if (!fs::exists(path)) {
