@@ -2,6 +2,8 @@
 // against the built binary in a scratch folder with a clean environment.
 #include <gtest/gtest.h>
 
+#include "../support/cli_fixture.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -12,40 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-class Cli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("jb-cli-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  // No user config, no time zone guess: only what the test says.
-  Result run(const std::string& args, const std::string& env = "") {
-    const std::string cmd = "cd '" + dir_.string() + "' && env -i PATH=/usr/bin:/bin HOME='" + dir_.string() +
-                            "' TZ=Etc/UTC " + env + " '" + JOULEBENCH_BINARY + "' " + args + " >out.txt 2>err.txt";
-    Result r;
-    const int status = std::system(cmd.c_str());
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(dir_ / "out.txt");
-    r.err = slurp(dir_ / "err.txt");
-    return r;
-  }
-  static std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-  fs::path dir_;
-};
+class Cli : public jbtest::CliFixture {};
 
 const std::string kData = std::string(JOULEBENCH_SOURCE_DIR) + "/tests/codecarbon/data/";
 

@@ -2,6 +2,8 @@
 // the study's own CodeCarbon logs imported into a scratch store.
 #include <gtest/gtest.h>
 
+#include "../support/cli_fixture.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,44 +15,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
+using jbtest::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class ReportFiles : public ::testing::Test {
+class ReportFiles : public jbtest::CliFixture {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("jb-report-files-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  Result run(const std::string& args) {
-    const std::string cmd = "cd '" + dir_.string() + "' && env -i PATH=/usr/bin:/bin HOME='" + dir_.string() +
-                            "' TZ=Etc/UTC '" + JOULEBENCH_BINARY + "' " + args + " >out.txt 2>err.txt";
-    Result r;
-    const int status = std::system(cmd.c_str());
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(dir_ / "out.txt");
-    r.err = slurp(dir_ / "err.txt");
-    return r;
-  }
   void import_imdb() {
     ASSERT_EQ(run("import codecarbon '" + std::string(JOULEBENCH_SHARED_REFERENCE_DIR) +
                   "/study-logs/complete/text_classif_imdb.csv'")
                   .code,
               0);
   }
-  fs::path dir_;
 };
 
 std::size_t count(const std::string& text, const std::string& what) {
