@@ -80,6 +80,12 @@ TORCH_MODULE(RmsNorm);
 // libtorch 1.13 sends it to sgemm, whose packing of W made decode steps 2 to
 // 12 times slower here (docs/benchmarks.md, "Text models").
 torch::Tensor linear_forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias = {});
+// A plain module used only to give children their Hugging Face path
+// ("encoder.layer.0...") where HF has a container without behaviour.
+inline std::shared_ptr<torch::nn::Module> add_container(torch::nn::Module& parent, const std::string& name) {
+  return parent.register_module(name, std::make_shared<torch::nn::Module>());
+}
+
 inline torch::Tensor linear_forward(const torch::Tensor& x, const torch::nn::Linear& l) {
   return linear_forward(x, l->weight, l->bias);
 }

@@ -3,11 +3,6 @@
 #include <cmath>
 
 namespace joulebench::models {
-namespace {
-std::shared_ptr<torch::nn::Module> level(torch::nn::Module& parent, const std::string& name) {
-  return parent.register_module(name, std::make_shared<torch::nn::Module>());
-}
-}  // namespace
 
 Gpt2Config gpt2_config_from_hf(const HfConfig& c) {
   Gpt2Config g;
@@ -33,26 +28,26 @@ torch::Tensor positions_from_mask(const torch::Tensor& attention_mask, std::int6
 
 Gpt2LmImpl::Gpt2LmImpl(const Gpt2Config& config) : config_(config) {
   const auto e = config.hidden;
-  transformer_ = level(*this, "transformer");
+  transformer_ = add_container(*this, "transformer");
   wte_ = transformer_->register_module("wte", torch::nn::Embedding(config.vocab_size, e));
   wpe_ = transformer_->register_module("wpe", torch::nn::Embedding(config.max_positions, e));
-  auto h = level(*transformer_, "h");
+  auto h = add_container(*transformer_, "h");
   for (std::int64_t i = 0; i < config.layers; ++i) {
-    auto block = level(*h, std::to_string(i));
+    auto block = add_container(*h, std::to_string(i));
     Block b;
     b.ln_1 = block->register_module("ln_1", layer_norm(e, config.layer_norm_eps));
-    auto attn = level(*block, "attn");
+    auto attn = add_container(*block, "attn");
     b.c_attn = attn->register_module("c_attn", Conv1D(e, 3 * e));
     b.c_proj = attn->register_module("c_proj", Conv1D(e, e));
     b.ln_2 = block->register_module("ln_2", layer_norm(e, config.layer_norm_eps));
     if (config.add_cross_attention) {
-      auto x = level(*block, "crossattention");
+      auto x = add_container(*block, "crossattention");
       b.x_kv = x->register_module("c_attn", Conv1D(e, 2 * e));
       b.x_q = x->register_module("q_attn", Conv1D(e, e));
       b.x_proj = x->register_module("c_proj", Conv1D(e, e));
       b.ln_cross = block->register_module("ln_cross_attn", layer_norm(e, config.layer_norm_eps));
     }
-    auto mlp = level(*block, "mlp");
+    auto mlp = add_container(*block, "mlp");
     b.c_fc = mlp->register_module("c_fc", Conv1D(e, config.inner));
     b.mlp_proj = mlp->register_module("c_proj", Conv1D(config.inner, e));
     blocks_.push_back(b);

@@ -3,10 +3,8 @@
 #include "models/text/seq2seq.h"
 
 namespace joulebench::models {
+
 namespace {
-std::shared_ptr<torch::nn::Module> level(torch::nn::Module& parent, const std::string& name) {
-  return parent.register_module(name, std::make_shared<torch::nn::Module>());
-}
 constexpr std::int64_t kPositionOffset = 2;  // BartLearnedPositionalEmbedding's offset
 }  // namespace
 
@@ -31,16 +29,16 @@ BartConfig bart_config_from_hf(const HfConfig& c) {
 
 BartLmImpl::BartLmImpl(const BartConfig& config) : config_(config) {
   const auto d = config.d_model;
-  model_ = level(*this, "model");
+  model_ = add_container(*this, "model");
   shared_ = model_->register_module("shared", torch::nn::Embedding(config.vocab_size, d));
   auto make_stack = [&](const char* name, std::int64_t n_layers, std::int64_t heads, std::int64_t ffn, bool decoder,
                         std::vector<Layer>& layers, torch::nn::Embedding& pos, torch::nn::LayerNorm& embed_norm) {
-    auto stack = level(*model_, name);
+    auto stack = add_container(*model_, name);
     pos = stack->register_module("embed_positions",
                                  torch::nn::Embedding(config.max_positions + kPositionOffset, d));
-    auto list = level(*stack, "layers");
+    auto list = add_container(*stack, "layers");
     for (std::int64_t i = 0; i < n_layers; ++i) {
-      auto layer = level(*list, std::to_string(i));
+      auto layer = add_container(*list, std::to_string(i));
       AttentionSpec spec;
       spec.embed_dim = d;
       spec.n_heads = heads;

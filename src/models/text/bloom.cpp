@@ -3,11 +3,6 @@
 #include <cmath>
 
 namespace joulebench::models {
-namespace {
-std::shared_ptr<torch::nn::Module> level(torch::nn::Module& parent, const std::string& name) {
-  return parent.register_module(name, std::make_shared<torch::nn::Module>());
-}
-}  // namespace
 
 BloomConfig bloom_config_from_hf(const HfConfig& c) {
   BloomConfig b;
@@ -23,19 +18,19 @@ BloomConfig bloom_config_from_hf(const HfConfig& c) {
 
 BloomLmImpl::BloomLmImpl(const BloomConfig& config) : config_(config) {
   const auto e = config.hidden;
-  transformer_ = level(*this, "transformer");
+  transformer_ = add_container(*this, "transformer");
   embeddings_ = transformer_->register_module("word_embeddings", torch::nn::Embedding(config.vocab_size, e));
   embed_norm_ = transformer_->register_module("word_embeddings_layernorm", layer_norm(e, config.layer_norm_eps));
-  auto h = level(*transformer_, "h");
+  auto h = add_container(*transformer_, "h");
   for (std::int64_t i = 0; i < config.layers; ++i) {
-    auto block = level(*h, std::to_string(i));
+    auto block = add_container(*h, std::to_string(i));
     Block b;
     b.input_norm = block->register_module("input_layernorm", layer_norm(e, config.layer_norm_eps));
-    auto attn = level(*block, "self_attention");
+    auto attn = add_container(*block, "self_attention");
     b.qkv = attn->register_module("query_key_value", linear(e, 3 * e));
     b.dense = attn->register_module("dense", linear(e, e));
     b.post_norm = block->register_module("post_attention_layernorm", layer_norm(e, config.layer_norm_eps));
-    auto mlp = level(*block, "mlp");
+    auto mlp = add_container(*block, "mlp");
     b.up = mlp->register_module("dense_h_to_4h", linear(e, 4 * e));
     b.down = mlp->register_module("dense_4h_to_h", linear(4 * e, e));
     blocks_.push_back(b);

@@ -7,11 +7,6 @@
 namespace joulebench::models {
 namespace {
 
-// An empty module standing for one level of HF's naming ("attention", "output").
-std::shared_ptr<torch::nn::Module> level(torch::nn::Module& parent, const std::string& name) {
-  return parent.register_module(name, std::make_shared<torch::nn::Module>());
-}
-
 const char* prefix_of(EncoderFamily f) {
   switch (f) {
     case EncoderFamily::bert: return "bert";
@@ -57,7 +52,7 @@ EncoderConfig encoder_config_from_hf(const HfConfig& c, EncoderFamily family) {
 EncoderBackboneImpl::EncoderBackboneImpl(const EncoderConfig& config, bool with_pooler) : config_(config) {
   const auto h = config.hidden;
   const bool distil = config.family == EncoderFamily::distilbert;
-  auto emb = level(*this, "embeddings");
+  auto emb = add_container(*this, "embeddings");
   word_embeddings_ = emb->register_module(
       "word_embeddings", torch::nn::Embedding(torch::nn::EmbeddingOptions(config.vocab_size, h)));
   position_embeddings_ = emb->register_module(
@@ -68,10 +63,10 @@ EncoderBackboneImpl::EncoderBackboneImpl(const EncoderConfig& config, bool with_
   }
   embed_norm_ = emb->register_module("LayerNorm", layer_norm(h, config.layer_norm_eps));
 
-  auto stack = level(*this, distil ? "transformer" : "encoder");
-  auto list = level(*stack, "layer");
+  auto stack = add_container(*this, distil ? "transformer" : "encoder");
+  auto list = add_container(*stack, "layer");
   for (std::int64_t i = 0; i < config.layers; ++i) {
-    auto layer = level(*list, std::to_string(i));
+    auto layer = add_container(*list, std::to_string(i));
     Layer l;
     if (distil) {
       AttentionSpec spec;
@@ -83,27 +78,27 @@ EncoderBackboneImpl::EncoderBackboneImpl(const EncoderConfig& config, bool with_
       spec.o = "out_lin";
       l.distil_attention = layer->register_module("attention", Attention(spec));
       l.attn_norm = layer->register_module("sa_layer_norm", layer_norm(h, config.layer_norm_eps));
-      auto ffn = level(*layer, "ffn");
+      auto ffn = add_container(*layer, "ffn");
       l.inter = ffn->register_module("lin1", linear(h, config.intermediate));
       l.out = ffn->register_module("lin2", linear(config.intermediate, h));
       l.out_norm = layer->register_module("output_layer_norm", layer_norm(h, config.layer_norm_eps));
     } else {
-      auto attention = level(*layer, "attention");
-      auto self = level(*attention, "self");
+      auto attention = add_container(*layer, "attention");
+      auto self = add_container(*attention, "self");
       l.query = self->register_module("query", linear(h, h));
       l.key = self->register_module("key", linear(h, h));
       l.value = self->register_module("value", linear(h, h));
-      auto attn_output = level(*attention, "output");
+      auto attn_output = add_container(*attention, "output");
       l.attn_out = attn_output->register_module("dense", linear(h, h));
       l.attn_norm = attn_output->register_module("LayerNorm", layer_norm(h, config.layer_norm_eps));
-      l.inter = level(*layer, "intermediate")->register_module("dense", linear(h, config.intermediate));
-      auto output = level(*layer, "output");
+      l.inter = add_container(*layer, "intermediate")->register_module("dense", linear(h, config.intermediate));
+      auto output = add_container(*layer, "output");
       l.out = output->register_module("dense", linear(config.intermediate, h));
       l.out_norm = output->register_module("LayerNorm", layer_norm(h, config.layer_norm_eps));
     }
     layers_.push_back(l);
   }
-  if (with_pooler && !distil) pooler_dense_ = level(*this, "pooler")->register_module("dense", linear(h, h));
+  if (with_pooler && !distil) pooler_dense_ = add_container(*this, "pooler")->register_module("dense", linear(h, h));
 }
 
 torch::Tensor EncoderBackboneImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask) {
@@ -154,7 +149,7 @@ EncoderTaskModelImpl::EncoderTaskModelImpl(const EncoderConfig& config, Task tas
   switch (task) {
     case Task::text_classification:
       if (config.family == EncoderFamily::roberta) {
-        auto cls = level(*this, "classifier");
+        auto cls = add_container(*this, "classifier");
         transform_ = cls->register_module("dense", linear(h, h));
         classifier_ = cls->register_module("out_proj", linear(h, config.num_labels));
       } else {
@@ -170,20 +165,20 @@ EncoderTaskModelImpl::EncoderTaskModelImpl(const EncoderConfig& config, Task tas
       break;
     case Task::fill_mask: {
       if (config.family == EncoderFamily::bert) {
-        auto predictions = level(*level(*this, "cls"), "predictions");
-        auto transform = level(*predictions, "transform");
+        auto predictions = add_container(*add_container(*this, "cls"), "predictions");
+        auto transform = add_container(*predictions, "transform");
         transform_ = transform->register_module("dense", linear(h, h));
         transform_norm_ = transform->register_module("LayerNorm", layer_norm(h, config.layer_norm_eps));
         mlm_bias_ = predictions->register_parameter("bias", torch::zeros({config.vocab_size}));
       } else if (config.family == EncoderFamily::roberta) {
-        auto head = level(*this, "lm_head");
+        auto head = add_container(*this, "lm_head");
         transform_ = head->register_module("dense", linear(h, h));
         transform_norm_ = head->register_module("layer_norm", layer_norm(h, config.layer_norm_eps));
         mlm_bias_ = head->register_parameter("bias", torch::zeros({config.vocab_size}));
       } else {
         transform_ = register_module("vocab_transform", linear(h, h));
         transform_norm_ = register_module("vocab_layer_norm", layer_norm(h, 1e-12));
-        mlm_bias_ = level(*this, "vocab_projector")->register_parameter("bias", torch::zeros({config.vocab_size}));
+        mlm_bias_ = add_container(*this, "vocab_projector")->register_parameter("bias", torch::zeros({config.vocab_size}));
       }
       break;
     }

@@ -3,11 +3,6 @@
 #include "models/text/seq2seq.h"
 
 namespace joulebench::models {
-namespace {
-std::shared_ptr<torch::nn::Module> level(torch::nn::Module& parent, const std::string& name) {
-  return parent.register_module(name, std::make_shared<torch::nn::Module>());
-}
-}  // namespace
 
 T5Config t5_config_from_hf(const HfConfig& c) {
   T5Config t;
@@ -36,10 +31,10 @@ T5LmImpl::T5LmImpl(const T5Config& config) : config_(config) {
   shared_ = register_module("shared", torch::nn::Embedding(config.vocab_size, d));
   auto make_stack = [&](const char* name, std::int64_t n_layers, bool decoder, std::vector<Layer>& layers,
                         torch::nn::Embedding& rel, RmsNorm& final_norm) {
-    auto stack = level(*this, name);
-    auto blocks = level(*stack, "block");
+    auto stack = add_container(*this, name);
+    auto blocks = add_container(*stack, "block");
     for (std::int64_t i = 0; i < n_layers; ++i) {
-      auto block = level(*level(*blocks, std::to_string(i)), "layer");
+      auto block = add_container(*add_container(*blocks, std::to_string(i)), "layer");
       Layer l;
       AttentionSpec spec;
       spec.embed_dim = d;
@@ -51,7 +46,7 @@ T5LmImpl::T5LmImpl(const T5Config& config) : config_(config) {
       spec.k = "k";
       spec.v = "v";
       spec.o = "o";
-      auto l0 = level(*block, "0");
+      auto l0 = add_container(*block, "0");
       l.self_attn = l0->register_module("SelfAttention", Attention(spec));
       if (i == 0) {
         rel = l.self_attn->register_module("relative_attention_bias",
@@ -60,13 +55,13 @@ T5LmImpl::T5LmImpl(const T5Config& config) : config_(config) {
       l.self_norm = l0->register_module("layer_norm", RmsNorm(d, config.eps));
       int ff_index = 1;
       if (decoder) {
-        auto l1 = level(*block, "1");
+        auto l1 = add_container(*block, "1");
         l.cross_attn = l1->register_module("EncDecAttention", Attention(spec));
         l.cross_norm = l1->register_module("layer_norm", RmsNorm(d, config.eps));
         ff_index = 2;
       }
-      auto lf = level(*block, std::to_string(ff_index));
-      auto ff = level(*lf, "DenseReluDense");
+      auto lf = add_container(*block, std::to_string(ff_index));
+      auto ff = add_container(*lf, "DenseReluDense");
       if (config.gated) {
         l.wi = ff->register_module("wi_0", linear(d, config.d_ff, false));
         l.wi_1 = ff->register_module("wi_1", linear(d, config.d_ff, false));

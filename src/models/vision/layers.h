@@ -19,12 +19,6 @@ inline torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, cons
                                     1.0 / std::sqrt(static_cast<double>(d))));
 }
 
-// A plain module used only to give children their Hugging Face path
-// ("encoder.layer.0...") where HF has a container without behaviour.
-inline std::shared_ptr<torch::nn::Module> add_container(torch::nn::Module& parent, const std::string& name) {
-  return parent.register_module(name, std::make_shared<torch::nn::Module>());
-}
-
 inline torch::nn::Conv2d conv2d(int64_t in, int64_t out, int64_t k, int64_t stride = 1, int64_t padding = -1,
                                 bool bias = true, int64_t groups = 1) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k)
