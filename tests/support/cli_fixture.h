@@ -41,17 +41,46 @@ class CliFixture : public ::testing::Test {
 
   // Runs `joulebench ARGS` in dir_ with `env` (e.g. "JOULEBENCH_COUNTRY=FRA") added.
   CliResult run(const std::string& args, const std::string& env = "") {
-    const std::string cmd = "cd '" + dir_.string() + "' && env -i PATH=/usr/bin:/bin HOME='" + dir_.string() +
-                            "' TZ=Etc/UTC " + env + " '" + JOULEBENCH_BINARY + "' " + args + " >out.txt 2>err.txt";
     CliResult r;
-    const int status = std::system(cmd.c_str());
+    const int status = std::system(command(args, env).c_str());
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     r.out = slurp(dir_ / "out.txt");
     r.err = slurp(dir_ / "err.txt");
     return r;
   }
 
+  // The same in the background (long-running commands: exporter, bench):
+  // the returned pid is joulebench's own (the shell and env exec it), so a
+  // signal sent to it reaches joulebench. Collect it with finish().
+  pid_t start(const std::string& args, const std::string& env = "") {
+    const std::string cmd = command(args, env);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    return pid;
+  }
+  // Waits for a start()ed command; code is 128 + N when signal N ended it.
+  CliResult finish(pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    CliResult r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+    r.out = slurp(dir_ / "out.txt");
+    r.err = slurp(dir_ / "err.txt");
+    return r;
+  }
+  // What a running command has written to stderr so far.
+  std::string err_so_far() const { return slurp(dir_ / "err.txt"); }
+
   std::filesystem::path dir_;
+
+ private:
+  std::string command(const std::string& args, const std::string& env) const {
+    return "cd '" + dir_.string() + "' && exec env -i PATH=/usr/bin:/bin HOME='" + dir_.string() + "' TZ=Etc/UTC " +
+           env + " '" + JOULEBENCH_BINARY + "' " + args + " >out.txt 2>err.txt";
+  }
 };
 
 }  // namespace jbtest
