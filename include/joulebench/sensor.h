@@ -28,6 +28,10 @@ struct SensorInfo {
   // Longest interval between two reads for which at most one counter wrap can
   // occur at the component's peak power; 0 when there is no wrap to fear.
   double max_read_interval_s = 0.0;
+  // An energy counter computed from counters that never wrap or reset (the
+  // estimates, from the kernel's CPU time): its reads at window edges alone
+  // are exact, so the sampler does not read it between edges.
+  bool exact_at_edges = false;
 };
 
 struct SensorStatus {

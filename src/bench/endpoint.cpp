@@ -2,7 +2,6 @@
 // input, token counts from the response's `usage`, bounded retries with a
 // timeout. The energy is the machine's (the usual case: the server runs on
 // this host) and the server's process tree with --server-pid.
-#include <httplib.h>
 #include <fmt/format.h>
 
 #include <chrono>
@@ -11,6 +10,7 @@
 
 #include "joulebench/bench.h"
 #include "joulebench/error.h"
+#include "net/http.h"
 
 namespace joulebench {
 namespace {
@@ -90,17 +90,14 @@ class EndpointModel final : public Model {
     for (int attempt = 0; attempt <= options_.retries; ++attempt) {
       if (attempt > 0)
         std::this_thread::sleep_for(std::chrono::duration<double>(options_.retry_backoff_s * attempt));
-      httplib::Client client(origin_);
-      const auto us = static_cast<long long>(options_.timeout_s * 1e6);
-      client.set_connection_timeout(us / 1000000, us % 1000000);
-      client.set_read_timeout(us / 1000000, us % 1000000);
-      client.set_write_timeout(us / 1000000, us % 1000000);
-      httplib::Headers headers;
-      if (!options_.api_key.empty()) headers.emplace("Authorization", "Bearer " + options_.api_key);
-      auto res = client.Post(path_, headers, payload, "application/json");
+      // One kept-alive connection for the campaign, as real clients hold.
+      if (!client_) client_ = net::connect_http(origin_, options_.timeout_s);
+      net::HttpHeaders headers;
+      if (!options_.api_key.empty()) headers.emplace_back("Authorization", "Bearer " + options_.api_key);
+      const auto res = client_->post(path_, headers, payload, "application/json", last_error);
       if (!res) {
-        last_error = httplib::to_string(res.error());
-        continue;  // connection refused, timeout: worth another try
+        client_.reset();  // connection refused, timeout: worth another try, on a new connection
+        continue;
       }
       if (res->status >= 500 || res->status == 429) {
         last_error = fmt::format("HTTP {}", res->status);
@@ -131,6 +128,7 @@ class EndpointModel final : public Model {
   ModelInfo info_;
   std::string origin_, path_;
   Api api_ = Api::completions;
+  std::unique_ptr<net::HttpClient> client_;
 };
 
 }  // namespace

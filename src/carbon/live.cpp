@@ -2,7 +2,6 @@
 // on-disk cache. Never throws for network trouble: callers fall back to the
 // tables with a warning (the reason comes back in `why_not`).
 #include <fmt/core.h>
-#include <httplib.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -10,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "joulebench/carbon.h"
+#include "net/http.h"
 
 namespace joulebench {
 namespace {
@@ -111,16 +111,13 @@ std::optional<GridIntensity> fetch_live_intensity(const LiveIntensityOptions& op
   path += (path.find('?') == std::string::npos ? "?" : "&") + std::string("zone=") + url_encode(zone);
 
   try {
-    httplib::Client client(origin);
-    const auto timeout_us = static_cast<long long>(options.timeout_s * 1e6);
-    client.set_connection_timeout(timeout_us / 1000000, timeout_us % 1000000);
-    client.set_read_timeout(timeout_us / 1000000, timeout_us % 1000000);
-    client.set_write_timeout(timeout_us / 1000000, timeout_us % 1000000);
-    httplib::Headers headers;
-    if (!options.token.empty()) headers.emplace("auth-token", options.token);
-    auto res = client.Get(path, headers);
+    const auto client = net::connect_http(origin, options.timeout_s);
+    net::HttpHeaders headers;
+    if (!options.token.empty()) headers.emplace_back("auth-token", options.token);
+    std::string error;
+    const auto res = client->get(path, headers, error);
     if (!res) {
-      why = fmt::format("{}: {}", origin, httplib::to_string(res.error()));
+      why = fmt::format("{}: {}", origin, error);
       return std::nullopt;
     }
     if (res->status != 200) {

@@ -24,23 +24,31 @@ namespace {
 
 using detail::CsvRecord;
 
-// Rows of an embedded table, header checked, as column-name -> value maps.
-std::vector<std::map<std::string, std::string>> table_rows(std::string_view text, const std::string& name,
-                                                           const std::vector<std::string>& expected) {
+// An embedded table, header checked; rows as vectors with fields found by
+// column name (not a map per row: the tables are read at every start of
+// `measure`, docs/benchmarks.md).
+struct Table {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+  const std::string& get(const std::vector<std::string>& row, std::string_view column) const {
+    const auto it = std::find(columns.begin(), columns.end(), column);
+    return row.at(static_cast<std::size_t>(it - columns.begin()));
+  }
+};
+
+Table read_table(std::string_view text, const std::string& name, std::vector<std::string> expected) {
   auto records = detail::parse_csv(text, "data/" + name, {.skip_comment_lines = true});
   if (records.empty() || records.front().fields != expected)
     throw Error(fmt::format("built-in table data/{} has an unexpected header; rebuild joulebench", name));
-  std::vector<std::map<std::string, std::string>> rows;
+  Table table{std::move(expected), {}};
+  table.rows.reserve(records.size() - 1);
   for (std::size_t i = 1; i < records.size(); ++i) {
-    const auto& f = records[i].fields;
-    if (f.size() != expected.size())
+    if (records[i].fields.size() != table.columns.size())
       throw Error(fmt::format("built-in table data/{}:{}: {} fields, expected {}", name, records[i].line,
-                              f.size(), expected.size()));
-    std::map<std::string, std::string> row;
-    for (std::size_t c = 0; c < f.size(); ++c) row[expected[c]] = f[c];
-    rows.push_back(std::move(row));
+                              records[i].fields.size(), table.columns.size()));
+    table.rows.push_back(std::move(records[i].fields));
   }
-  return rows;
+  return table;
 }
 
 double table_number(const std::string& s, const std::string& table) {
@@ -67,15 +75,17 @@ const std::vector<CountryIntensity>& country_intensities() {
   static const std::vector<CountryIntensity> table = [] {
     std::vector<CountryIntensity> out;
     const std::string name = "grid-intensity.csv";
-    for (auto& r : table_rows(embedded::grid_intensity_csv, name,
-                              {"iso3", "iso2", "year", "g_co2e_per_kwh", "fossil_share", "name"})) {
+    const Table t = read_table(embedded::grid_intensity_csv, name,
+                               {"iso3", "iso2", "year", "g_co2e_per_kwh", "fossil_share", "name"});
+    for (const auto& row : t.rows) {
+      const auto r = [&](std::string_view column) -> const std::string& { return t.get(row, column); };
       CountryIntensity c;
-      c.iso3 = r["iso3"];
-      c.iso2 = r["iso2"];
-      c.name = r["name"];
-      c.year = static_cast<int>(table_number(r["year"], name));
-      c.g_per_kwh = table_number(r["g_co2e_per_kwh"], name);
-      if (!r["fossil_share"].empty()) c.fossil_share = table_number(r["fossil_share"], name);
+      c.iso3 = r("iso3");
+      c.iso2 = r("iso2");
+      c.name = r("name");
+      c.year = static_cast<int>(table_number(r("year"), name));
+      c.g_per_kwh = table_number(r("g_co2e_per_kwh"), name);
+      if (!r("fossil_share").empty()) c.fossil_share = table_number(r("fossil_share"), name);
       out.push_back(std::move(c));
     }
     return out;
@@ -87,10 +97,12 @@ const std::vector<CloudRegionIntensity>& cloud_region_intensities() {
   static const std::vector<CloudRegionIntensity> table = [] {
     std::vector<CloudRegionIntensity> out;
     const std::string name = "cloud-regions.csv";
-    for (auto& r : table_rows(embedded::cloud_regions_csv, name,
-                              {"provider", "region", "iso3", "g_co2e_per_kwh", "source", "city"})) {
-      out.push_back({r["provider"], r["region"], r["iso3"], r["city"], table_number(r["g_co2e_per_kwh"], name),
-                     r["source"]});
+    const Table t = read_table(embedded::cloud_regions_csv, name,
+                               {"provider", "region", "iso3", "g_co2e_per_kwh", "source", "city"});
+    for (const auto& row : t.rows) {
+      const auto r = [&](std::string_view column) -> const std::string& { return t.get(row, column); };
+      out.push_back({r("provider"), r("region"), r("iso3"), r("city"), table_number(r("g_co2e_per_kwh"), name),
+                     r("source")});
     }
     return out;
   }();
@@ -101,17 +113,19 @@ const std::vector<EquivalentConstant>& default_equivalents() {
   static const std::vector<EquivalentConstant> table = [] {
     std::vector<EquivalentConstant> out;
     const std::string name = "equivalents.csv";
-    for (auto& r : table_rows(embedded::equivalents_csv, name,
-                              {"key", "basis", "amount_per_unit", "unit", "label", "source"})) {
+    const Table t = read_table(embedded::equivalents_csv, name,
+                               {"key", "basis", "amount_per_unit", "unit", "label", "source"});
+    for (const auto& row : t.rows) {
+      const auto r = [&](std::string_view column) -> const std::string& { return t.get(row, column); };
       EquivalentConstant c;
-      c.key = r["key"];
-      if (r["basis"] == "kwh") c.basis = EquivalentBasis::energy_kwh;
-      else if (r["basis"] == "g_co2e") c.basis = EquivalentBasis::co2e_g;
-      else throw Error(fmt::format("built-in table data/{}: unknown basis '{}'", name, r["basis"]));
-      c.amount_per_unit = table_number(r["amount_per_unit"], name);
-      c.unit = r["unit"];
-      c.label = r["label"];
-      c.source = r["source"];
+      c.key = r("key");
+      if (r("basis") == "kwh") c.basis = EquivalentBasis::energy_kwh;
+      else if (r("basis") == "g_co2e") c.basis = EquivalentBasis::co2e_g;
+      else throw Error(fmt::format("built-in table data/{}: unknown basis '{}'", name, r("basis")));
+      c.amount_per_unit = table_number(r("amount_per_unit"), name);
+      c.unit = r("unit");
+      c.label = r("label");
+      c.source = r("source");
       out.push_back(std::move(c));
     }
     return out;
@@ -120,15 +134,11 @@ const std::vector<EquivalentConstant>& default_equivalents() {
 }
 
 std::optional<std::string> country_for_time_zone(std::string_view tz) {
-  static const std::map<std::string, std::string, std::less<>> table = [] {
-    std::map<std::string, std::string, std::less<>> out;
-    for (auto& r : table_rows(embedded::timezone_countries_csv, "timezone-countries.csv", {"tz", "iso3"}))
-      out[r["tz"]] = r["iso3"];
-    return out;
-  }();
-  auto it = table.find(tz);
-  if (it == table.end()) return std::nullopt;
-  return it->second;
+  // A scan, not a cached map: it runs once per process, when no location was given.
+  const Table t = read_table(embedded::timezone_countries_csv, "timezone-countries.csv", {"tz", "iso3"});
+  for (const auto& row : t.rows)
+    if (t.get(row, "tz") == tz) return t.get(row, "iso3");
+  return std::nullopt;
 }
 
 const CountryIntensity* find_country(std::string_view iso3) {

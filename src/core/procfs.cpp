@@ -70,6 +70,41 @@ int read_file(const std::string& path, std::string& text) {
   return 0;
 }
 
+ProcFile::~ProcFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int ProcFile::read(std::string& text) {
+  text.clear();
+  if (fd_ < 0) {
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return errno;
+  }
+  std::size_t used = 0;
+  text.resize(std::max<std::size_t>(text.capacity(), 4096));
+  for (;;) {
+    const ssize_t n = ::pread(fd_, text.data() + used, text.size() - used, static_cast<off_t>(used));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd_);
+      fd_ = -1;
+      text.clear();
+      return err;
+    }
+    if (n == 0) break;
+    used += static_cast<std::size_t>(n);
+    if (used == text.size()) text.resize(text.size() * 2);
+  }
+  text.resize(used);
+  return 0;
+}
+
+const std::string& ProcFile::read_or_throw() {
+  if (const int err = read(text_); err != 0) throw Error("cannot read " + path_ + ": " + errno_text(err));
+  return text_;
+}
+
 std::string read_file_or_throw(const std::string& path) {
   std::string text;
   if (const int err = read_file(path, text); err != 0)
@@ -87,14 +122,21 @@ double clock_ticks_per_second() {
 
 StatSnapshot read_stat(const std::string& procfs_root) {
   const std::string path = procfs_root + "/stat";
-  const std::string text = read_file_or_throw(path);
+  return parse_stat(read_file_or_throw(path), path);
+}
+
+StatSnapshot parse_stat(const std::string& text, const std::string& path) {
   const double tick = clock_ticks_per_second();
   StatSnapshot snap;
   bool have_total = false;
   std::istringstream lines(text);
   std::string line;
   while (std::getline(lines, line)) {
-    if (line.rfind("cpu", 0) != 0) continue;
+    if (line.rfind("cpu", 0) != 0) {
+      // The cpu lines come first; the rest (the long "intr" line) is not needed.
+      if (have_total || !snap.per_cpu.empty()) break;
+      continue;
+    }
     const auto fields = split_ws(line);
     if (fields.empty()) continue;
     CpuTimes t;
@@ -211,7 +253,10 @@ double process_tree_cpu_s(const std::string& procfs_root, int pid) {
 
 MemInfo read_meminfo(const std::string& procfs_root) {
   const std::string path = procfs_root + "/meminfo";
-  const std::string text = read_file_or_throw(path);
+  return parse_meminfo(read_file_or_throw(path), path);
+}
+
+MemInfo parse_meminfo(const std::string& text, const std::string& path) {
   std::optional<std::uint64_t> total, available;
   std::istringstream lines(text);
   std::string line;
@@ -226,6 +271,7 @@ MemInfo read_meminfo(const std::string& procfs_root) {
       throw Error(path + ": malformed line '" + line + "'");
     if (kib > (UINT64_MAX >> 10)) throw Error(path + ": implausible value in line '" + line + "'");
     (key == "MemTotal" ? total : available) = kib * 1024;
+    if (total && available) break;
   }
   if (!total) throw Error(path + ": no MemTotal line");
   if (!available) throw Error(path + ": no MemAvailable line (kernel older than 3.14?)");

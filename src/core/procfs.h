@@ -22,6 +22,30 @@ int read_file(const std::string& path, std::string& text);
 // Reads a whole file or throws Error("cannot read <path>: <strerror>").
 std::string read_file_or_throw(const std::string& path);
 
+// A file read again and again at the sampling rate (/proc/stat, /proc/meminfo):
+// kept open and re-read from offset 0 with pread, which makes the kernel
+// regenerate it. The open/close pair is half the cost of a read in a VM
+// (docs/benchmarks.md, section Meter).
+class ProcFile {
+ public:
+  explicit ProcFile(std::string path) : path_(std::move(path)) {}
+  ~ProcFile();
+  ProcFile(const ProcFile&) = delete;
+  ProcFile& operator=(const ProcFile&) = delete;
+
+  // Returns 0 and fills `text`, or the errno of the failure and leaves `text`
+  // empty. A failing descriptor is closed, so the next read opens the file again.
+  int read(std::string& text);
+  // Throws Error("cannot read <path>: <strerror>").
+  const std::string& read_or_throw();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::string text_;
+  int fd_ = -1;
+};
+
 // sysconf(_SC_CLK_TCK): the unit of the tick counts in /proc/stat and /proc/PID/stat.
 double clock_ticks_per_second();
 
@@ -45,6 +69,8 @@ struct StatSnapshot {
 
 // <root>/stat. Throws Error when unreadable or without a valid "cpu" line.
 StatSnapshot read_stat(const std::string& procfs_root);
+// The same from the text of a stat file (`source` names it in errors).
+StatSnapshot parse_stat(const std::string& text, const std::string& source);
 
 // Fields of <root>/<pid>/stat that matter here, in seconds.
 struct ProcessStat {
@@ -92,6 +118,7 @@ struct MemInfo {
 
 // <root>/meminfo (MemTotal, MemAvailable). Throws Error when either is missing.
 MemInfo read_meminfo(const std::string& procfs_root);
+MemInfo parse_meminfo(const std::string& text, const std::string& source);
 
 struct CpuInfo {
   std::string vendor;      // "GenuineIntel", "AuthenticAMD", "" when absent (e.g. ARM)

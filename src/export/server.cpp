@@ -1,13 +1,7 @@
-// The agent: a collector thread sampling at the interval and cpp-httplib
-// serving /metrics (plain HTTP or TLS through OpenSSL). The configuration
-// never reaches a shell, and the token is never logged or echoed.
-#include <httplib.h>
-
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-
+// The agent: a collector thread sampling at the interval and an HTTP server
+// (the network plugin's: cpp-httplib, TLS through OpenSSL) serving /metrics.
+// The configuration never reaches a shell, and the token is never logged or
+// echoed.
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -18,6 +12,7 @@
 
 #include "joulebench/error.h"
 #include "joulebench/exporter.h"
+#include "net/http.h"
 
 namespace joulebench {
 namespace {
@@ -74,7 +69,7 @@ void parse_listen_address(std::string_view text, std::string& host, int& port) {
 struct Exporter::Impl {
   ExporterOptions options;
   EnergyCollector collector;
-  std::unique_ptr<httplib::Server> server;
+  std::unique_ptr<net::HttpServer> server;
   bool tls = false;
   int port = 0;
   std::thread http_thread, sample_thread;
@@ -85,21 +80,24 @@ struct Exporter::Impl {
 
   Impl(SensorList sensors, ExporterOptions o) : options(std::move(o)), collector(std::move(sensors), options.collector) {}
 
-  void handle_metrics(const httplib::Request& req, httplib::Response& res) {
+  net::HttpResponse handle_metrics(const net::HttpRequest& req) {
+    net::HttpResponse res;
     if (!options.token.empty()) {
-      const std::string auth = req.get_header_value("Authorization");
+      const std::string auth = net::header_value(req.headers, "Authorization");
       constexpr std::string_view kBearer = "Bearer ";
       if (auth.size() <= kBearer.size() || auth.compare(0, kBearer.size(), kBearer) != 0 ||
           !constant_time_equal(std::string_view(auth).substr(kBearer.size()), options.token)) {
         res.status = 401;
-        res.set_header("WWW-Authenticate", "Bearer realm=\"joulebench\"");
-        res.set_content("unauthorized\n", "text/plain; charset=utf-8");
-        return;
+        res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"joulebench\"");
+        res.body = "unauthorized\n";
+        return res;
       }
     }
     collector.count_scrape();
-    const MetricsFormat format = negotiate_metrics_format(req.get_header_value("Accept"));
-    res.set_content(render_metrics(collector.snapshot(), format), std::string(metrics_content_type(format)));
+    const MetricsFormat format = negotiate_metrics_format(net::header_value(req.headers, "Accept"));
+    res.body = render_metrics(collector.snapshot(), format);
+    res.content_type = std::string(metrics_content_type(format));
+    return res;
   }
 };
 
@@ -107,43 +105,16 @@ Exporter::Exporter(SensorList sensors, ExporterOptions options)
     : impl_(std::make_unique<Impl>(std::move(sensors), std::move(options))) {
   auto& d = *impl_;
   const auto& o = d.options;
-  if (o.tls_cert_file.empty() != o.tls_key_file.empty())
-    throw InputError("--tls-cert and --tls-key go together: give both PEM files, or neither");
-  if (!o.tls_cert_file.empty()) {
-    for (const auto& [flag, path] : {std::pair{"--tls-cert", o.tls_cert_file}, std::pair{"--tls-key", o.tls_key_file}}) {
-      struct stat st{};
-      if (::stat(path.c_str(), &st) != 0) throw InputError(std::string(flag) + " " + path + ": no such file");
-    }
-    auto ssl = std::make_unique<httplib::SSLServer>(o.tls_cert_file.c_str(), o.tls_key_file.c_str());
-    if (!ssl->is_valid())
-      throw InputError("--tls-cert " + o.tls_cert_file + " / --tls-key " + o.tls_key_file +
-                       ": OpenSSL could not load them (PEM certificate and matching private key expected)");
-    d.server = std::move(ssl);
-    d.tls = true;
-  } else {
-    d.server = std::make_unique<httplib::Server>();
-  }
-  // TCP_NODELAY (inherited by accepted sockets on Linux): the response goes
-  // out in two writes, and Nagle's algorithm with the client's delayed ACK
-  // would hold the second one ~40 ms.
-  d.server->set_socket_options([](int sock) {
-    httplib::default_socket_options(sock);
-    int yes = 1;
-    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-  });
-  d.server->Get("/metrics", [&d](const httplib::Request& req, httplib::Response& res) { d.handle_metrics(req, res); });
-  d.server->Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("joulebench exporter: metrics at /metrics\n", "text/plain; charset=utf-8");
+  d.server = net::make_http_server(net::HttpServerOptions{o.tls_cert_file, o.tls_key_file});
+  d.tls = !o.tls_cert_file.empty();
+  d.server->get("/metrics", [&d](const net::HttpRequest& req) { return d.handle_metrics(req); });
+  d.server->get("/", [](const net::HttpRequest&) {
+    return net::HttpResponse{200, "joulebench exporter: metrics at /metrics\n", "text/plain; charset=utf-8", {}};
   });
   const std::string where = o.host + ":" + std::to_string(o.port);
-  if (o.port == 0) {
-    d.port = d.server->bind_to_any_port(o.host);
-    if (d.port <= 0) throw Error("exporter: cannot listen on " + where + " (check the address)");
-  } else {
-    if (!d.server->bind_to_port(o.host, o.port))
-      throw Error("exporter: cannot listen on " + where + " (address in use, or not an address of this machine)");
-    d.port = o.port;
-  }
+  d.port = d.server->bind(o.host, o.port);
+  if (d.port <= 0)
+    throw Error("exporter: cannot listen on " + where + " (address in use, or not an address of this machine)");
 }
 
 Exporter::~Exporter() { stop(); }
@@ -172,7 +143,7 @@ void Exporter::start() {
       if (next < now) next = now;  // fell behind: do not burst
     }
   });
-  d.http_thread = std::thread([&d] { d.server->listen_after_bind(); });
+  d.http_thread = std::thread([&d] { d.server->serve(); });
 }
 
 void Exporter::stop() {

@@ -165,13 +165,15 @@ Meter::Meter(SensorList sensors, MeterOptions options) : impl_(std::make_unique<
   // wrap. Fallbacks are read at window edges only: exact for counters, a
   // two-point trapezoid for power (said in a warning if one is ever used).
   // This keeps, e.g., the /proc-based estimates off the hot path on a
-  // machine with RAPL.
+  // machine with RAPL. Counters exact at their edges are never read between.
   std::vector<bool> first_choice(s.sensors.size(), false);
   for (const ComponentChoice& choice : s.choices)
     for (const auto& group : choice.groups)
       for (std::size_t i : group.front().sensors) first_choice[i] = true;
-  for (std::size_t i : s.sampled)
-    if (first_choice[i] || s.sensors[i]->info().max_read_interval_s > 0.0) s.periodic.push_back(i);
+  for (std::size_t i : s.sampled) {
+    const SensorInfo& info = s.sensors[i]->info();
+    if ((first_choice[i] && !info.exact_at_edges) || info.max_read_interval_s > 0.0) s.periodic.push_back(i);
+  }
 
   s.interval_s = s.options.interval_s;
   if (bound_sensor && bound_s < s.interval_s) {

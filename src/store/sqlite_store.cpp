@@ -8,6 +8,7 @@
 #include "joulebench/store.h"
 #include "schema.h"
 #include "sqlite_db.h"
+#include "net/postgres.h"
 #include "store_backends.h"
 
 namespace joulebench {
@@ -391,7 +392,7 @@ INSERT INTO component_energy (run_id, seq, idx, component, energy_j, attributed_
 }  // namespace
 
 std::unique_ptr<Store> open_store(const std::filesystem::path& path) {
-  if (store::is_postgres_url(path.string())) return store::open_postgres_store(path.string());
+  if (store::is_postgres_url(path.string())) return net::open_postgres_store(path.string());
   return std::make_unique<SqliteStore>(path);
 }
 

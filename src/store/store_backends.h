@@ -12,7 +12,9 @@ namespace joulebench::store {
 // "postgresql://..." or "postgres://..." (libpq connection URIs).
 bool is_postgres_url(std::string_view s);
 // Connects, migrates under an advisory lock. Throws Error when it cannot
-// connect (the message never holds the password).
-std::unique_ptr<Store> open_postgres_store(const std::string& url);
+// connect (the message never holds the password). Built into the network
+// plugin (libpq loads only then); the binary reaches it through
+// net::open_postgres_store.
+std::unique_ptr<Store> connect_postgres_store(const std::string& url);
 
 }  // namespace joulebench::store

@@ -130,8 +130,10 @@ TEST_F(BenchCli, LiveEndpointWithServerPid) {
   server.Post("/v1/completions", [&](const httplib::Request& req, httplib::Response& res) {
     ++requests;
     const auto j = nlohmann::json::parse(req.body);
-    volatile double x = 0;  // some CPU work for the attributed scope
-    for (int i = 0; i < 200000; ++i) x = x + i * 0.5;
+    // CPU work for the attributed scope: ~5 ms a request, so that a run spans
+    // several of /proc/stat's 10 ms ticks even over a kept-alive connection.
+    volatile double x = 0;
+    for (int i = 0; i < 3000000; ++i) x = x + i * 0.5;
     res.set_content(nlohmann::json{{"choices", {{{"text", "ok"}}}},
                                    {"usage", {{"prompt_tokens", 20}, {"completion_tokens", j["max_tokens"]}}}}
                         .dump(),

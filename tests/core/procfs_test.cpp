@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 
@@ -64,6 +65,37 @@ TEST_F(FakeProc, StatGivesTotalAndPerCpuSeconds) {
   EXPECT_EQ(s.per_cpu[0].cpu, 0);
   EXPECT_EQ(s.per_cpu[1].cpu, 2);  // offline cpu1 absent: numbers kept, not renumbered
   EXPECT_DOUBLE_EQ(s.per_cpu[1].system_s, 200 / kTick);
+}
+
+// The sampler's reads: one descriptor, re-read from the start each time.
+TEST_F(FakeProc, ProcFileRereadsTheCurrentContent) {
+  write("stat", "cpu  1 0 0 0\n");
+  ProcFile file(root() + "/stat");
+  std::string text;
+  ASSERT_EQ(file.read(text), 0);
+  EXPECT_EQ(text, "cpu  1 0 0 0\n");
+  // Rewritten in place (as the kernel regenerates it), longer than one buffer.
+  const std::string big = "cpu  2 0 0 0\n" + std::string(10000, '#') + "\n";
+  { std::ofstream(root_ / "stat", std::ios::in | std::ios::out | std::ios::trunc) << big; }
+  ASSERT_EQ(file.read(text), 0);
+  EXPECT_EQ(text, big);
+  EXPECT_DOUBLE_EQ(parse_stat(file.read_or_throw(), file.path()).total.user_s, 2 / kTick);
+}
+
+TEST_F(FakeProc, ProcFileSaysWhyAndReopensLater) {
+  ProcFile file(root() + "/meminfo");
+  std::string text = "stale";
+  EXPECT_EQ(file.read(text), ENOENT);
+  EXPECT_TRUE(text.empty());
+  try {
+    file.read_or_throw();
+    FAIL() << "a missing file must throw";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(root() + "/meminfo"), std::string::npos) << e.what();
+  }
+  write("meminfo", "MemTotal: 2048 kB\nMemAvailable: 1024 kB\n");
+  const auto mem = parse_meminfo(file.read_or_throw(), file.path());
+  EXPECT_EQ(mem.used_bytes(), 1024u * 1024u);
 }
 
 TEST_F(FakeProc, StatErrorsNameTheFile) {

@@ -352,6 +352,35 @@ TEST(Meter, FallbacksAreReadOnlyAtWindowEdges) {
   EXPECT_TRUE(any_warning(m, "read only at the window's begin and end")) << all_warnings(m);
 }
 
+// A counter exact at its edges (the /proc estimates) costs nothing between
+// them, and its window energy is the same.
+TEST(Meter, CountersExactAtTheirEdgesAreNotReadBetweenThem) {
+  FakeRig rig;
+  auto info = make_info("estimate:cpu", "estimate", Component::cpu, "machine", kCounter, ProvenanceKind::estimated);
+  info.exact_at_edges = true;
+  auto est = rig.add(info);
+  auto ram = rig.add(make_info("estimate:ram", "estimate", Component::dram, "machine", kPower, ProvenanceKind::estimated));
+  est->set(0, 100.0);
+  ram->set(0, 2.0);
+  Meter meter(std::move(rig.sensors), every(0.01));
+  meter.start();
+  meter.begin_window("w");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  est->set(1, 130.0);
+  ram->set(1, 2.0);
+  const auto m = meter.end_window("w");
+  meter.stop();
+  {
+    std::lock_guard l1(est->mutex);
+    std::lock_guard l2(ram->mutex);
+    EXPECT_LE(est->reads, 3) << "read at start and at the two edges only";
+    EXPECT_GE(ram->reads, 5) << "power is still sampled";
+  }
+  ASSERT_NE(m.find(Component::cpu), nullptr) << all_warnings(m);
+  EXPECT_DOUBLE_EQ(m.find(Component::cpu)->energy_j, 30.0);
+  EXPECT_FALSE(any_warning(m, "read only at the window's begin and end")) << all_warnings(m);
+}
+
 TEST(Meter, IntervalIsShortenedToTheSensorsWrapBound) {
   FakeRig rig;
   rig.add(make_info("rapl:pkg", "rapl-msr", Component::cpu, "p", kCounter, ProvenanceKind::measured, 0.04));

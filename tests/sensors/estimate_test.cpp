@@ -166,6 +166,27 @@ TEST(EstimateTables, TdpLookupByModelName) {
   EXPECT_EQ(tdp(""), -1.0);
 }
 
+// The start-up path reads only the rows that can match: it must agree with the
+// full-table look-up, for every model in the table (written as cpuinfo would,
+// with marks and a clock) and for names that match by prefix or not at all.
+TEST(EstimateTables, BuiltinTdpLookupAgreesWithFullTable) {
+  const auto& t = builtin_tdp_table();
+  std::vector<std::string> names = {"Intel(R) Xeon(R) CPU E5-2680 0 @ 2.70GHz", "AMD EPYC 7763 64-Core Processor",
+                                    "AMD EPYC", "QEMU Virtual CPU version 2.5+", "", "Intel(R) Core(TM) i9-99999X"};
+  for (std::size_t i = 0; i < t.size(); i += 23) names.push_back(t[i].model + "(TM) CPU @ 3.00GHz");
+  int found = 0;
+  for (const auto& name : names) {
+    const auto full = lookup_tdp(name, t);
+    const auto fast = sensors::lookup_builtin_tdp(name);
+    ASSERT_EQ(full.has_value(), fast.has_value()) << name;
+    if (!full) continue;
+    ++found;
+    EXPECT_EQ(full->model, fast->model) << name;
+    EXPECT_EQ(full->tdp_w, fast->tdp_w) << name;
+  }
+  EXPECT_GT(found, static_cast<int>(t.size() / 23) / 2);
+}
+
 // ---- sensors on fake /proc ----
 
 void write_cpuinfo(const FakeTree& t, int threads, const std::string& vendor, int family, int model, int stepping,

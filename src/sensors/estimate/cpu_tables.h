@@ -51,5 +51,9 @@ std::string normalize_cpu_name(std::string_view name);
 // model number ("Intel Xeon E5-2680" for "Intel(R) Xeon(R) CPU E5-2680 0 @
 // 2.70GHz"). Names without a model number ("AMD EPYC") match nothing.
 std::optional<TdpRow> lookup_tdp(std::string_view model_name, const std::vector<TdpRow>& table);
+// The same over the embedded table, parsing only the rows that can match (a
+// matching row contains one of the name's model-number words): the whole
+// table costs ~1 ms to parse, at every start of `measure`.
+std::optional<TdpRow> lookup_builtin_tdp(std::string_view model_name);
 
 }  // namespace joulebench::sensors

@@ -8,6 +8,8 @@
 // sensor covers the component. Every figure is flagged estimated:*.
 #include <fmt/format.h>
 
+#include <memory>
+
 #include "core/procfs.h"
 #include "joulebench/error.h"
 #include "sensors/backends.h"
@@ -34,8 +36,8 @@ struct CpuModel {
 
 class CpuEstimateSensor final : public Sensor {
  public:
-  CpuEstimateSensor(SensorInfo info, CpuModel model, std::string procfs_root)
-      : info_(std::move(info)), model_(std::move(model)), procfs_root_(std::move(procfs_root)) {}
+  CpuEstimateSensor(SensorInfo info, CpuModel model, const std::string& procfs_root)
+      : info_(std::move(info)), model_(std::move(model)), stat_(procfs_root + "/stat") {}
 
   const SensorInfo& info() const override { return info_; }
   SensorStatus status() const override { return {true, {}}; }
@@ -44,7 +46,7 @@ class CpuEstimateSensor final : public Sensor {
     const double now = steady_now_s();
     double busy_s = 0;
     try {
-      busy_s = procfs::read_stat(procfs_root_).total.busy_s();
+      busy_s = procfs::parse_stat(stat_.read_or_throw(), stat_.path()).total.busy_s();
     } catch (const Error& e) {
       return SensorReading::failure(info_.name + ": " + e.what());
     }
@@ -55,8 +57,8 @@ class CpuEstimateSensor final : public Sensor {
       if (busy_s < last_busy_s_) {
         last_busy_s_ = busy_s;
         last_time_s_ = now;
-        return SensorReading::failure(info_.name + ": CPU time in " + procfs_root_ +
-                                      "/stat went backwards; interval not counted");
+        return SensorReading::failure(info_.name + ": CPU time in " + stat_.path() +
+                                      " went backwards; interval not counted");
       }
       const double used_s = busy_s - last_busy_s_;
       energy_j_ += model_.threads * model_.idle_w_per_thread * elapsed_s +
@@ -70,7 +72,7 @@ class CpuEstimateSensor final : public Sensor {
  private:
   SensorInfo info_;
   CpuModel model_;
-  std::string procfs_root_;
+  procfs::ProcFile stat_;
   bool have_last_ = false;
   double last_busy_s_ = 0, last_time_s_ = 0, energy_j_ = 0;
 };
@@ -95,7 +97,7 @@ CpuModel choose_cpu_model(const procfs::CpuInfo& cpu) {
         cpu_identity(cpu), row->microarchitecture, m.threads, row->min_w, row->max_w - row->min_w);
     return m;
   }
-  if (auto tdp = lookup_tdp(cpu.model_name, builtin_tdp_table())) {
+  if (auto tdp = lookup_builtin_tdp(cpu.model_name)) {
     m.provenance = {ProvenanceKind::estimated, "cpu-tdp"};
     const int per_package = std::max(1, cpu.threads_per_package);
     m.busy_w_per_thread = tdp->tdp_w / per_package;
@@ -130,6 +132,7 @@ SensorInfo base_info(const std::string& what, Component component) {
 void discover_cpu(const SensorOptions& options, SensorList& out) {
   SensorInfo info = base_info("cpu", Component::cpu);
   info.kind = SensorKind::energy_counter;
+  info.exact_at_edges = true;  // linear in the CPU time counters: edges suffice
   info.provenance = {ProvenanceKind::estimated, "cpu-power-model"};
   info.description = "estimated CPU energy from CPU time used";
   procfs::CpuInfo cpu;
@@ -163,9 +166,10 @@ void discover_ram(const SensorOptions& options, SensorList& out) {
     out.push_back(std::make_unique<UnavailableSensor>(std::move(info), e.what()));
     return;
   }
-  out.push_back(std::make_unique<PowerSensor>(std::move(info), [root](double& power_w) -> std::string {
+  auto meminfo = std::make_shared<procfs::ProcFile>(root + "/meminfo");
+  out.push_back(std::make_unique<PowerSensor>(std::move(info), [meminfo](double& power_w) -> std::string {
     try {
-      const auto mem = procfs::read_meminfo(root);
+      const auto mem = procfs::parse_meminfo(meminfo->read_or_throw(), meminfo->path());
       power_w = static_cast<double>(mem.used_bytes()) / kBytesPerGb * kRamWattsPerGb;
       return {};
     } catch (const Error& e) {

@@ -1,0 +1,44 @@
+// Where a store is: a SQLite file or a PostgreSQL URL, and how to show it
+// without its password.
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "joulebench/store.h"
+#include "store_backends.h"
+
+namespace joulebench {
+
+bool is_store_url(std::string_view location) { return store::is_postgres_url(location); }
+
+bool store_exists(const std::filesystem::path& location) {
+  std::error_code ec;
+  return is_store_url(location.string()) || std::filesystem::exists(location, ec);
+}
+
+std::string display_store_location(std::string_view location) {
+  std::string s(location);
+  if (!is_store_url(s)) return s;
+  // scheme://user:PASSWORD@host... -> scheme://user:***@host...
+  const auto start = s.find("://") + 3;
+  const auto at = s.find('@', start);
+  const auto slash = s.find('/', start);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+    const auto colon = s.find(':', start);
+    if (colon != std::string::npos && colon < at) s.replace(colon + 1, at - colon - 1, "***");
+  }
+  // ...?password=PASSWORD&... -> password=***
+  for (std::size_t p = s.find("password="); p != std::string::npos; p = s.find("password=", p + 1)) {
+    const auto value = p + 9;
+    const auto end = s.find('&', value);
+    s.replace(value, (end == std::string::npos ? s.size() : end) - value, "***");
+  }
+  return s;
+}
+
+namespace store {
+
+bool is_postgres_url(std::string_view s) { return s.rfind("postgresql://", 0) == 0 || s.rfind("postgres://", 0) == 0; }
+
+}  // namespace store
+}  // namespace joulebench
