@@ -86,6 +86,10 @@ struct BenchSettings {
 // (resume skips a cell whose key has a complete run in the store).
 std::string cell_key(const BenchCell& cell, const BenchSettings& settings);
 
+// What the campaign passes to the loader for `cell`: settings.load with the
+// device, dtype, threads and the cell's task.
+LoadOptions cell_load_options(const BenchCell& cell, const BenchSettings& settings);
+
 // The cells of shard `index` (1-based) of `count`: every count-th cell,
 // starting at index - 1, so that shards get a mix of tasks. Throws InputError
 // unless 1 <= index <= count.

@@ -2,6 +2,7 @@
 // CLI, bench and reports can list and run models without compiling torch.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -92,6 +93,53 @@ class Model {
   // before returning, so that the work belongs to the caller's window.
   virtual std::vector<InferenceOutput> infer(std::span<const InferenceInput> batch) = 0;
 };
+
+// ---- TorchScript files (`bench --model path/to/model.pt`) --------------------
+// A user's model saved with torch.jit.script(...).save() / torch.jit.trace or
+// torch::jit::Module::save, run as one task's model. How forward() is called
+// and what its output means (docs/bench.md, "TorchScript files"):
+struct TorchScriptSpec {
+  std::string path;         // the .pt file
+  std::string config_path;  // the TOML it was described in (empty: none), for messages
+  std::string name;         // the model's name in the store and tables (empty: `path`)
+  std::optional<Task> task;  // the TOML's `task`; the campaign's task (LoadOptions::task) wins
+  // Text tasks: forward(ids) with ids int64 [batch, length] (question, then context, for QA).
+  int input_length = 0;     // ids cut and padded to this; 0: each batch padded to its longest input
+  std::string tokenizer;    // empty: the built-in tokenizer; else a tokenizer.json or a folder of vocab files
+  std::int64_t vocab_size = 30522;  // built-in tokenizer: ids in [8, vocab_size)
+  std::int64_t pad_id = 0;
+  bool attention_mask = false;  // forward(ids, mask), mask int64 [batch, length], 1 = token
+  // Image tasks: forward(pixels) with pixels [batch, 3, height, width], RGB in [0, 1]
+  // resized, then (x - mean) / std; float32 (or the --dtype).
+  int image_height = 224;
+  int image_width = 224;
+  std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  // ImageNet's, as most vision models
+  std::array<float, 3> std_dev{0.229f, 0.224f, 0.225f};
+  // Output: the first tensor forward() returns (also inside a tuple, list or
+  // dict), one row per input. Generated tokens: "none"; "all" = its dimension
+  // 1; "new" = dimension 1 minus the input length (models that return prompt
+  // + continuation, as Hugging Face generate() does).
+  std::string output_tokens = "none";
+  std::vector<std::string> labels;  // class names: a row's argmax names the output (else its index)
+};
+
+// Whether a --model value names a TorchScript file: it ends in .pt, .pth or
+// .ptl, or is an existing file (zoo preset names are neither).
+bool is_torchscript_path(std::string_view model);
+
+// The description of TorchScript file `path`: read from `config` (a TOML
+// file), or when `config` is empty from PATH's name with .toml (model.pt ->
+// model.toml) when that file exists, else the defaults. Checks that `path`
+// exists and is a zip archive (TorchScript's format). Throws InputError
+// naming the file and what to do.
+TorchScriptSpec read_torchscript_spec(const std::string& path, const std::string& config = "");
+
+// Loads `spec.path` with torch::jit::load (in the zoo plugin) for task
+// `options.task` (else spec.task) and runs forward() once on a sample input
+// of the described shape, so that a description that does not fit fails
+// here. Throws InputError naming the file and what to do: not found, not a
+// TorchScript archive, forward() failing on the described input.
+std::unique_ptr<Model> load_torchscript(const TorchScriptSpec& spec, const LoadOptions& options = {});
 
 // Every preset of the zoo (text and vision).
 std::vector<ModelInfo> list_models();

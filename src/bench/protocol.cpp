@@ -105,6 +105,15 @@ std::string cell_key(const BenchCell& cell, const BenchSettings& s) {
                      cell.dataset(), cell.batch, s.n, s.reps, s.dtype, s.threads, s.device);
 }
 
+LoadOptions cell_load_options(const BenchCell& cell, const BenchSettings& settings) {
+  LoadOptions load = settings.load;
+  load.device = settings.device;
+  load.dtype = settings.dtype;
+  load.threads = settings.threads;
+  load.task = cell.task;
+  return load;
+}
+
 std::vector<BenchCell> select_shard(const std::vector<BenchCell>& cells, int index, int count) {
   if (count < 1 || index < 1 || index > count)
     throw InputError(fmt::format("--shard {}/{}: expected I/N with 1 <= I <= N", index, count));
@@ -226,12 +235,7 @@ CampaignResult run_campaign(const std::vector<BenchCell>& all_cells, const Bench
     std::string open_window;
     try {
       report("load");
-      LoadOptions load = settings.load;
-      load.device = settings.device;
-      load.dtype = settings.dtype;
-      load.threads = settings.threads;
-      load.task = cell.task;
-      std::unique_ptr<Model> model = ctx.loader(cell.model, load);
+      std::unique_ptr<Model> model = ctx.loader(cell.model, cell_load_options(cell, settings));
       if (!model) throw Error(fmt::format("model {}: the loader returned nothing", cell.model));
 
       std::size_t offset = 0;

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -43,6 +44,8 @@ struct Args {
   int threads = 0;
   std::string dtype = "fp32", device = "cpu";
   std::string data, text_column = "text";
+  std::string model_config, image_size;  // TorchScript files
+  std::optional<int> input_length;
   bool json = false, quiet = false, no_report = false;
   std::string html;
   std::string store, shard, protocol;
@@ -84,6 +87,25 @@ std::string own_command_line() {
   for (char& c : text)
     if (c == '\0') c = ' ';
   return text;
+}
+
+// The description of a TorchScript --model: its TOML, then the flags.
+TorchScriptSpec torchscript_spec(const std::string& path, const Args& args) {
+  TorchScriptSpec spec = read_torchscript_spec(path, args.model_config);
+  if (args.input_length) spec.input_length = *args.input_length;
+  if (!args.image_size.empty()) {
+    int h = 0, w = 0;
+    char x = 0, extra = 0;
+    const int n = std::sscanf(args.image_size.c_str(), "%d%c%d%c", &h, &x, &w, &extra);
+    if (n == 1) w = h;
+    else if (n != 3 || (x != 'x' && x != 'X')) h = 0;
+    if (h < 1 || w < 1)
+      throw InputError(fmt::format("--image-size {}: expected HEIGHTxWIDTH or one side, e.g. 224x224 or 224",
+                                   args.image_size));
+    spec.image_height = h;
+    spec.image_width = w;
+  }
+  return spec;
 }
 
 int run(Args& args) {
@@ -129,6 +151,7 @@ int run(Args& args) {
   // A live server is not in the zoo: its models are whatever it serves.
   const std::vector<ModelInfo> zoo = live ? std::vector<ModelInfo>{} : list_models();
   std::vector<std::pair<Task, std::string>> pairs;
+  std::map<std::string, TorchScriptSpec> torchscript;  // by cell model name
   if (live) {
     if (tasks.empty()) tasks = {Task::text_generation};
     for (Task t : tasks)
@@ -143,10 +166,24 @@ int run(Args& args) {
       std::vector<Task> served;
       for (const auto& m : zoo)
         if (m.name == name) served.push_back(m.task);
+      if (served.empty() && is_torchscript_path(name)) {
+        TorchScriptSpec spec = torchscript_spec(name, args);
+        if (tasks.empty() && !spec.task)
+          throw InputError(fmt::format("--model {}: which task does this TorchScript model serve? Give --task, or "
+                                       "task = \"...\" in {}",
+                                       name, spec.config_path.empty()
+                                                 ? std::filesystem::path(name).replace_extension(".toml").string()
+                                                 : spec.config_path));
+        const std::string cell_name = spec.name.empty() ? name : spec.name;
+        for (Task t : tasks.empty() ? std::vector<Task>{*spec.task} : tasks) pairs.emplace_back(t, cell_name);
+        torchscript.emplace(cell_name, std::move(spec));
+        continue;
+      }
       if (served.empty()) {
         const std::optional<Task> only = tasks.size() == 1 ? std::optional(tasks[0]) : std::nullopt;
-        throw InputError(fmt::format("--model: unknown model '{}'; valid models{}: {}", name,
-                                     only ? fmt::format(" for {}", to_string(*only)) : "", names_of(zoo, only)));
+        throw InputError(fmt::format("--model: unknown model '{}'; valid models{}: {} (or the path of a TorchScript "
+                                     "file, .pt)",
+                                     name, only ? fmt::format(" for {}", to_string(*only)) : "", names_of(zoo, only)));
       }
       bool any = false;
       for (Task t : served)
@@ -190,6 +227,14 @@ int run(Args& args) {
     cells = select_shard(cells, i, n);
   }
 
+  // TorchScript files are loaded (and forward() run once) before anything is
+  // measured: a file or description that does not fit is bad input, exit 2.
+  // The first cell of each then uses the model loaded here.
+  std::map<std::pair<Task, std::string>, std::unique_ptr<Model>> preloaded;
+  for (const auto& c : cells)
+    if (auto it = torchscript.find(c.model); it != torchscript.end() && !preloaded.count({c.task, c.model}))
+      preloaded[{c.task, c.model}] = load_torchscript(it->second, cell_load_options(c, settings));
+
   const CarbonSettings carbon = resolve_carbon_settings(args.carbon);
   auto store = open_store(args.store);
   if (!args.quiet) {
@@ -213,7 +258,14 @@ int run(Args& args) {
   else topts.pid = static_cast<int>(::getpid());
   Tracker tracker(topts);
 
-  ModelLoader loader = [](const std::string& name, const LoadOptions& o) { return load_model(name, o); };
+  ModelLoader loader = [&](const std::string& name, const LoadOptions& o) -> std::unique_ptr<Model> {
+    auto spec = torchscript.find(name);
+    if (spec == torchscript.end()) return load_model(name, o);
+    if (auto it = preloaded.find({o.task.value_or(Task::text_classification), name});
+        it != preloaded.end() && it->second)
+      return std::move(it->second);
+    return load_torchscript(spec->second, o);
+  };
   if (live)
     loader = [&args](const std::string&, const LoadOptions& o) {
       return make_endpoint_model(args.endpoint, o.task.value_or(Task::text_generation));
@@ -323,7 +375,15 @@ void register_bench_command(CommandRegistry& registry) {
   CLI::App* sub = registry.app.add_subcommand(
       "bench", "the study's protocol on the model zoo: energy and gCO2e per 1,000 inferences per task and model");
   sub->add_option("--task", args->tasks, "task (repeatable): " + task_names());
-  sub->add_option("--model", args->models, "zoo preset (repeatable; `joulebench models` lists them)");
+  sub->add_option("--model", args->models,
+                  "zoo preset (repeatable; `joulebench models` lists them) or a TorchScript file (path/to/model.pt)");
+  sub->add_option("--model-config", args->model_config,
+                  "TOML describing a TorchScript --model's inputs and outputs (default: model.toml beside model.pt; "
+                  "docs/bench.md)");
+  sub->add_option("--input-length", args->input_length,
+                  "TorchScript text models: token ids per input, cut and padded (0 = longest of each batch)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--image-size", args->image_size, "TorchScript image models: input HEIGHTxWIDTH (e.g. 224x224)");
   sub->add_option("--n", args->n, "inferences per repetition (study: 1000; default run: 30)")->check(CLI::PositiveNumber);
   sub->add_option("--reps", args->reps, "repetitions per cell (study: 10; default run: 3)")->check(CLI::PositiveNumber);
   sub->add_option("--warmup", args->warmup, "unmeasured inferences before the first repetition (default 10)")

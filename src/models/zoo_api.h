@@ -13,12 +13,13 @@
 namespace joulebench::models {
 
 // Bumped when ZooApi or the types of models.h change layout.
-inline constexpr int kZooAbiVersion = 1;
+inline constexpr int kZooAbiVersion = 2;  // 2: load_torchscript
 
 struct ZooApi {
   int abi_version;
   std::vector<ModelInfo> (*list_models)();
   std::unique_ptr<Model> (*load_model)(std::string_view name, const LoadOptions& options);
+  std::unique_ptr<Model> (*load_torchscript)(const TorchScriptSpec& spec, const LoadOptions& options);
 };
 
 }  // namespace joulebench::models

@@ -85,4 +85,8 @@ std::unique_ptr<Model> load_model(std::string_view name, const LoadOptions& opti
   return zoo().load_model(name, options);
 }
 
+std::unique_ptr<Model> load_torchscript(const TorchScriptSpec& spec, const LoadOptions& options) {
+  return zoo().load_torchscript(spec, options);
+}
+
 }  // namespace joulebench
