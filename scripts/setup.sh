@@ -32,6 +32,7 @@ test_packages=(
   chromium  # headless browser of the HTML report's test (tests/report/browser_test.cpp, label browser)
   prometheus   # a real Prometheus server scraping the exporter (tests/export/prometheus_test.cpp)
   postgresql   # a real PostgreSQL server the store tests start and stop themselves (label postgres)
+  nodejs   # runs the `openai` npm client against the bench's OpenAI-compatible test server (tests/bench)
 )
 
 install_packages() {
