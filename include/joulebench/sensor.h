@@ -32,6 +32,10 @@ struct SensorInfo {
   // estimates, from the kernel's CPU time): its reads at window edges alone
   // are exact, so the sampler does not read it between edges.
   bool exact_at_edges = false;
+  // A model of slowly changing state (the RAM estimate, from memory in use):
+  // reading it more often than this adds cost and no information, so the
+  // sampler reads it at most this often between window edges. 0: every tick.
+  double min_useful_interval_s = 0.0;
 };
 
 struct SensorStatus {

@@ -58,7 +58,10 @@ struct Meter::Impl {
   std::vector<std::size_t> periodic;       // those the sampler also reads between edges
   std::vector<std::size_t> gpu_sensors;    // usable gpu sensors that may list their processes
   std::vector<meter::SensorTrack> tracks;  // one per sensor (unusable ones never read)
-  double interval_s = 0.1;
+  std::vector<double> period_s;            // per sensor: its time between periodic reads
+  std::vector<double> last_read_s;         // per sensor: steady time of its last read
+  double interval_s = 0.1;                 // the requested rate (after the wrap bound)
+  double tick_s = 0.1;                     // the sampler's wake-up period
   std::vector<std::string> notes;
 
   mutable std::mutex mutex;
@@ -79,7 +82,13 @@ struct Meter::Impl {
   // Caller holds `mutex`. A window's edge reads every usable sensor; a
   // periodic sample only the periodic ones.
   void sample_locked(bool edge = true) {
-    for (std::size_t i : edge ? sampled : periodic) tracks[i].apply(sensors[i]->read());
+    const double now = std::chrono::duration<double>(SteadyClock::now().time_since_epoch()).count();
+    for (std::size_t i : edge ? sampled : periodic) {
+      // Half a tick of slack: a sensor due at this tick is not put off to the next.
+      if (!edge && now - last_read_s[i] < period_s[i] - 0.5 * tick_s) continue;
+      tracks[i].apply(sensors[i]->read());
+      last_read_s[i] = now;
+    }
     if (attribution.pid > 0 && !gpu_sensors.empty()) check_gpu_processes_locked();
     samples.fetch_add(1, std::memory_order_relaxed);
   }
@@ -113,7 +122,7 @@ struct Meter::Impl {
   }
 
   void loop() {
-    const auto interval = std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(interval_s));
+    const auto interval = std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(tick_s));
     std::unique_lock lock(mutex);
     auto deadline = SteadyClock::now() + interval;
     while (!stop_requested) {
@@ -185,6 +194,28 @@ Meter::Meter(SensorList sensors, MeterOptions options) : impl_(std::make_unique<
   } else {
     s.notes.push_back(fmt::format("sampling every {:.1f} ms", s.interval_s * 1000.0));
   }
+  // Models of slowly changing state are read at their own, slower pace; when
+  // they are all the sampler has between edges, it wakes only at that pace
+  // (a wake-up alone costs ~30 us of CPU in a VM, docs/benchmarks.md).
+  s.period_s.assign(s.sensors.size(), s.interval_s);
+  s.last_read_s.assign(s.sensors.size(), -1e300);
+  double slowest_tick_s = 0.0;
+  bool every_tick = !s.gpu_sensors.empty() || s.periodic.empty();
+  std::vector<std::string> slow;
+  for (std::size_t i : s.periodic) {
+    const SensorInfo& info = s.sensors[i]->info();
+    if (info.min_useful_interval_s > s.interval_s && info.max_read_interval_s == 0.0) {
+      s.period_s[i] = info.min_useful_interval_s;
+      slowest_tick_s = slowest_tick_s == 0.0 ? s.period_s[i] : std::min(slowest_tick_s, s.period_s[i]);
+      slow.push_back(fmt::format("{} every {:g} s", info.name, s.period_s[i]));
+    } else {
+      every_tick = true;
+    }
+  }
+  s.tick_s = every_tick ? s.interval_s : slowest_tick_s;
+  if (!slow.empty())
+    s.notes.push_back(fmt::format("read at their own pace (models of slowly changing state): {}",
+                                  fmt::join(slow, ", ")));
   for (const ComponentChoice& choice : s.choices) {
     for (const auto& group : choice.groups) {
       const auto& best = group.front();

@@ -1,5 +1,6 @@
 #include "joulebench/meter.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -379,6 +380,48 @@ TEST(Meter, CountersExactAtTheirEdgesAreNotReadBetweenThem) {
   ASSERT_NE(m.find(Component::cpu), nullptr) << all_warnings(m);
   EXPECT_DOUBLE_EQ(m.find(Component::cpu)->energy_j, 30.0);
   EXPECT_FALSE(any_warning(m, "read only at the window's begin and end")) << all_warnings(m);
+}
+
+// A model of slowly changing state is read at its own pace, not the sampler's.
+TEST(Meter, SlowModelsAreReadAtTheirOwnPace) {
+  FakeRig rig;
+  auto fast = rig.add(make_info("rapl:pkg", "rapl-powercap", Component::cpu, "p", kCounter, ProvenanceKind::measured));
+  auto info = make_info("estimate:ram", "estimate", Component::dram, "machine", kPower, ProvenanceKind::estimated);
+  info.min_useful_interval_s = 0.1;
+  auto slow = rig.add(info);
+  Meter meter(std::move(rig.sensors), every(0.01));
+  meter.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  meter.stop();
+  std::lock_guard l1(fast->mutex);
+  std::lock_guard l2(slow->mutex);
+  EXPECT_GE(fast->reads, 20);
+  EXPECT_GE(slow->reads, 3);
+  EXPECT_LE(slow->reads, 8) << "read about every 0.1 s, not every 10 ms";
+}
+
+// With only slow models between edges, the sampler itself wakes at their pace;
+// window edges still read everything at once.
+TEST(Meter, OnlySlowModelsMeansFewWakeUps) {
+  FakeRig rig;
+  auto info = make_info("estimate:ram", "estimate", Component::dram, "machine", kPower, ProvenanceKind::estimated);
+  info.min_useful_interval_s = 0.1;
+  auto slow = rig.add(info);
+  slow->set(0, 4.0);
+  Meter meter(std::move(rig.sensors), every(0.01));
+  meter.start();
+  meter.begin_window("w");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  slow->set(2, 4.0);
+  const auto m = meter.end_window("w");
+  meter.stop();
+  EXPECT_LE(meter.samples_taken(), 10u);
+  const auto notes = meter.notes();
+  EXPECT_TRUE(std::any_of(notes.begin(), notes.end(), [](const std::string& n) {
+    return n.find("estimate:ram every 0.1 s") != std::string::npos;
+  })) << fmt::format("{}", fmt::join(notes, "; "));
+  ASSERT_NE(m.find(Component::dram), nullptr) << all_warnings(m);
+  EXPECT_DOUBLE_EQ(m.find(Component::dram)->energy_j, 8.0);
 }
 
 TEST(Meter, IntervalIsShortenedToTheSensorsWrapBound) {

@@ -23,6 +23,9 @@ constexpr const char* kBackend = "estimate";
 // Cloud Carbon Footprint's memory coefficient. CodeCarbon's older rule, 3 W
 // per 8 GB (0.375 W/GB), is close; both count memory in use, not installed.
 constexpr double kRamWattsPerGb = 0.392;
+// Memory in use changes over seconds, and the model is a rough W per GB:
+// one read a second is plenty (CodeCarbon reads it every 15 s).
+constexpr double kRamReadIntervalS = 1.0;
 constexpr double kBytesPerGb = 1024.0 * 1024.0 * 1024.0;  // GB as the OS and cloud sizes count it (GiB)
 
 // Energy = threads x idle_w x elapsed + busy thread-seconds x (busy_w - idle_w).
@@ -154,6 +157,7 @@ void discover_cpu(const SensorOptions& options, SensorList& out) {
 void discover_ram(const SensorOptions& options, SensorList& out) {
   SensorInfo info = base_info("ram", Component::dram);
   info.kind = SensorKind::power;
+  info.min_useful_interval_s = kRamReadIntervalS;
   info.provenance = {ProvenanceKind::estimated, "ram-model"};
   info.description = fmt::format(
       "estimated: {} W per GB (GiB) of memory in use (MemTotal - MemAvailable in /proc/meminfo), the Cloud "
