@@ -231,9 +231,12 @@ int run(Args& args) {
   // measured: a file or description that does not fit is bad input, exit 2.
   // The first cell of each then uses the model loaded here.
   std::map<std::pair<Task, std::string>, std::unique_ptr<Model>> preloaded;
+  std::map<std::string, std::int64_t> torchscript_parameters;  // for the report's parameter axis
   for (const auto& c : cells)
-    if (auto it = torchscript.find(c.model); it != torchscript.end() && !preloaded.count({c.task, c.model}))
-      preloaded[{c.task, c.model}] = load_torchscript(it->second, cell_load_options(c, settings));
+    if (auto it = torchscript.find(c.model); it != torchscript.end() && !preloaded.count({c.task, c.model})) {
+      auto& model = preloaded[{c.task, c.model}] = load_torchscript(it->second, cell_load_options(c, settings));
+      torchscript_parameters[c.model] = model->info().parameters;
+    }
 
   const CarbonSettings carbon = resolve_carbon_settings(args.carbon);
   auto store = open_store(args.store);
@@ -343,6 +346,7 @@ int run(Args& args) {
       HtmlReportOptions h;
       h.title = "joulebench bench";
       for (const auto& m : zoo) h.facts[m.name] = {m.parameters + m.head_parameters, m.multi_purpose};
+      for (const auto& [name, parameters] : torchscript_parameters) h.facts[name] = {parameters, false};
       const std::string page = render_html_report(*store, h);
       std::ofstream out(html, std::ios::binary | std::ios::trunc);
       out << page;
