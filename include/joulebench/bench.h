@@ -215,7 +215,9 @@ struct EndpointOptions {
 std::unique_ptr<Model> make_endpoint_model(const EndpointOptions& options, Task task);
 
 // Copies every run of `from` that `into` does not hold yet (same run id),
-// windows included. Returns how many runs were copied.
+// windows included, by copy_run (store.h): a run `into` holds only as a
+// cut-off 'running' part is replaced by `from`'s further copy (a spool's).
+// Returns how many runs were written.
 std::size_t merge_stores(Store& from, Store& into);
 
 }  // namespace joulebench

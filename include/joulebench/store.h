@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,8 +19,17 @@
 
 #include "joulebench/carbon.h"
 #include "joulebench/energy.h"
+#include "joulebench/error.h"
 
 namespace joulebench {
+
+// The store cannot be reached (database server down, connection lost): the
+// operation did not happen or, for a commit cut short, may have. Trying again
+// later can succeed (the PostgreSQL backend connects again on the next call).
+class StoreUnavailable : public Error {
+ public:
+  using Error::Error;
+};
 
 enum class RunKind { measure, bench, import };
 enum class RunStatus {
@@ -165,6 +175,55 @@ bool is_store_url(std::string_view location);
 bool store_exists(const std::filesystem::path& location);
 // The location as messages may show it: a URL without its password.
 std::string display_store_location(std::string_view location);
+
+// Copies `run` (as loaded from another store) into `into` under its own id,
+// so that copying it twice writes it once: a run already there is kept,
+// unless that copy is still 'running' and `run` is further along (finished,
+// or more windows), when it is replaced (a write cut off part-way). Windows
+// whose external id `into` already holds are left out. True when it wrote.
+bool copy_run(RunRecord run, Store& into);
+
+// ---- Spool: a local SQLite file for runs the store could not take ------------
+
+inline constexpr const char* kDefaultSpoolPath = "joulebench-spool.db";
+
+struct SpoolOptions {
+  std::filesystem::path path = kDefaultSpoolPath;  // created on the first spooled run
+  double retry_initial_s = 1.0;  // after a failure the store is left alone this long, doubled per
+  double retry_max_s = 60.0;     // failure up to this; a success resets it
+  // Told when the store goes away (runs now go to the spool) and when
+  // spooled runs reach it again; nullptr: silent.
+  std::function<void(const std::string& message)> notify;
+};
+
+// A store in front of another (a PostgreSQL database) that never loses a
+// write: when the other is unavailable (StoreUnavailable), the run being
+// written goes whole to the spool file (a SQLite store: same schema, same run
+// id) and later writes go there too until the backoff has passed; each
+// begin_run first tries to flush the spool. Flushing uses copy_run and then
+// removes the run from the spool, so a run reaches the store once even when a
+// flush is cut short. Reads see both: the spool's runs count as stored (bench
+// resume skips their cells); while the store is unreachable reads return the
+// spool's runs alone. A spool left by an earlier process is read and flushed
+// too. Contract: docs/store.md.
+class SpooledStore : public Store {
+ public:
+  // Finished runs in the spool, not yet in the store.
+  virtual std::size_t pending() = 0;
+  // Runs this process wrote to the spool / moved from the spool to the store.
+  virtual std::size_t spooled_count() const = 0;
+  virtual std::size_t flushed_count() const = 0;
+  virtual const std::filesystem::path& spool_path() const = 0;
+  // Why the store was last unavailable ("" when it never was).
+  virtual std::string last_error() const = 0;
+  // Tries to move the spool to the store now: up to `attempts` times, waiting
+  // wait_s, 2 x wait_s, ... in between. Returns the runs still pending; an
+  // emptied spool file is removed.
+  virtual std::size_t flush(int attempts = 1, double wait_s = 0.0) = 0;
+};
+
+// `primary` in front of the spool at options.path (opened now if it exists).
+std::unique_ptr<SpooledStore> open_spooled_store(std::unique_ptr<Store> primary, SpoolOptions options = {});
 
 // RFC 4122 version-4 UUID text.
 std::string make_uuid();

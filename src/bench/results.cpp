@@ -149,20 +149,17 @@ std::string render_bench_summary(const CampaignResult& result) {
 }
 
 std::size_t merge_stores(Store& from, Store& into) {
-  std::set<std::string> present;
-  for (const auto& r : into.list_runs()) present.insert(r.id);
+  // Finished runs already in `into` are skipped without loading them; a
+  // 'running' one may be the cut-off part of a run that `from` holds whole
+  // (a spool): copy_run decides.
+  std::map<std::string, RunStatus> present;
+  for (const auto& r : into.list_runs()) present.emplace(r.id, r.status);
   std::size_t copied = 0;
   for (const auto& summary : from.list_runs()) {
-    if (present.count(summary.id)) continue;
+    const auto there = present.find(summary.id);
+    if (there != present.end() && there->second != RunStatus::running) continue;
     auto run = from.load_run(summary.id);
-    if (!run) continue;
-    // An imported window keeps its external id, unique per store: skip those
-    // already imported into the target by another route.
-    std::erase_if(run->windows, [&](const WindowRecord& w) {
-      return !w.external_id.empty() && into.has_external_id(w.external_id);
-    });
-    into.save_run(std::move(*run));
-    ++copied;
+    if (run && copy_run(std::move(*run), into)) ++copied;
   }
   return copied;
 }

@@ -49,6 +49,7 @@ struct Args {
   bool json = false, quiet = false, no_report = false;
   std::string html;
   std::string store, shard, protocol;
+  std::string spool;  // --spool: where runs go while a database store is unreachable
   std::optional<double> idle_baseline_s, cooldown_s;
   std::optional<int> steps;
   double interval_ms = 100.0;
@@ -106,6 +107,39 @@ TorchScriptSpec torchscript_spec(const std::string& path, const Args& args) {
     spec.image_width = w;
   }
   return spec;
+}
+
+// --spool, else JOULEBENCH_SPOOL, else one file per shard in the current folder
+// (so that shards sharing a folder never share a spool).
+std::string spool_path(const Args& args) {
+  if (!args.spool.empty()) return args.spool;
+  if (const char* env = std::getenv("JOULEBENCH_SPOOL"); env && *env) return env;
+  if (args.shard.empty()) return kDefaultSpoolPath;
+  std::string shard = args.shard;
+  if (const auto slash = shard.find('/'); slash != std::string::npos) shard.replace(slash, 1, "-of-");
+  return "joulebench-spool-shard-" + shard + ".db";
+}
+
+// The end of a campaign on a database store: the spooled runs get a last,
+// bounded chance (3 tries over ~3 s); those still unsent are named with the
+// command that pushes them. Returns how many are unsent.
+std::size_t finish_spool(SpooledStore& spooled, const Args& args) {
+  const std::size_t left = spooled.flush(3, 1.0);
+  const std::string path = spooled.spool_path().string();
+  const std::string url = display_store_location(args.store);
+  if (left == 0) {
+    if (spooled.flushed_count() > 0 && !args.quiet)
+      fmt::print(stderr, "joulebench: {} run(s) kept in {} while the database was unreachable are now in {}\n",
+                 spooled.flushed_count(), path, url);
+    return 0;
+  }
+  fmt::print(stderr,
+             "joulebench: {} run(s) could not be written to {} ({}); they are kept in {}. When the database is "
+             "back, push them with:\n  joulebench merge {} -o '{}'{}\n(or run this bench command again: it skips "
+             "their cells and pushes them first)\n",
+             left, url, spooled.last_error(), path, path, url,
+             url != args.store ? "\n(with the password the URL of --store had)" : "");
+  return left;
 }
 
 int run(Args& args) {
@@ -239,7 +273,23 @@ int run(Args& args) {
     }
 
   const CarbonSettings carbon = resolve_carbon_settings(args.carbon);
-  auto store = open_store(args.store);
+  const bool tty = ::isatty(STDERR_FILENO);
+  std::unique_ptr<Store> store = open_store(args.store);
+  // A database store gets a local spool: a run it cannot take is kept, never lost.
+  SpooledStore* spooled = nullptr;
+  if (is_store_url(args.store)) {
+    SpoolOptions spool;
+    spool.path = spool_path(args);
+    spool.notify = [&args, tty](const std::string& message) {
+      if (!args.quiet) fmt::print(stderr, "{}joulebench: {}\n", tty ? "\r\033[K" : "", message);
+    };
+    auto s = open_spooled_store(std::move(store), spool);
+    spooled = s.get();
+    store = std::move(s);
+    if (const auto waiting = spooled->pending(); waiting > 0 && !args.quiet)
+      fmt::print(stderr, "joulebench: {} run(s) of an earlier campaign wait in {}: their cells count as done, and "
+                 "they go to the database first\n", waiting, spooled->spool_path().string());
+  }
   if (!args.quiet) {
     print_carbon_warnings(carbon);
     if (settings.protocol == "quick")
@@ -274,7 +324,6 @@ int run(Args& args) {
       return make_endpoint_model(args.endpoint, o.task.value_or(Task::text_generation));
     };
   BenchContext ctx{tracker, *store, carbon, loader, detect_machine(args.sensors.paths.procfs_root), idle_s};
-  const bool tty = ::isatty(STDERR_FILENO);
   BenchCallbacks cb;
   cb.stop = &g_stop;
   std::string last_line;
@@ -313,10 +362,17 @@ int run(Args& args) {
     result = run_campaign(cells, settings, ctx, cb);
   } catch (...) {
     std::signal(SIGINT, previous);
+    if (spooled) {
+      try {
+        finish_spool(*spooled, args);  // what is kept, and how to push it
+      } catch (const std::exception&) {
+      }
+    }
     throw;
   }
   std::signal(SIGINT, previous);
   if (!args.quiet && tty) fmt::print(stderr, "\r\033[K");
+  const std::size_t unsent = spooled ? finish_spool(*spooled, args) : 0;
 
   if (args.json) {
     nlohmann::json out = nlohmann::json::array();
@@ -335,8 +391,9 @@ int run(Args& args) {
   }
   // The HTML report of the whole store, when this campaign added to it. A
   // report that cannot be written is a warning: the measurements are stored.
-  if (!args.no_report && std::any_of(result.runs.begin(), result.runs.end(),
-                                     [](const BenchRun& r) { return r.status == "complete"; })) {
+  // With runs still in the spool the database would give a partial report.
+  if (!args.no_report && unsent == 0 && std::any_of(result.runs.begin(), result.runs.end(),
+                                                    [](const BenchRun& r) { return r.status == "complete"; })) {
     std::filesystem::path html = args.html;
     if (html.empty())  // beside a SQLite file; in the current folder for a database URL
       html = args.store.find("://") != std::string::npos
@@ -369,7 +426,7 @@ int run(Args& args) {
                result.failed_cells, cells.size() - result.skipped.size());
     return kPartial;
   }
-  return 0;
+  return unsent > 0 ? kPartial : 0;
 }
 
 }  // namespace
@@ -430,6 +487,10 @@ void register_bench_command(CommandRegistry& registry) {
                   "further attempts after an endpoint timeout, connection error, HTTP 5xx or 429 (default 2)")
       ->check(CLI::NonNegativeNumber);
   add_store_option(*sub, args->store);
+  sub->add_option("--spool", args->spool,
+                  "with a postgresql:// --store: the SQLite file that keeps runs while the database is unreachable "
+                  "(default: $JOULEBENCH_SPOOL, else ./joulebench-spool.db; ./joulebench-spool-shard-I-of-N.db with "
+                  "--shard)");
   add_sensor_options(*sub, args->sensors);
   add_carbon_options(*sub, args->carbon);
   registry.add(sub, [args] {

@@ -1,5 +1,8 @@
 // joulebench merge A.db B.db ... -o OUT.db: joins the stores of a sharded
-// campaign (or of several machines). Runs already in OUT (same id) are kept.
+// campaign (or of several machines); either side may be a PostgreSQL URL
+// (e.g. pushing bench's spool: merge joulebench-spool.db -o postgresql://...).
+// Runs already in OUT (same id) are kept, except the cut-off part of a run
+// that an input holds whole, which it replaces (copy_run, docs/store.md).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -26,12 +29,15 @@ void register_merge_command(CommandRegistry& registry) {
     auto out = open_store(args->output);
     std::size_t total = 0;
     for (const auto& in : args->inputs) {
-      if (!store_exists(in)) throw InputError(fmt::format("merge: no store at {}", in));
-      if (std::filesystem::equivalent(in, args->output))
-        throw InputError(fmt::format("merge: {} is also the output; give another -o", in));
+      const std::string shown = display_store_location(in);
+      if (!store_exists(in)) throw InputError(fmt::format("merge: no store at {}", shown));
+      std::error_code ec;
+      if (in == args->output ||
+          (!is_store_url(in) && !is_store_url(args->output) && std::filesystem::equivalent(in, args->output, ec)))
+        throw InputError(fmt::format("merge: {} is also the output; give another -o", shown));
       auto from = open_store(in);
       const std::size_t copied = merge_stores(*from, *out);
-      fmt::print(stderr, "joulebench: {}: {} runs copied\n", in, copied);
+      fmt::print(stderr, "joulebench: {}: {} runs copied\n", shown, copied);
       total += copied;
     }
     fmt::print(stderr, "joulebench: {} runs now in {} ({} copied)\n", out->list_runs().size(), out->location(), total);

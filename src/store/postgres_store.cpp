@@ -3,6 +3,9 @@
 // (schema.cpp), values only through bound parameters, every write in a
 // transaction. Concurrent writers: migrations run under an advisory lock;
 // add_window locks its run's row, so two writers never take the same seq.
+// A lost connection (server restarted, network cut) throws StoreUnavailable
+// and the next call connects again, so a caller can keep the run elsewhere
+// and retry later (bench's spool, docs/store.md).
 // Credentials come from libpq (the URL, PGPASSWORD, ~/.pgpass, a service
 // file via PGSERVICE or ?service=): location() and errors never show a
 // password.
@@ -78,24 +81,26 @@ constexpr std::int64_t kMigrationLock = 0x6a6f756c65;  // "joule"
 
 class PostgresStore final : public Store {
  public:
-  explicit PostgresStore(const std::string& url) : conn_(connect(url)) {
+  explicit PostgresStore(const std::string& url) : url_(url), conn_(connect(url)) {
     location_ = fmt::format("postgresql://{}@{}:{}/{}", conn_->username() ? conn_->username() : "",
                             conn_->hostname() ? conn_->hostname() : "", conn_->port() ? conn_->port() : "",
                             conn_->dbname() ? conn_->dbname() : "");
-    migrate();
+    guarded([&] { migrate(); });
   }
 
   std::string location() const override { return location_; }
 
   int schema_version() override {
-    pqxx::work t(*conn_);
-    return read_schema_version(t);
+    return guarded([&] {
+      pqxx::work t(conn());
+      return read_schema_version(t);
+    });
   }
 
   std::string save_run(RunRecord run) override {
     if (run.id.empty()) run.id = make_uuid();
-    return with_retry([&] {
-      pqxx::work t(*conn_);
+    return guarded([&] {
+      pqxx::work t(conn());
       insert_run(t, run);
       int seq = 0;
       for (auto& w : run.windows) {
@@ -111,15 +116,17 @@ class PostgresStore final : public Store {
     if (run.id.empty()) run.id = make_uuid();
     run.status = RunStatus::running;
     run.ended_at.reset();
-    pqxx::work t(*conn_);
-    insert_run(t, run);
-    t.commit();
-    return run.id;
+    return guarded([&] {
+      pqxx::work t(conn());
+      insert_run(t, run);
+      t.commit();
+      return run.id;
+    });
   }
 
   int add_window(const std::string& run_id, WindowRecord window) override {
-    return with_retry([&] {
-      pqxx::work t(*conn_);
+    return guarded([&] {
+      pqxx::work t(conn());
       // FOR UPDATE: writers adding to the same run take turns, so seq is unique.
       const auto status = Params().add(run_id).exec(t, "SELECT status FROM runs WHERE id = $1 FOR UPDATE");
       if (status.empty()) throw InputError(fmt::format("store: no run {} to add a window to", run_id));
@@ -136,23 +143,25 @@ class PostgresStore final : public Store {
   }
 
   void finish_run(const std::string& run_id, RunStatus status, std::string note) override {
-    pqxx::work t(*conn_);
-    const auto r = Params().add(to_string(status)).add(time_text(Clock::now())).add(note).add(run_id).exec(
-        t, "UPDATE runs SET status = $1, ended_at = $2, note = $3 WHERE id = $4");
-    if (r.affected_rows() == 0) throw InputError(fmt::format("store: no run {}", run_id));
-    t.commit();
+    guarded([&] {
+      pqxx::work t(conn());
+      const auto r = Params().add(to_string(status)).add(time_text(Clock::now())).add(note).add(run_id).exec(
+          t, "UPDATE runs SET status = $1, ended_at = $2, note = $3 WHERE id = $4");
+      if (r.affected_rows() == 0) throw InputError(fmt::format("store: no run {}", run_id));
+      t.commit();
+    });
   }
 
   std::optional<RunRecord> load_run(const std::string& id_or_prefix) override {
-    std::optional<RunRecord> run;
-    {
-      pqxx::work t(*conn_);
+    std::optional<RunRecord> run = guarded([&]() -> std::optional<RunRecord> {
+      pqxx::work t(conn());
       const auto id = resolve_id(t, id_or_prefix);
       if (!id) return std::nullopt;
       const auto r = Params().add(*id).exec(t, kSelectRun + std::string(" WHERE id = $1"));
       if (r.empty()) return std::nullopt;
-      run = read_run(r[0]);
-    }
+      return read_run(r[0]);
+    });
+    if (!run) return std::nullopt;
     WindowQuery q;
     q.run_id = run->id;
     q.phase.clear();
@@ -162,7 +171,32 @@ class PostgresStore final : public Store {
   }
 
   std::vector<RunSummary> list_runs() override {
-    pqxx::work t(*conn_);
+    return guarded([&] { return read_list_runs(); });
+  }
+
+  std::vector<StoredWindow> query_windows(const WindowQuery& q) override {
+    return guarded([&] { return read_windows(q); });
+  }
+
+  bool has_external_id(const std::string& external_id) override {
+    return guarded([&] {
+      pqxx::work t(conn());
+      return !Params().add(external_id).exec(t, "SELECT 1 FROM windows WHERE external_id = $1").empty();
+    });
+  }
+
+  bool delete_run(const std::string& id) override {
+    return guarded([&] {
+      pqxx::work t(conn());
+      const auto r = Params().add(id).exec(t, "DELETE FROM runs WHERE id = $1");
+      t.commit();
+      return r.affected_rows() > 0;
+    });
+  }
+
+ private:
+  std::vector<RunSummary> read_list_runs() {
+    pqxx::work t(conn());
     const auto rows = t.exec(R"sql(
 SELECT r.id, r.kind, r.status, r.started_at, r.ended_at, r.hostname, r.source, r.project,
        COUNT(w.seq), COALESCE(SUM(w.energy_j), 0), COALESCE(SUM(w.g_co2e), 0), r.note
@@ -189,8 +223,8 @@ ORDER BY r.started_at, r.id)sql");
     return out;
   }
 
-  std::vector<StoredWindow> query_windows(const WindowQuery& q) override {
-    pqxx::work t(*conn_);
+  std::vector<StoredWindow> read_windows(const WindowQuery& q) {
+    pqxx::work t(conn());
     const auto rows = Params()
                           .add(q.run_id)
                           .add(q.task)
@@ -258,19 +292,6 @@ FROM component_energy WHERE run_id = $1 AND seq = $2 ORDER BY idx)sql");
     return out;
   }
 
-  bool has_external_id(const std::string& external_id) override {
-    pqxx::work t(*conn_);
-    return !Params().add(external_id).exec(t, "SELECT 1 FROM windows WHERE external_id = $1").empty();
-  }
-
-  bool delete_run(const std::string& id) override {
-    pqxx::work t(*conn_);
-    const auto r = Params().add(id).exec(t, "DELETE FROM runs WHERE id = $1");
-    t.commit();
-    return r.affected_rows() > 0;
-  }
-
- private:
   static constexpr const char* kSelectRun = R"sql(
 SELECT id, kind, status, started_at, ended_at, user_name, hostname, os, cpu_model, cpu_count, gpu_model,
        gpu_count, ram_total_gb, software_json, country_iso3, country_name, cloud_provider, cloud_region, city,
@@ -278,28 +299,58 @@ SELECT id, kind, status, started_at, ended_at, user_name, hostname, os, cpu_mode
        config_json, source, project, note
 FROM runs)sql";
 
+  static std::string trimmed(std::string why) {
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    return why;
+  }
+
   static std::unique_ptr<pqxx::connection> connect(const std::string& url) {
     try {
       return std::make_unique<pqxx::connection>(url);
     } catch (const std::exception& e) {
       // libpq's message names host and user, never the password; the URL
       // itself is not repeated (it may hold one).
-      std::string why = e.what();
-      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-      throw Error("store: cannot connect to PostgreSQL: " + why +
-                  " (check the URL's host, port and database, and the credentials in PGPASSWORD, ~/.pgpass or "
-                  "the service file)");
+      throw StoreUnavailable("store: cannot connect to PostgreSQL: " + trimmed(e.what()) +
+                             " (check the URL's host, port and database, and the credentials in PGPASSWORD, "
+                             "~/.pgpass or the service file)");
     }
   }
 
-  // A serialization failure or deadlock between concurrent writers: try again.
+  // The connection, made again after one was lost.
+  pqxx::connection& conn() {
+    if (!conn_) conn_ = connect(url_);
+    return *conn_;
+  }
+
+  // Connection class 08 and operator intervention 57P (server shutting down).
+  static bool connection_state(const pqxx::sql_error& e) {
+    const std::string& s = e.sqlstate();
+    return s.rfind("08", 0) == 0 || s.rfind("57P", 0) == 0;
+  }
+
+  [[noreturn]] void lost(const std::exception& e) {
+    conn_.reset();  // the next call connects again
+    throw StoreUnavailable(fmt::format("store {}: connection lost: {}", location_, trimmed(e.what())));
+  }
+
+  // Every operation: a serialization failure or deadlock between concurrent
+  // writers is tried again; a lost connection becomes StoreUnavailable (a
+  // commit cut short, in_doubt_error, too: the caller keeps its copy and a
+  // later copy_run replaces whatever part reached the server).
   template <typename F>
-  auto with_retry(F&& f) -> decltype(f()) {
+  auto guarded(F&& f) -> decltype(f()) {
     for (int attempt = 1;; ++attempt) {
       try {
         return f();
       } catch (const pqxx::transaction_rollback&) {
         if (attempt >= 5) throw;
+      } catch (const pqxx::broken_connection& e) {
+        lost(e);
+      } catch (const pqxx::in_doubt_error& e) {
+        lost(e);
+      } catch (const pqxx::sql_error& e) {
+        if (connection_state(e) || (conn_ && !conn_->is_open())) lost(e);
+        throw;
       }
     }
   }
@@ -312,7 +363,7 @@ FROM runs)sql";
   void migrate() {
     // DDL is transactional in PostgreSQL: all migrations in one transaction,
     // under a lock so that machines starting together migrate once.
-    pqxx::work t(*conn_);
+    pqxx::work t(conn());
     t.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLock) + ")");
     const int latest = store::current_schema_version();
     const int have = read_schema_version(t);
@@ -450,6 +501,7 @@ INSERT INTO component_energy (run_id, seq, idx, component, energy_j, attributed_
     }
   }
 
+  std::string url_;  // to connect again; never shown (it may hold a password)
   std::unique_ptr<pqxx::connection> conn_;
   std::string location_;
 };

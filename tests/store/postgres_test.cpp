@@ -1,129 +1,22 @@
 // The PostgreSQL store against a real server that this test starts itself
-// (Debian package postgresql): initdb into a temporary folder as a non-root
-// user, pg_ctl start on a free port with its unix socket in /tmp, one fresh
-// database per test, pg_ctl stop at the end. Label: postgres.
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <pwd.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+// (Debian package postgresql, tests/support/postgres_server.h): one fresh
+// database per test; one test stops and restarts the server. Label: postgres.
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
-#include <filesystem>
+#include <atomic>
 #include <set>
 #include <thread>
 
+#include "../support/postgres_server.h"
 #include "joulebench/error.h"
 #include "joulebench/store.h"
 
-extern char** environ;
-
 using namespace joulebench;
-namespace fs = std::filesystem;
+using jbtest::free_port;
+using jbtest::PostgresServer;
 
 namespace {
-
-std::string pg_bin() {
-  for (const char* v : {"17", "16", "15", "14", "13"}) {
-    const std::string dir = std::string("/usr/lib/postgresql/") + v + "/bin";
-    if (fs::exists(dir + "/initdb")) return dir;
-  }
-  return {};
-}
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// Runs argv (no shell), as `user` through runuser when this process is root.
-int run(std::vector<std::string> argv, const std::string& user) {
-  if (::geteuid() == 0) argv.insert(argv.begin(), {"/usr/sbin/runuser", "-u", user, "--"});
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  // Their progress lines are noise in the test log; errors still go to stderr.
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1;
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// One server for the whole test binary.
-class PostgresServer : public ::testing::Environment {
- public:
-  void SetUp() override {
-    bin_ = pg_bin();
-    if (bin_.empty()) {
-      why_not_ = "PostgreSQL server binaries not installed (scripts/setup.sh installs the Debian package postgresql)";
-      return;
-    }
-    user_ = ::geteuid() == 0 ? "postgres" : "";
-    if (::geteuid() == 0 && ::getpwnam("postgres") == nullptr) {
-      why_not_ = "running as root without a 'postgres' user to run the server as";
-      return;
-    }
-    dir_ = fs::path("/tmp") / ("jb-pg-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "socket");
-    if (::geteuid() == 0) {
-      const passwd* pw = ::getpwnam("postgres");
-      ::chown(dir_.c_str(), pw->pw_uid, pw->pw_gid);
-      ::chown((dir_ / "socket").c_str(), pw->pw_uid, pw->pw_gid);
-    }
-    port_ = free_port();
-    if (run({bin_ + "/initdb", "-D", (dir_ / "data").string(), "-A", "trust", "-U", "joulebench", "-E", "UTF8",
-             "--no-sync"},
-            user_) != 0) {
-      why_not_ = "initdb failed";
-      return;
-    }
-    if (run({bin_ + "/pg_ctl", "-D", (dir_ / "data").string(), "-l", (dir_ / "server.log").string(), "-w", "-t",
-             "30", "-o",
-             "-p " + std::to_string(port_) + " -k " + (dir_ / "socket").string() +
-                 " -c listen_addresses= -c fsync=off",
-             "start"},
-            user_) != 0) {
-      why_not_ = "pg_ctl start failed; see " + (dir_ / "server.log").string();
-      return;
-    }
-    started_ = true;
-  }
-  void TearDown() override {
-    if (started_) run({bin_ + "/pg_ctl", "-D", (dir_ / "data").string(), "-m", "immediate", "-w", "stop"}, user_);
-    if (!dir_.empty()) fs::remove_all(dir_);
-  }
-
-  bool started() const { return started_; }
-  const std::string& why_not() const { return why_not_; }
-  std::string url(const std::string& db) const {
-    return "postgresql://joulebench@/" + db + "?host=" + (dir_ / "socket").string() + "&port=" + std::to_string(port_);
-  }
-  int port() const { return port_; }
-
- private:
-  std::string bin_, user_, why_not_;
-  fs::path dir_;
-  int port_ = 0;
-  bool started_ = false;
-};
 
 PostgresServer* g_server = nullptr;
 
@@ -133,10 +26,7 @@ class PostgresStoreTest : public ::testing::Test {
     if (!g_server->started()) GTEST_SKIP() << g_server->why_not();
     db_ = "t_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
     for (auto& c : db_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    pqxx::connection admin(g_server->url("postgres"));
-    pqxx::nontransaction t(admin);
-    t.exec("DROP DATABASE IF EXISTS " + t.quote_name(db_));
-    t.exec("CREATE DATABASE " + t.quote_name(db_));
+    g_server->fresh_database(db_);
   }
   std::string url() const { return g_server->url(db_); }
   int count(const std::string& table) {
@@ -334,13 +224,34 @@ TEST_F(PostgresStoreTest, RefusesAStoreFromANewerJoulebench) {
   }
 }
 
+TEST_F(PostgresStoreTest, LostServerIsUnavailableAndTheSameStoreConnectsAgain) {
+  auto store = open_store(url());
+  const std::string id = store->begin_run(run_record(0));
+  EXPECT_EQ(store->add_window(id, window("a", 1.0)), 1);
+  g_server->stop();
+  struct Restart {  // whatever happens below, the next tests get their server
+    ~Restart() {
+      if (!g_server->running()) g_server->start();
+    }
+  } restart;
+  EXPECT_THROW(store->add_window(id, window("b", 2.0)), StoreUnavailable);
+  EXPECT_THROW(store->list_runs(), StoreUnavailable) << "connecting again while it is down";
+  ASSERT_TRUE(g_server->start());
+  // The same object, no reopening: the next call connects again.
+  EXPECT_EQ(store->add_window(id, window("c", 3.0)), 2) << "the lost window never reached the server";
+  store->finish_run(id, RunStatus::complete);
+  const auto runs = store->list_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].windows, 2);
+}
+
 TEST_F(PostgresStoreTest, UnreachableServerErrorNeverShowsThePassword) {
   const std::string url = "postgresql://joulebench:hunter2secret@127.0.0.1:" + std::to_string(free_port()) +
                           "/none?connect_timeout=2";
   try {
     open_store(url);
     FAIL() << "expected an error";
-  } catch (const Error& e) {
+  } catch (const StoreUnavailable& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("cannot connect to PostgreSQL"), std::string::npos) << what;
     EXPECT_EQ(what.find("hunter2secret"), std::string::npos) << what;
