@@ -19,6 +19,17 @@ namespace fs = std::filesystem;
 // The text of the load-time check.
 constexpr const char* kSampleText = "The quick brown fox jumps over the lazy dog.";
 
+// The names docs/bench.md uses (int64, float32), else libtorch's.
+std::string dtype_name(c10::ScalarType t) {
+  switch (t) {
+    case torch::kInt64: return "int64";
+    case torch::kFloat32: return "float32";
+    case torch::kBFloat16: return "bfloat16";
+    case torch::kFloat16: return "float16";
+    default: return c10::toString(t);
+  }
+}
+
 std::string shape_text(const torch::Tensor& t) {
   std::string s;
   for (auto d : t.sizes()) s += (s.empty() ? "" : ", ") + std::to_string(d);
@@ -179,23 +190,27 @@ class TorchScriptModel final : public Model {
     // The work belongs to the caller's window.
     if (rt_.device.is_cuda()) torch::cuda::synchronize();
 
-    const auto cpu = out->to(torch::kCPU);
-    const std::int64_t width = cpu.dim() >= 2 ? cpu.size(1) : 1;
+    const std::int64_t width = out->dim() >= 2 ? out->size(1) : 1;
     std::int64_t generated = 0;
     if (spec_.output_tokens == "all") generated = width;
     else if (spec_.output_tokens == "new") generated = std::max<std::int64_t>(0, width - p.input_length);
+    // Only what the outputs need leaves the device (not whole logits).
+    const auto rows = out->reshape({b, -1});
+    const bool decode = text_ && generated > 0 && !rows.is_floating_point();
+    torch::Tensor cpu;
+    if (decode) cpu = rows.slice(1, rows.size(1) - generated).to(torch::kCPU, torch::kInt64).contiguous();
+    else if (rows.size(1) > 0) cpu = rows.argmax(1).to(torch::kCPU, torch::kInt64).contiguous();
     std::vector<InferenceOutput> outputs(static_cast<std::size_t>(b));
     for (std::int64_t i = 0; i < b; ++i) {
       auto& o = outputs[static_cast<std::size_t>(i)];
       o.input_tokens = p.input_tokens[static_cast<std::size_t>(i)];
       o.output_tokens = generated;
-      const auto row = cpu[i].flatten();
-      if (text_ && generated > 0 && !row.is_floating_point()) {
-        // Generated ids: the text of the counted ones.
-        const auto tail = row.slice(0, row.numel() - generated).contiguous().to(torch::kInt64);
-        o.text = tokenizer_->decode({tail.data_ptr<std::int64_t>(), static_cast<std::size_t>(tail.numel())});
-      } else if (row.numel() > 0) {
-        const auto k = row.argmax().item<std::int64_t>();
+      if (!cpu.defined()) continue;
+      if (decode) {  // generated ids: the text of the counted ones
+        const auto ids = cpu[i];
+        o.text = tokenizer_->decode({ids.data_ptr<std::int64_t>(), static_cast<std::size_t>(ids.numel())});
+      } else {  // a class: the row's argmax
+        const auto k = cpu[i].item<std::int64_t>();
         o.text = k < static_cast<std::int64_t>(spec_.labels.size()) ? spec_.labels[static_cast<std::size_t>(k)]
                                                                    : std::to_string(k);
       }
@@ -207,7 +222,7 @@ class TorchScriptModel final : public Model {
     std::string s;
     for (const auto& a : args) {
       const auto& t = a.toTensor();
-      s += fmt::format("{}{} {}", s.empty() ? "" : " and ", c10::toString(t.scalar_type()), shape_text(t));
+      s += fmt::format("{}{} {}", s.empty() ? "" : " and ", dtype_name(t.scalar_type()), shape_text(t));
     }
     return s;
   }
