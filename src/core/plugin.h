@@ -4,7 +4,10 @@
 // costs ~0.4 s, libpq + OpenSSL ~7 ms at every start.
 #pragma once
 
+#include <mutex>
 #include <string>
+
+#include "joulebench/error.h"
 
 namespace joulebench::core {
 
@@ -21,5 +24,30 @@ struct PluginSpec {
 // the entry symbol's address; the plugin is never closed (objects it made
 // live until exit). Throws Error listing every place tried and why it failed.
 void* open_plugin(const PluginSpec& spec);
+
+// The plugin's table of entry points (a struct whose first member is
+// `int abi_version`), opened once per table type: later calls return the same
+// table or throw the same error. `before_load` runs once, before dlopen.
+template <typename Api>
+const Api& plugin_table(const PluginSpec& spec, int expected_abi, void (*before_load)() = nullptr) {
+  static const Api* api = nullptr;
+  static std::string failure;
+  static std::once_flag once;
+  std::call_once(once, [&] {
+    if (before_load) before_load();
+    try {
+      const Api* table = reinterpret_cast<const Api* (*)()>(open_plugin(spec))();
+      if (table->abi_version == expected_abi)
+        api = table;
+      else
+        failure = std::string(spec.what) + " has ABI " + std::to_string(table->abi_version) +
+                  " but this joulebench expects " + std::to_string(expected_abi) + " (rebuild both)";
+    } catch (const Error& e) {
+      failure = e.what();
+    }
+  });
+  if (!api) throw Error(failure);
+  return *api;
+}
 
 }  // namespace joulebench::core

@@ -1,9 +1,5 @@
 // The binary's side of the network plugin: loads libjoulebench_net.so on the
 // first HTTP or PostgreSQL use and forwards to it.
-#include <fmt/format.h>
-
-#include <mutex>
-
 #include "core/plugin.h"
 #include "joulebench/error.h"
 #include "net/net_api.h"
@@ -13,26 +9,9 @@ namespace joulebench::net {
 namespace {
 
 const NetApi& net() {
-  static const NetApi* api = nullptr;
-  static std::string failure;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    try {
-      const core::PluginSpec spec{"libjoulebench_net.so", "JOULEBENCH_NET_LIBRARY", "joulebench_net_api",
-                                  "the network plugin (HTTP, TLS, PostgreSQL)"};
-      auto entry = reinterpret_cast<const NetApi* (*)()>(core::open_plugin(spec));
-      const NetApi* candidate = entry();
-      if (candidate->abi_version != kNetAbiVersion)
-        failure = fmt::format("the network plugin has ABI {} but this joulebench expects {} (rebuild both)",
-                              candidate->abi_version, kNetAbiVersion);
-      else
-        api = candidate;
-    } catch (const Error& e) {
-      failure = e.what();
-    }
-  });
-  if (!api) throw Error(failure);
-  return *api;
+  static const core::PluginSpec spec{"libjoulebench_net.so", "JOULEBENCH_NET_LIBRARY", "joulebench_net_api",
+                                     "the network plugin (HTTP, TLS, PostgreSQL)"};
+  return core::plugin_table<NetApi>(spec, kNetAbiVersion);
 }
 
 }  // namespace
