@@ -35,6 +35,13 @@ struct ReportRow {
   std::string task;     // "" when unknown (an imported log without task)
   std::string model;    // "" for --by task
   std::string dataset;  // only for --by dataset
+  // The configuration of the group's windows: windows of different batch
+  // sizes, threads, dtypes or devices (a `bench --batch 1,8` sweep) are never
+  // averaged together. nullopt / "" where not recorded (imports, measure).
+  std::optional<int> batch_size;
+  std::optional<int> threads;
+  std::string dtype;
+  std::string device;
   int runs = 0;         // windows in the group
   int models = 0;       // distinct models in the group
   std::int64_t inferences = 0;
@@ -65,7 +72,8 @@ Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportO
 
 std::string render_table(const Report& report);
 std::string render_markdown(const Report& report);
-// JSON array, one object per row: task, model, dataset, runs, models, inferences,
+// JSON array, one object per row: task, model, dataset, batch, threads, dtype,
+// device (null where not recorded), runs, models, inferences,
 // kwh_per_1000_mean, kwh_per_1000_std, kwh_per_1000_min, kwh_per_1000_max,
 // gco2e_per_1000_mean, gco2e_per_1000_std, input_tokens_mean, output_tokens_mean,
 // weakest_provenance, equivalents[] (key, value, unit, amount_per_unit, source).

@@ -76,6 +76,12 @@ struct WindowRecord {
   std::optional<double> latency_p95_s;
   std::optional<double> g_co2e;  // as computed (or logged) for this window
   std::string external_id;       // e.g. the CodeCarbon run_id (+ task_name) of an imported row; unique per store
+  // The configuration measured (bench); unknown (nullopt, "") for imports
+  // and measure. Reports keep windows of different configurations apart.
+  std::optional<int> batch_size;  // inputs per infer() call
+  std::optional<int> threads;     // intra-op threads, 0 = the library's default
+  std::string dtype;              // "fp32", "bf16", "fp16"
+  std::string device;             // "cpu", "cuda", "cuda:1"
 };
 
 struct RunRecord {

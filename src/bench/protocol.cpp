@@ -280,6 +280,10 @@ CampaignResult run_campaign(const std::vector<BenchCell>& all_cells, const Bench
         w.latency_p50_s = run.latency_p50_s;
         w.latency_p95_s = run.latency_p95_s;
         if (run.carbon) w.g_co2e = run.carbon->g_co2e;
+        w.batch_size = cell.batch;
+        w.threads = settings.threads;
+        w.dtype = settings.dtype;
+        w.device = settings.device;
         ctx.store.add_window(run_id, std::move(w));
 
         ++reps_done;

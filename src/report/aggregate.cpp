@@ -66,7 +66,10 @@ std::optional<ReportGrouping> report_grouping_from_string(std::string_view s) {
 Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportOptions& options) {
   Report report;
   report.by = options.by;
-  std::map<std::tuple<std::string, std::string, std::string>, Group> groups;
+  // task, model, dataset (per --by), then the configuration (always).
+  using Key = std::tuple<std::string, std::string, std::string, std::optional<int>, std::optional<int>, std::string,
+                         std::string>;
+  std::map<Key, Group> groups;
   std::size_t from_interrupted = 0, from_unfinished = 0;
   for (const auto& sw : windows) {
     const WindowRecord& w = sw.window;
@@ -80,7 +83,7 @@ Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportO
     const double kwh = joules_to_kwh(w.measurement.total_energy_j());
     // Logged or computed grams; else this run's intensity and PUE.
     const double g = w.g_co2e ? *w.g_co2e : kwh * sw.pue * sw.intensity_g_per_kwh;
-    std::tuple<std::string, std::string, std::string> key{w.task, "", ""};
+    Key key{w.task, "", "", w.batch_size, w.threads, w.dtype, w.device};
     if (options.by == ReportGrouping::model) std::get<1>(key) = w.model;
     if (options.by == ReportGrouping::dataset) std::get<2>(key) = w.dataset;
     Group& grp = groups[key];
@@ -104,7 +107,7 @@ Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportO
   }
   for (auto& [key, grp] : groups) {
     ReportRow row;
-    std::tie(row.task, row.model, row.dataset) = key;
+    std::tie(row.task, row.model, row.dataset, row.batch_size, row.threads, row.dtype, row.device) = key;
     row.runs = static_cast<int>(grp.kwh.values.size());
     row.models = static_cast<int>(grp.models.size());
     row.inferences = grp.inferences;

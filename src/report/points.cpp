@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "joulebench/error.h"
 #include "joulebench/models.h"
@@ -42,6 +43,20 @@ std::string csv_field(const std::string& s) {
 
 std::string number(double v) { return fmt::format("{:.17g}", v); }
 
+// How a point's configuration differs from the study's (batch 1, fp32, CPU,
+// the library's threads), as bench's table says it: "gpt2 (batch 8, bf16)".
+// Windows of different configurations are different points.
+std::string config_suffix(const WindowRecord& w) {
+  std::vector<std::string> parts;
+  if (w.batch_size && *w.batch_size != 1) parts.push_back(fmt::format("batch {}", *w.batch_size));
+  if (!w.dtype.empty() && w.dtype != "fp32") parts.push_back(w.dtype);
+  if (!w.device.empty() && w.device != "cpu") parts.push_back(w.device);
+  if (w.threads && *w.threads > 0) parts.push_back(fmt::format("{} threads", *w.threads));
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? " (" : ", ") + p;
+  return out.empty() ? out : out + ")";
+}
+
 }  // namespace
 
 bool is_multi_purpose_name(std::string_view model) {
@@ -51,7 +66,7 @@ bool is_multi_purpose_name(std::string_view model) {
 }
 
 std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, const HtmlReportOptions& options) {
-  std::map<std::pair<std::string, std::string>, Acc> acc;
+  std::map<std::tuple<std::string, std::string, std::string>, Acc> acc;  // task, model, configuration
   for (const auto& sw : windows) {
     const auto& w = sw.window;
     if (!w.inferences || *w.inferences <= 0) continue;
@@ -59,7 +74,7 @@ std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, c
     if (!options.report.model.empty() && w.model != options.report.model) continue;
     const double per = 1000.0 / static_cast<double>(*w.inferences);
     const double kwh = joules_to_kwh(w.measurement.total_energy_j());
-    Acc& a = acc[{w.task, w.model}];
+    Acc& a = acc[{w.task, w.model, config_suffix(w)}];
     a.kwh.push_back(kwh * per);
     a.g += (w.g_co2e ? *w.g_co2e : kwh * sw.pue * sw.intensity_g_per_kwh) * per;
     for (const auto& c : w.measurement.components) {
@@ -76,7 +91,9 @@ std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, c
   std::vector<ModelPoint> out;
   for (const auto& [key, a] : acc) {
     ModelPoint p;
-    std::tie(p.task, p.model) = key;
+    const auto& [task, model, suffix] = key;
+    p.task = task;
+    p.model = model + suffix;
     const double n = static_cast<double>(a.kwh.size());
     p.runs = static_cast<int>(a.kwh.size());
     double s = 0;
@@ -94,12 +111,12 @@ std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, c
     p.other_kwh = a.other / n;
     p.provenance = std::string(to_string(a.weakest));
     for (const auto& d : a.detail) p.provenance_detail += (p.provenance_detail.empty() ? "" : "; ") + d;
-    auto f = options.facts.find(p.model);
+    auto f = options.facts.find(model);
     if (f != options.facts.end()) {
       p.parameters = f->second.parameters;
       p.multi_purpose = f->second.multi_purpose.value_or(is_multi_purpose_name(p.model));
     } else {
-      p.multi_purpose = is_multi_purpose_name(p.model);
+      p.multi_purpose = is_multi_purpose_name(model);
     }
     out.push_back(std::move(p));
   }
@@ -119,7 +136,7 @@ std::string render_csv(const Report& report) {
   std::string out =
       "task,model,dataset,runs,models,inferences,kwh_per_1000_mean,kwh_per_1000_std,kwh_per_1000_min,"
       "kwh_per_1000_max,gco2e_per_1000_mean,gco2e_per_1000_std,input_tokens_mean,output_tokens_mean,"
-      "weakest_provenance";
+      "weakest_provenance,batch,threads,dtype,device";
   for (const auto& k : eq_keys) out += ",eq_" + k;
   out += "\n";
   auto opt = [](const std::optional<double>& v) { return v ? number(*v) : std::string(); };
@@ -129,6 +146,8 @@ std::string render_csv(const Report& report) {
                        number(r.kwh_per_1000_std), number(r.kwh_per_1000_min), number(r.kwh_per_1000_max),
                        number(r.gco2e_per_1000_mean), number(r.gco2e_per_1000_std), opt(r.input_tokens_mean),
                        opt(r.output_tokens_mean), csv_field(r.weakest_provenance));
+    out += fmt::format(",{},{},{},{}", r.batch_size ? std::to_string(*r.batch_size) : "",
+                       r.threads ? std::to_string(*r.threads) : "", csv_field(r.dtype), csv_field(r.device));
     for (const auto& k : eq_keys) {
       std::string cell;
       for (const auto& e : r.equivalents)
@@ -160,14 +179,18 @@ EnergyLabel make_energy_label(Store& store, const std::string& model, const std:
     throw InputError(fmt::format("no inference windows of model '{}' in {}; stored models: {}", model,
                                  store.location(), list.empty() ? "(none)" : list));
   }
-  if (own_points.size() > 1 && task.empty())
+  std::set<std::string> tasks;
+  for (const auto& p : own_points) tasks.insert(p.task);
+  if (tasks.size() > 1 && task.empty())
     throw InputError(fmt::format("model '{}' has results for several tasks: give --task", model));
-  const ModelPoint& me = own_points.front();
+  // Several configurations (a batch sweep): the study's own (batch 1) when measured.
+  const auto plain = std::find_if(own_points.begin(), own_points.end(), [&](const ModelPoint& p) { return p.model == model; });
+  const ModelPoint& me = plain != own_points.end() ? *plain : own_points.front();
   WindowQuery tq;
   tq.task = me.task;
   const auto peers = model_points(store.query_windows(tq), options);
   EnergyLabel label;
-  label.model = model;
+  label.model = me.model;
   label.task = me.task;
   label.wh_per_1000 = me.kwh_mean * 1000.0;
   label.provenance = me.provenance;

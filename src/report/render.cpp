@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <nlohmann/json.hpp>
 
 #include "joulebench/report.h"
@@ -26,10 +27,35 @@ const EquivalentValue* find_equivalent(const ReportRow& r, std::string_view key)
   return nullptr;
 }
 
-std::vector<Column> columns(ReportGrouping by) {
+// The configuration columns, as text ("-" where not recorded).
+std::string opt_text(const std::optional<int>& v) { return v ? std::to_string(*v) : "-"; }
+std::string opt_text(const std::string& v) { return v.empty() ? "-" : v; }
+constexpr std::size_t kConfigColumns = 4;
+std::array<std::string, kConfigColumns> config_of(const ReportRow& r) {
+  return {opt_text(r.batch_size), opt_text(r.threads), opt_text(r.dtype), opt_text(r.device)};
+}
+constexpr std::array<const char*, kConfigColumns> kConfigTitles{"batch", "threads", "dtype", "device"};
+
+// A configuration column is shown only where the rows differ in it (a
+// batch sweep): a store of one configuration reads as before.
+std::array<bool, kConfigColumns> varying_config(const Report& report) {
+  std::array<bool, kConfigColumns> show{};
+  if (report.rows.empty()) return show;
+  const auto first = config_of(report.rows.front());
+  for (const auto& r : report.rows) {
+    const auto config = config_of(r);
+    for (std::size_t i = 0; i < show.size(); ++i) show[i] = show[i] || config[i] != first[i];
+  }
+  return show;
+}
+
+std::vector<Column> columns(const Report& report) {
   std::vector<Column> c{{"task", false}};
-  if (by == ReportGrouping::model) c.push_back({"model", false});
-  if (by == ReportGrouping::dataset) c.push_back({"dataset", false});
+  if (report.by == ReportGrouping::model) c.push_back({"model", false});
+  if (report.by == ReportGrouping::dataset) c.push_back({"dataset", false});
+  const auto show = varying_config(report);
+  for (std::size_t i = 0; i < show.size(); ++i)
+    if (show[i]) c.push_back({kConfigTitles[i], i < 2});
   for (const char* t : {"runs", "kWh/1k mean", "kWh/1k std", "gCO2e/1k", "phone charges/1k", "car km/1k"})
     c.push_back({t, true});
   return c;
@@ -37,10 +63,14 @@ std::vector<Column> columns(ReportGrouping by) {
 
 std::vector<std::vector<std::string>> cells(const Report& report) {
   std::vector<std::vector<std::string>> out;
+  const auto show = varying_config(report);
   for (const auto& r : report.rows) {
     std::vector<std::string> row{r.task.empty() ? "(unknown)" : r.task};
     if (report.by == ReportGrouping::model) row.push_back(r.model);
     if (report.by == ReportGrouping::dataset) row.push_back(r.dataset);
+    const auto config = config_of(r);
+    for (std::size_t i = 0; i < show.size(); ++i)
+      if (show[i]) row.push_back(config[i]);
     row.push_back(std::to_string(r.runs));
     row.push_back(sig(r.kwh_per_1000_mean));
     row.push_back(sig(r.kwh_per_1000_std));
@@ -72,7 +102,7 @@ std::string render_table(const Report& report) {
   if (report.rows.empty())
     return "no inference measurements in the store: fill it with `joulebench bench` or `joulebench import codecarbon "
            "FILES`\n";
-  const auto cols = columns(report.by);
+  const auto cols = columns(report);
   const auto rows = cells(report);
   std::vector<std::size_t> width(cols.size());
   for (std::size_t i = 0; i < cols.size(); ++i) {
@@ -99,7 +129,7 @@ std::string render_table(const Report& report) {
 }
 
 std::string render_markdown(const Report& report) {
-  const auto cols = columns(report.by);
+  const auto cols = columns(report);
   std::string out = "|";
   std::string rule = "|";
   for (const auto& c : cols) {
@@ -136,9 +166,14 @@ nlohmann::json report_json(const Report& report) {
                     {"basis", e.constant.basis == EquivalentBasis::energy_kwh ? "kwh" : "g_co2e"},
                     {"amount_per_unit", e.constant.amount_per_unit},
                     {"source", e.constant.source}});
+    auto opt_int = [](const std::optional<int>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
     arr.push_back({{"task", str(r.task)},
                    {"model", str(r.model)},
                    {"dataset", str(r.dataset)},
+                   {"batch", opt_int(r.batch_size)},
+                   {"threads", opt_int(r.threads)},
+                   {"dtype", str(r.dtype)},
+                   {"device", str(r.device)},
                    {"runs", r.runs},
                    {"models", r.models},
                    {"inferences", r.inferences},

@@ -236,7 +236,8 @@ ORDER BY r.started_at, r.id)sql");
 SELECT w.run_id, r.kind, r.status, r.intensity_g_per_kwh, r.pue,
        w.seq, w.name, COALESCE(w.task, ''), COALESCE(w.model, ''), COALESCE(w.dataset, ''), w.phase,
        w.repetition, w.started_at, w.duration_s, w.inferences, w.input_tokens, w.output_tokens,
-       w.latency_p50_s, w.latency_p95_s, w.g_co2e, COALESCE(w.external_id, ''), w.warnings_json
+       w.latency_p50_s, w.latency_p95_s, w.g_co2e, COALESCE(w.external_id, ''), w.warnings_json,
+       w.batch_size, w.threads, COALESCE(w.dtype, ''), COALESCE(w.device, '')
 FROM windows w JOIN runs r ON r.id = w.run_id
 WHERE ($1 = '' OR w.run_id = $1) AND ($2 = '' OR w.task = $2) AND ($3 = '' OR w.model = $3)
   AND ($4 = '' OR w.dataset = $4) AND ($5 = '' OR w.phase = $5)
@@ -271,6 +272,10 @@ ORDER BY r.started_at, w.run_id, w.seq)sql");
       if (warnings.is_array())
         for (const auto& x : warnings)
           if (x.is_string()) w.measurement.warnings.push_back(x.get<std::string>());
+      if (auto b = opt_integer(row[22])) w.batch_size = static_cast<int>(*b);
+      if (auto th = opt_integer(row[23])) w.threads = static_cast<int>(*th);
+      w.dtype = text(row[24]);
+      w.device = text(row[25]);
       const auto comps = Params().add(sw.run_id).add(w.seq).exec(t, R"sql(
 SELECT component, energy_j, attributed_energy_j, dynamic_energy_j, provenance, sources_json
 FROM component_energy WHERE run_id = $1 AND seq = $2 ORDER BY idx)sql");
@@ -374,6 +379,7 @@ FROM runs)sql";
     for (const auto& m : store::migrations()) {
       if (m.version <= have) continue;
       for (const char* sql : m.statements) t.exec(sql);
+      for (const char* sql : m.postgres) t.exec(sql);
       Params().add(m.version).add(time_text(Clock::now())).add(m.description).exec(
           t, "INSERT INTO schema_version (version, applied_at, description) VALUES ($1, $2, $3)");
     }
@@ -478,11 +484,13 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
     p.add(w.inferences).add(w.input_tokens).add(w.output_tokens).add(w.latency_p50_s).add(w.latency_p95_s);
     p.add(m.total_energy_j()).add(attributed).add(dynamic).add(w.g_co2e);
     p.add(to_string(m.weakest_provenance())).text_or_null(w.external_id).add(nlohmann::json(m.warnings).dump());
+    p.add(w.batch_size).add(w.threads).text_or_null(w.dtype).text_or_null(w.device);
     p.exec(t, R"sql(
 INSERT INTO windows (run_id, seq, name, task, model, dataset, phase, repetition, started_at, duration_s,
   inferences, input_tokens, output_tokens, latency_p50_s, latency_p95_s, energy_j, attributed_energy_j,
-  dynamic_energy_j, g_co2e, weakest_provenance, external_id, warnings_json)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22))sql");
+  dynamic_energy_j, g_co2e, weakest_provenance, external_id, warnings_json, batch_size, threads, dtype, device)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
+  $25, $26))sql");
     int idx = 0;
     for (const auto& comp : m.components) {
       Params()

@@ -84,6 +84,27 @@ const std::vector<Migration>& migrations() {
   PRIMARY KEY (run_id, seq, idx),
   FOREIGN KEY (run_id, seq) REFERENCES windows (run_id, seq) ON DELETE CASCADE))sql",
        }},
+      {2,
+       "windows: batch_size, threads, dtype, device (the configuration a window measured)",
+       {
+           "ALTER TABLE windows ADD COLUMN batch_size INTEGER CHECK (batch_size IS NULL OR batch_size > 0)",
+           "ALTER TABLE windows ADD COLUMN threads INTEGER CHECK (threads IS NULL OR threads >= 0)",
+           "ALTER TABLE windows ADD COLUMN dtype TEXT",
+           "ALTER TABLE windows ADD COLUMN device TEXT",
+       },
+       // Bench runs written before: their settings are in the run's config_json.
+       {R"sql(UPDATE windows SET
+  batch_size = (SELECT json_extract(r.config_json, '$.batch') FROM runs r WHERE r.id = windows.run_id),
+  threads = (SELECT json_extract(r.config_json, '$.threads') FROM runs r WHERE r.id = windows.run_id),
+  dtype = (SELECT json_extract(r.config_json, '$.dtype') FROM runs r WHERE r.id = windows.run_id),
+  device = (SELECT json_extract(r.config_json, '$.device') FROM runs r WHERE r.id = windows.run_id)
+WHERE run_id IN (SELECT id FROM runs WHERE kind = 'bench' AND json_valid(config_json)))sql"},
+       {R"sql(UPDATE windows w SET
+  batch_size = (r.config_json::jsonb ->> 'batch')::integer,
+  threads = (r.config_json::jsonb ->> 'threads')::integer,
+  dtype = r.config_json::jsonb ->> 'dtype',
+  device = r.config_json::jsonb ->> 'device'
+FROM runs r WHERE r.id = w.run_id AND r.kind = 'bench' AND r.config_json LIKE '{%')sql"}},
   };
   return all;
 }

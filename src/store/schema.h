@@ -1,7 +1,8 @@
 // The store's schema, in one place, as numbered migrations. Portable SQL (the
 // subset SQLite and PostgreSQL share): TEXT, BIGINT, DOUBLE PRECISION, CHECK,
 // composite keys, no autoincrement (runs have UUIDs, windows a sequence number
-// within their run), ON CONFLICT DO NOTHING.
+// within their run), ON CONFLICT DO NOTHING, ALTER TABLE ... ADD COLUMN. Only
+// a backfill that must read JSON has a statement per dialect.
 #pragma once
 
 #include <vector>
@@ -11,7 +12,9 @@ namespace joulebench::store {
 struct Migration {
   int version;
   const char* description;
-  std::vector<const char*> statements;
+  std::vector<const char*> statements;  // portable, run first
+  std::vector<const char*> sqlite;      // then these on SQLite
+  std::vector<const char*> postgres;    // or these on PostgreSQL
 };
 
 // In order; the last one's version is the current schema version.

@@ -152,7 +152,8 @@ ORDER BY r.started_at, r.id)sql");
 SELECT w.run_id, r.kind, r.status, r.intensity_g_per_kwh, r.pue,
        w.seq, w.name, COALESCE(w.task, ''), COALESCE(w.model, ''), COALESCE(w.dataset, ''), w.phase,
        w.repetition, w.started_at, w.duration_s, w.inferences, w.input_tokens, w.output_tokens,
-       w.latency_p50_s, w.latency_p95_s, w.g_co2e, COALESCE(w.external_id, ''), w.warnings_json
+       w.latency_p50_s, w.latency_p95_s, w.g_co2e, COALESCE(w.external_id, ''), w.warnings_json,
+       w.batch_size, w.threads, COALESCE(w.dtype, ''), COALESCE(w.device, '')
 FROM windows w JOIN runs r ON r.id = w.run_id
 WHERE (?1 = '' OR w.run_id = ?1) AND (?2 = '' OR w.task = ?2) AND (?3 = '' OR w.model = ?3)
   AND (?4 = '' OR w.dataset = ?4) AND (?5 = '' OR w.phase = ?5)
@@ -192,6 +193,10 @@ FROM component_energy WHERE run_id = ?1 AND seq = ?2 ORDER BY idx)sql");
       if (warnings.is_array())
         for (const auto& x : warnings)
           if (x.is_string()) w.measurement.warnings.push_back(x.get<std::string>());
+      if (auto b = s.opt_integer(22)) w.batch_size = static_cast<int>(*b);
+      if (auto t = s.opt_integer(23)) w.threads = static_cast<int>(*t);
+      w.dtype = s.text(24);
+      w.device = s.text(25);
       comps.bind(1, sw.run_id).bind(2, w.seq);
       while (comps.step()) {
         ComponentEnergy c;
@@ -252,6 +257,7 @@ FROM runs)sql";
       if (m.version <= have) continue;
       Transaction txn(db_);
       for (const char* sql : m.statements) db_.exec(sql);
+      for (const char* sql : m.sqlite) db_.exec(sql);
       Statement rec(db_.handle(), "INSERT INTO schema_version (version, applied_at, description) VALUES (?1, ?2, ?3)");
       rec.bind(1, m.version).bind(2, time_text(Clock::now())).bind(3, m.description);
       rec.run();
@@ -361,8 +367,9 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
     Statement s(db_.handle(), R"sql(
 INSERT INTO windows (run_id, seq, name, task, model, dataset, phase, repetition, started_at, duration_s,
   inferences, input_tokens, output_tokens, latency_p50_s, latency_p95_s, energy_j, attributed_energy_j,
-  dynamic_energy_j, g_co2e, weakest_provenance, external_id, warnings_json)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22))sql");
+  dynamic_energy_j, g_co2e, weakest_provenance, external_id, warnings_json, batch_size, threads, dtype, device)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,
+  ?25, ?26))sql");
     s.bind(1, run_id).bind(2, w.seq).bind(3, m.name).bind_text_or_null(4, w.task).bind_text_or_null(5, w.model);
     s.bind_text_or_null(6, w.dataset).bind(7, w.phase);
     if (w.repetition) s.bind(8, *w.repetition);
@@ -373,6 +380,7 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
     s.bind(17, attributed).bind(18, dynamic).bind(19, w.g_co2e);
     s.bind(20, to_string(m.weakest_provenance())).bind_text_or_null(21, w.external_id);
     s.bind(22, nlohmann::json(m.warnings).dump());
+    s.bind(23, w.batch_size).bind(24, w.threads).bind_text_or_null(25, w.dtype).bind_text_or_null(26, w.device);
     s.run();
     Statement c(db_.handle(), R"sql(
 INSERT INTO component_energy (run_id, seq, idx, component, energy_j, attributed_energy_j, dynamic_energy_j,

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -107,6 +108,27 @@ TEST_F(Fixture, RunsEveryRepetitionAsOneStoredWindow) {
     EXPECT_EQ(windows[i].window.task, "text-classification");
     EXPECT_EQ(windows[i].window.output_tokens, 15);
   }
+}
+
+TEST_F(Fixture, EachWindowRecordsItsConfiguration) {
+  auto ctx = context();
+  auto settings = small_settings(4, 1);
+  settings.threads = 3;
+  settings.dtype = "bf16";
+  std::vector<BenchCell> sweep = cells({"a"}, 1);
+  sweep.push_back(BenchCell{Task::text_classification, "a", inputs(), 4});
+  run_campaign(sweep, settings, ctx);
+  const auto windows = store->query_windows({});
+  ASSERT_EQ(windows.size(), 2u);
+  std::set<int> batches;
+  for (const auto& sw : windows) {
+    ASSERT_TRUE(sw.window.batch_size.has_value());
+    batches.insert(*sw.window.batch_size);
+    EXPECT_EQ(sw.window.threads, 3);
+    EXPECT_EQ(sw.window.dtype, "bf16");
+    EXPECT_EQ(sw.window.device, "cpu");
+  }
+  EXPECT_EQ(batches, (std::set<int>{1, 4}));
 }
 
 TEST_F(Fixture, JsonCarriesTheContractFields) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <regex>
 
 #include "joulebench/error.h"
@@ -83,6 +84,29 @@ TEST_F(Html, MeansAndSplitOfAModel) {
   EXPECT_FALSE(a->multi_purpose);
   EXPECT_TRUE(is_multi_purpose_name("bigscience/bloomz-7b1"));
   EXPECT_FALSE(is_multi_purpose_name("bigscience/bloom-560m"));
+}
+
+TEST_F(Html, BatchSweepIsOnePointPerBatchAndTheLabelIsBatchOne) {
+  add("text-classification", "m", {0.004, 0.004}, 1000, 1);
+  add("text-classification", "m", {0.001, 0.001}, 1000, 8);
+  add("text-classification", "peer", {0.002});
+  HtmlReportOptions o;
+  o.facts["m"] = {66000000, false};
+  const auto points = model_points(store_->query_windows({}), o);
+  ASSERT_EQ(points.size(), 3u);
+  std::map<std::string, const ModelPoint*> by_name;
+  for (const auto& p : points) by_name[p.model] = &p;
+  ASSERT_TRUE(by_name.count("m"));
+  ASSERT_TRUE(by_name.count("m (batch 8)"));
+  EXPECT_NEAR(by_name["m"]->kwh_mean, 0.004, 1e-12);
+  EXPECT_NEAR(by_name["m (batch 8)"]->kwh_mean, 0.001, 1e-12);
+  EXPECT_EQ(by_name["m (batch 8)"]->parameters, 66000000) << "facts found under the model's own name";
+  // The label of m is the study's configuration (batch 1), ranked among every point of the task.
+  const auto label = make_energy_label(*store_, "m");
+  EXPECT_EQ(label.model, "m");
+  EXPECT_NEAR(label.wh_per_1000, 4.0, 1e-9);
+  EXPECT_EQ(label.models_in_task, 3);
+  EXPECT_EQ(label.stars, 1);
 }
 
 TEST(Stars, FiveEqualBandsLowestEnergyFiveStars) {

@@ -111,6 +111,57 @@ TEST(ReportRender, TableMarkdownAndJsonShareTheRows) {
   EXPECT_NE(render_table(Report{}).find("no inference"), std::string::npos);
 }
 
+TEST(ReportAggregate, BatchSweepsAreNotAveragedTogether) {
+  // One model at batch 1 and batch 8 (a `bench --batch 1,8` sweep), two runs each.
+  auto at = [](int batch, double kwh) {
+    auto w = window("text-classification", "m", "imdb", kwh, 1000);
+    w.window.batch_size = batch;
+    w.window.threads = 0;
+    w.window.dtype = "fp32";
+    w.window.device = "cpu";
+    return w;
+  };
+  const std::vector<StoredWindow> ws{at(1, 0.004), at(8, 0.001), at(1, 0.006), at(8, 0.002)};
+  for (auto by : {ReportGrouping::task, ReportGrouping::model}) {
+    ReportOptions o;
+    o.by = by;
+    const Report r = aggregate_windows(ws, o);
+    ASSERT_EQ(r.rows.size(), 2u) << to_string(by);
+    EXPECT_EQ(r.rows[0].batch_size, 8);  // cheapest first
+    EXPECT_DOUBLE_EQ(r.rows[0].kwh_per_1000_mean, 0.0015);
+    EXPECT_EQ(r.rows[0].runs, 2);
+    EXPECT_EQ(r.rows[1].batch_size, 1);
+    EXPECT_DOUBLE_EQ(r.rows[1].kwh_per_1000_mean, 0.005);
+    EXPECT_EQ(r.rows[1].dtype, "fp32");
+    // The table shows the column that differs, not the ones that do not.
+    const std::string table = render_table(r);
+    EXPECT_NE(table.find("batch"), std::string::npos) << table;
+    EXPECT_EQ(table.find("dtype"), std::string::npos) << table;
+    EXPECT_NE(render_markdown(r).find("| batch |"), std::string::npos);
+    const auto j = report_json(r);
+    EXPECT_EQ(j[0]["batch"], 8);
+    EXPECT_EQ(j[1]["batch"], 1);
+    EXPECT_EQ(j[1]["threads"], 0);
+    EXPECT_EQ(j[1]["dtype"], "fp32");
+    EXPECT_EQ(j[1]["device"], "cpu");
+  }
+  // A dtype sweep likewise; a store of one configuration has no such column.
+  auto bf16 = at(1, 0.002);
+  bf16.window.dtype = "bf16";
+  const Report d = aggregate_windows({at(1, 0.004), bf16}, {});
+  ASSERT_EQ(d.rows.size(), 2u);
+  EXPECT_NE(render_table(d).find("dtype"), std::string::npos);
+  EXPECT_EQ(render_table(d).find("batch"), std::string::npos);
+  const Report one = aggregate_windows({at(1, 0.004), at(1, 0.006)}, {});
+  ASSERT_EQ(one.rows.size(), 1u);
+  EXPECT_EQ(render_table(one).find("batch"), std::string::npos);
+  // Windows that recorded no configuration (imports) are their own group, null in JSON.
+  const Report mixed = aggregate_windows({at(1, 0.004), window("text-classification", "m", "imdb", 0.004, 1000)}, {});
+  ASSERT_EQ(mixed.rows.size(), 2u);
+  const auto mj = report_json(mixed);
+  EXPECT_TRUE(mj[0]["batch"].is_null() || mj[1]["batch"].is_null());
+}
+
 TEST(ModelCard, CarriesTheFiveFieldsWithGrams) {
   RunRecord run;
   run.id = "abc";

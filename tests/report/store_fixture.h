@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -31,7 +32,7 @@ class ScratchStore : public ::testing::Test {
   }
   // One run of `model` with one window per value (kWh for `inferences` inferences), split GPU 60 % / CPU 30 % / RAM 10 %.
   std::string add(const std::string& task, const std::string& model, const std::vector<double>& kwh,
-                  std::int64_t inferences = 1000) {
+                  std::int64_t inferences = 1000, std::optional<int> batch = std::nullopt) {
     joulebench::RunRecord run;
     run.kind = joulebench::RunKind::import;
     run.machine.gpu_model = "1 x Test GPU";
@@ -43,6 +44,7 @@ class ScratchStore : public ::testing::Test {
       w.model = model;
       w.dataset = "d";
       w.inferences = inferences;
+      w.batch_size = batch;
       for (auto [c, share] : {std::pair{joulebench::Component::gpu, 0.6}, {joulebench::Component::cpu, 0.3},
                               {joulebench::Component::dram, 0.1}}) {
         joulebench::ComponentEnergy e;

@@ -11,6 +11,7 @@
 #include "../support/postgres_server.h"
 #include "joulebench/error.h"
 #include "joulebench/store.h"
+#include "store/schema.h"
 
 using namespace joulebench;
 using jbtest::free_port;
@@ -222,6 +223,55 @@ TEST_F(PostgresStoreTest, RefusesAStoreFromANewerJoulebench) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(PostgresStoreTest, VersionOneDatabaseUpgradesInPlace) {
+  // The database as a joulebench of schema version 1 left it (its real statements).
+  {
+    pqxx::connection c(url());
+    pqxx::work t(c);
+    const auto& v1 = store::migrations().at(0);
+    ASSERT_EQ(v1.version, 1);
+    for (const char* sql : v1.statements) t.exec(sql);
+    t.exec("INSERT INTO schema_version VALUES (1, '2026-01-01T00:00:00.000Z', 'v1')");
+    t.exec(R"sql(INSERT INTO runs (id, kind, status, started_at, intensity_g_per_kwh, intensity_origin, pue, config_json)
+VALUES ('bench-run', 'bench', 'complete', '2026-01-01T00:00:00.000Z', 56, 'user', 1.0,
+        '{"cell_key":"k","batch":8,"threads":2,"dtype":"bf16","device":"cpu","n":10}'),
+       ('import-run', 'import', 'complete', '2026-01-01T00:00:00.000Z', 56, 'user', 1.0, '{}'))sql");
+    t.exec(R"sql(INSERT INTO windows (run_id, seq, phase, started_at, duration_s, inferences, energy_j, weakest_provenance)
+VALUES ('bench-run', 1, 'inference', '2026-01-01T00:00:00.000Z', 2.5, 10, 7.5, 'measured'),
+       ('import-run', 1, 'inference', '2026-01-01T00:00:00.000Z', 1.0, 10, 3.0, 'measured'))sql");
+    t.commit();
+  }
+  auto store = open_store(url());
+  EXPECT_EQ(store->schema_version(), store::current_schema_version());
+  EXPECT_EQ(count("schema_version"), store::current_schema_version());
+  const auto windows = store->query_windows({});
+  ASSERT_EQ(windows.size(), 2u);
+  for (const auto& sw : windows) {
+    if (sw.run_id == "bench-run") {
+      EXPECT_EQ(sw.window.batch_size, 8);
+      EXPECT_EQ(sw.window.threads, 2);
+      EXPECT_EQ(sw.window.dtype, "bf16");
+      EXPECT_EQ(sw.window.device, "cpu");
+      EXPECT_DOUBLE_EQ(sw.window.measurement.duration_s, 2.5);
+    } else {
+      EXPECT_FALSE(sw.window.batch_size.has_value());
+      EXPECT_EQ(sw.window.dtype, "");
+    }
+  }
+  // And new windows carry theirs.
+  RunRecord r = run_record(1);
+  r.windows[0].batch_size = 32;
+  r.windows[0].threads = 0;
+  r.windows[0].dtype = "fp16";
+  r.windows[0].device = "cuda:0";
+  const auto back = store->load_run(store->save_run(r));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->windows.at(0).batch_size, 32);
+  EXPECT_EQ(back->windows.at(0).threads, 0);
+  EXPECT_EQ(back->windows.at(0).dtype, "fp16");
+  EXPECT_EQ(back->windows.at(0).device, "cuda:0");
 }
 
 TEST_F(PostgresStoreTest, LostServerIsUnavailableAndTheSameStoreConnectsAgain) {
