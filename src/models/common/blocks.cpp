@@ -27,6 +27,16 @@ torch::Tensor activate(const torch::Tensor& x, Activation act) {
   return x;
 }
 
+torch::Tensor activate_(torch::Tensor x, Activation act) {
+  switch (act) {
+    case Activation::relu: return x.relu_();
+    case Activation::gelu: return at::gelu_(x);
+    case Activation::gelu_tanh: return at::gelu_(x, "tanh");
+    case Activation::quick_gelu: return x.mul_(torch::sigmoid(1.702 * x));
+  }
+  return x;
+}
+
 torch::Tensor split_heads(const torch::Tensor& x, std::int64_t n_heads) {
   const auto b = x.size(0), t = x.size(1);
   return x.view({b, t, n_heads, x.size(2) / n_heads}).transpose(1, 2);
@@ -84,7 +94,7 @@ torch::Tensor alibi_bias(const torch::Tensor& key_mask, std::int64_t n_heads, to
 torch::Tensor attention_core(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                              const torch::Tensor& bias, double scale) {
   auto scores = torch::matmul(scale == 1.0 ? q : q * scale, k.transpose(-1, -2));
-  if (bias.defined()) scores = scores + bias;
+  if (bias.defined()) scores.add_(bias);  // in place: scores is ours, [B, H, Tq, Tk] is the largest tensor here
   return torch::matmul(torch::softmax(scores, -1), v);
 }
 
@@ -196,7 +206,7 @@ MlpImpl::MlpImpl(std::int64_t dim, std::int64_t hidden, Activation act, const st
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
-  return linear_forward(activate(linear_forward(x, fc1), act_), fc2);
+  return linear_forward(activate_(linear_forward(x, fc1), act_), fc2);
 }
 
 torch::Tensor greedy_next(const torch::Tensor& logits) { return logits.argmax(-1); }

@@ -18,6 +18,9 @@ enum class Activation { relu, gelu, gelu_tanh, quick_gelu };
 // HF hidden_act names: "relu", "gelu", "gelu_new", "gelu_fast", "gelu_pytorch_tanh", "quick_gelu".
 Activation activation_from_hf(const std::string& name);
 torch::Tensor activate(const torch::Tensor& x, Activation act);
+// The same in place, on a tensor the caller owns and no longer needs (saves
+// an allocation and a pass over the largest activations).
+torch::Tensor activate_(torch::Tensor x, Activation act);
 
 // [B, T, H*D] -> [B, H, T, D] and back.
 torch::Tensor split_heads(const torch::Tensor& x, std::int64_t n_heads);

@@ -126,13 +126,15 @@ torch::Tensor EncoderBackboneImpl::forward(const torch::Tensor& input_ids, const
     if (l.distil_attention) {
       a = l.attn_norm->forward(l.distil_attention->forward(x, bias) + x);
     } else {
-      auto q = split_heads(l.query->forward(x), config_.heads);
+      // The scale goes on the fresh [B, T, H] projection in place, not on
+      // a copy of the per-head view; the adds below reuse their left operand.
+      auto q = split_heads(l.query->forward(x).mul_(scale), config_.heads);
       auto k = split_heads(l.key->forward(x), config_.heads);
       auto v = split_heads(l.value->forward(x), config_.heads);
-      auto ctx = merge_heads(attention_core(q, k, v, bias, scale));
-      a = l.attn_norm->forward(l.attn_out->forward(ctx) + x);
+      auto ctx = merge_heads(attention_core(q, k, v, bias, 1.0));
+      a = l.attn_norm->forward(l.attn_out->forward(ctx).add_(x));
     }
-    x = l.out_norm->forward(l.out->forward(activate(l.inter->forward(a), config_.act)) + a);
+    x = l.out_norm->forward(l.out->forward(activate_(l.inter->forward(a), config_.act)).add_(a));
   }
   return x;
 }
@@ -202,7 +204,7 @@ torch::Tensor EncoderTaskModelImpl::forward(const torch::Tensor& input_ids, cons
     case Task::fill_mask: {
       // RoBERTa's head uses gelu whatever hidden_act says; BERT and DistilBERT use the config's.
       const auto act = config_.family == EncoderFamily::roberta ? Activation::gelu : config_.act;
-      auto x = transform_norm_->forward(activate(transform_->forward(hidden), act));
+      auto x = transform_norm_->forward(activate_(transform_->forward(hidden), act));
       // As HF's decoder Linear (weight tied to the embeddings): the bias add is fused into the GEMM.
       return torch::linear(x, backbone->word_embedding_weight(), mlm_bias_);
     }
