@@ -232,6 +232,12 @@ int run(Args& args) {
     }
   }
 
+  // These describe a TorchScript file's inputs; anywhere else they would be
+  // silently ignored, so say so.
+  if (torchscript.empty() && (!args.model_config.empty() || args.input_length || !args.image_size.empty()))
+    throw InputError("--model-config, --input-length and --image-size describe a TorchScript model's inputs: give "
+                     "--model path/to/model.pt with them, or leave them out");
+
   // Inputs per task, read once.
   const char* data_env = std::getenv("JOULEBENCH_DATA_DIR");
   const std::filesystem::path data_dir = data_env && *data_env ? data_env : JOULEBENCH_FETCHED_DATA_DIR;

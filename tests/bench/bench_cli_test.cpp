@@ -90,6 +90,14 @@ TEST_F(BenchCli, JsonContractAndResume) {
   EXPECT_EQ(s->list_runs()[0].windows, 2);
 }
 
+TEST_F(BenchCli, TorchScriptInputFlagsNeedATorchScriptModel) {
+  for (const char* flag : {"--input-length 16", "--image-size 32x32", "--model-config m.toml"}) {
+    const auto r = run(std::string("bench --task text-classification --model tiny-distilbert-sst2 --n 1 --reps 1 ") + flag);
+    EXPECT_EQ(r.rc, 2) << flag << "\n" << r.err;
+    EXPECT_NE(r.err.find("TorchScript"), std::string::npos) << r.err;
+  }
+}
+
 TEST_F(BenchCli, UnknownNamesListTheValidOnes) {
   auto r = run("bench --task text-clasification --store " + store());
   EXPECT_EQ(r.rc, 2);
