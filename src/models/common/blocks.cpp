@@ -157,40 +157,6 @@ torch::nn::Linear linear(std::int64_t in, std::int64_t out, bool bias) {
   return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
 }
 
-FusedLinear::FusedLinear(std::vector<torch::nn::Linear> parts) : parts_(std::move(parts)) {
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> weights, biases;
-  for (const auto& p : parts_) {
-    weights.push_back(p->weight);
-    if (p->bias.defined()) biases.push_back(p->bias);
-  }
-  weight_ = torch::cat(weights, 0);
-  if (biases.size() == parts_.size()) bias_ = torch::cat(biases, 0);
-  std::int64_t row = 0;
-  for (auto& p : parts_) {
-    const auto rows = p->weight.size(0);
-    p->weight.set_data(weight_.narrow(0, row, rows));
-    if (bias_.defined()) p->bias.set_data(bias_.narrow(0, row, rows));
-    row += rows;
-  }
-}
-
-torch::Tensor FusedLinear::forward(const torch::Tensor& x) const {
-  if (parts_.empty()) return {};
-  std::int64_t row = 0;
-  for (const auto& p : parts_) {
-    // Still views at their place in the fused storage (same dtype and device)?
-    const auto expect_weight = static_cast<const char*>(weight_.data_ptr()) + row * weight_.stride(0) * weight_.element_size();
-    if (p->weight.data_ptr() != expect_weight || p->weight.scalar_type() != weight_.scalar_type()) return {};
-    if (bias_.defined()) {
-      const auto expect_bias = static_cast<const char*>(bias_.data_ptr()) + row * bias_.element_size();
-      if (p->bias.data_ptr() != expect_bias) return {};
-    }
-    row += p->weight.size(0);
-  }
-  return linear_forward(x, weight_, bias_);
-}
-
 AttentionImpl::AttentionImpl(const AttentionSpec& spec) : n_heads_(spec.n_heads) {
   const auto head_dim = spec.head_dim > 0 ? spec.head_dim : spec.embed_dim / spec.n_heads;
   const auto inner = head_dim * spec.n_heads;
@@ -201,7 +167,6 @@ AttentionImpl::AttentionImpl(const AttentionSpec& spec) : n_heads_(spec.n_heads)
   v_proj = register_module(spec.v, linear(kv_in, inner, spec.bias));
   q_proj = register_module(spec.q, linear(spec.embed_dim, inner, spec.bias));
   o_proj = register_module(spec.o, linear(inner, spec.embed_dim, spec.bias));
-  if (kv_in == spec.embed_dim) qkv_ = FusedLinear({q_proj, k_proj, v_proj});
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& bias, KvCache* cache,
@@ -212,20 +177,9 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
 torch::Tensor AttentionImpl::forward_with_position_bias(const torch::Tensor& x, const torch::Tensor& bias,
                                                         const torch::Tensor& position_bias, KvCache* cache,
                                                         const torch::Tensor& memory) {
-  torch::Tensor q, k, v;
-  if (!memory.defined()) {
-    if (auto qkv = qkv_.forward(x); qkv.defined()) {
-      const auto inner = qkv.size(-1) / 3;
-      q = split_heads(qkv.narrow(-1, 0, inner), n_heads_);
-      k = split_heads(qkv.narrow(-1, inner, inner), n_heads_);
-      v = split_heads(qkv.narrow(-1, 2 * inner, inner), n_heads_);
-      if (cache) std::tie(k, v) = cache->append(k, v);
-    }
-  }
-  if (!q.defined()) q = split_heads(linear_forward(x, q_proj), n_heads_);
-  if (k.defined()) {
-    // q, k and v came from the fused projection.
-  } else if (memory.defined()) {
+  auto q = split_heads(linear_forward(x, q_proj), n_heads_);
+  torch::Tensor k, v;
+  if (memory.defined()) {
     if (cache && !cache->empty()) {
       k = cache->key;
       v = cache->value;

@@ -96,26 +96,6 @@ inline torch::Tensor linear_forward(const torch::Tensor& x, const torch::nn::Lin
 torch::nn::LayerNorm layer_norm(std::int64_t dim, double eps);
 torch::nn::Linear linear(std::int64_t in, std::int64_t out, bool bias = true);
 
-// Several Linear modules over the same input run as one GEMM (attention's
-// q, k and v): their parameters are made views into one [sum of outputs, in]
-// weight and bias, so checkpoints still load under the modules' own names and
-// no memory is added. One GEMM instead of three saves a packing of the input
-// and two thread hand-offs per layer (docs/benchmarks.md, "Text models").
-class FusedLinear {
- public:
-  FusedLinear() = default;
-  // All parts take the same input size and all have a bias or none.
-  explicit FusedLinear(std::vector<torch::nn::Linear> parts);
-  // [..., sum of outputs], the parts' outputs side by side; undefined when
-  // the parameters no longer share the fused storage (Module::to() a new
-  // dtype or device gives each its own): then call the parts one by one.
-  torch::Tensor forward(const torch::Tensor& x) const;
-
- private:
-  std::vector<torch::nn::Linear> parts_;
-  torch::Tensor weight_, bias_;
-};
-
 // Multi-head attention with separate q / k / v / o projections whose HF names
 // are configurable: BART and CLIP ("q_proj", "k_proj", "v_proj", "out_proj"),
 // T5 ("q", "k", "v", "o", no bias, scale 1), DistilBERT ("q_lin", ...).
@@ -147,7 +127,6 @@ class AttentionImpl : public torch::nn::Module {
  private:
   std::int64_t n_heads_;
   double scale_;
-  FusedLinear qkv_;  // self-attention's q, k, v in one GEMM (when k and v take x too)
 };
 TORCH_MODULE(Attention);
 

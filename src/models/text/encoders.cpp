@@ -88,7 +88,6 @@ EncoderBackboneImpl::EncoderBackboneImpl(const EncoderConfig& config, bool with_
       l.query = self->register_module("query", linear(h, h));
       l.key = self->register_module("key", linear(h, h));
       l.value = self->register_module("value", linear(h, h));
-      l.qkv = FusedLinear({l.query, l.key, l.value});
       auto attn_output = add_container(*attention, "output");
       l.attn_out = attn_output->register_module("dense", linear(h, h));
       l.attn_norm = attn_output->register_module("LayerNorm", layer_norm(h, config.layer_norm_eps));
@@ -129,17 +128,9 @@ torch::Tensor EncoderBackboneImpl::forward(const torch::Tensor& input_ids, const
     } else {
       // The scale goes on the fresh [B, T, H] projection in place, not on
       // a copy of the per-head view; the adds below reuse their left operand.
-      torch::Tensor q, k, v;
-      if (auto qkv = l.qkv.forward(x); qkv.defined()) {
-        const auto h = config_.hidden;
-        q = split_heads(qkv.narrow(-1, 0, h).mul_(scale), config_.heads);
-        k = split_heads(qkv.narrow(-1, h, h), config_.heads);
-        v = split_heads(qkv.narrow(-1, 2 * h, h), config_.heads);
-      } else {
-        q = split_heads(l.query->forward(x).mul_(scale), config_.heads);
-        k = split_heads(l.key->forward(x), config_.heads);
-        v = split_heads(l.value->forward(x), config_.heads);
-      }
+      auto q = split_heads(l.query->forward(x).mul_(scale), config_.heads);
+      auto k = split_heads(l.key->forward(x), config_.heads);
+      auto v = split_heads(l.value->forward(x), config_.heads);
       auto ctx = merge_heads(attention_core(q, k, v, bias, 1.0));
       a = l.attn_norm->forward(l.attn_out->forward(ctx).add_(x));
     }

@@ -49,7 +49,6 @@ class EncoderBackboneImpl : public torch::nn::Module {
     torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr}, attn_out{nullptr}, inter{nullptr}, out{nullptr};
     torch::nn::LayerNorm attn_norm{nullptr}, out_norm{nullptr};
     Attention distil_attention{nullptr};
-    FusedLinear qkv;  // query, key, value in one GEMM
   };
   EncoderConfig config_;
   torch::nn::Embedding word_embeddings_{nullptr}, position_embeddings_{nullptr}, token_type_embeddings_{nullptr};
