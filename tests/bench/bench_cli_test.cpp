@@ -15,53 +15,22 @@
 #include <sstream>
 #include <thread>
 
+#include "../support/cli_fixture.h"
 #include "joulebench/store.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int rc = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-struct BenchCli : ::testing::Test {
-  fs::path dir;
-  void SetUp() override {
-    dir = fs::path(JOULEBENCH_TEST_BINARY_DIR) /
-          ("cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
-           std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
-
-  Result run(const std::string& args) {
-    const std::string cmd = std::string(JOULEBENCH_BINARY) + " " + args + " > " + (dir / "out").string() + " 2> " +
-                            (dir / "err").string();
-    const int status = std::system(cmd.c_str());
-    Result r;
-    r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(dir / "out");
-    r.err = slurp(dir / "err");
-    return r;
-  }
-  std::string store(const std::string& name = "s.db") { return (dir / name).string(); }
+struct BenchCli : jbtest::CliFixture {
+  std::string store(const std::string& name = "s.db") { return (dir_ / name).string(); }
 };
 
 constexpr const char* kTiny = "--task text-classification --model tiny-distilbert-sst2 --idle-baseline 0 --intensity 200";
 
 TEST_F(BenchCli, JsonContractAndResume) {
   auto r = run(std::string("bench ") + kTiny + " --n 5 --reps 2 --json --store " + store());
-  ASSERT_EQ(r.rc, 0) << r.err;
+  ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_TRUE(j.is_array());
   ASSERT_EQ(j.size(), 2u);
@@ -77,12 +46,12 @@ TEST_F(BenchCli, JsonContractAndResume) {
     EXPECT_GT(o["input_tokens"].get<long>(), 5 * 20);  // 45-word texts
   }
   // The HTML report of the store, written beside it and named on stderr.
-  EXPECT_TRUE(fs::exists(dir / "s-report.html"));
+  EXPECT_TRUE(fs::exists(dir_ / "s-report.html"));
   EXPECT_NE(r.err.find("s-report.html"), std::string::npos) << r.err;
-  EXPECT_NE(slurp(dir / "s-report.html").find("tiny-distilbert-sst2"), std::string::npos);
+  EXPECT_NE(jbtest::slurp(dir_ / "s-report.html").find("tiny-distilbert-sst2"), std::string::npos);
   // Same command again: the cell is complete in the store, nothing is run.
   r = run(std::string("bench ") + kTiny + " --n 5 --reps 2 --json --store " + store());
-  ASSERT_EQ(r.rc, 0) << r.err;
+  ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out).size(), 0u);
   EXPECT_NE(r.err.find("skipped"), std::string::npos);
   auto s = joulebench::open_store(store());
@@ -93,22 +62,22 @@ TEST_F(BenchCli, JsonContractAndResume) {
 TEST_F(BenchCli, TorchScriptInputFlagsNeedATorchScriptModel) {
   for (const char* flag : {"--input-length 16", "--image-size 32x32", "--model-config m.toml"}) {
     const auto r = run(std::string("bench --task text-classification --model tiny-distilbert-sst2 --n 1 --reps 1 ") + flag);
-    EXPECT_EQ(r.rc, 2) << flag << "\n" << r.err;
+    EXPECT_EQ(r.code, 2) << flag << "\n" << r.err;
     EXPECT_NE(r.err.find("TorchScript"), std::string::npos) << r.err;
   }
 }
 
 TEST_F(BenchCli, UnknownNamesListTheValidOnes) {
   auto r = run("bench --task text-clasification --store " + store());
-  EXPECT_EQ(r.rc, 2);
+  EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("text-classification"), std::string::npos) << r.err;
   r = run("bench --task fill-mask --model bert-tiny --store " + store());
-  EXPECT_EQ(r.rc, 2);
+  EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("tiny-bert-mlm"), std::string::npos) << r.err;
   r = run("bench --task fill-mask --model tiny-gpt2 --store " + store());
-  EXPECT_EQ(r.rc, 2);
+  EXPECT_EQ(r.code, 2);
   r = run("bench --shard 3/2 --task fill-mask --store " + store());
-  EXPECT_EQ(r.rc, 2);
+  EXPECT_EQ(r.code, 2);
   EXPECT_FALSE(fs::exists(store()));
 }
 
@@ -116,18 +85,18 @@ TEST_F(BenchCli, ShardsMergeIntoOneStore) {
   const std::string base = "bench --task text-classification --model tiny-distilbert-sst2 --model tiny-flan-t5 "
                            "--idle-baseline 0 -q --n 3 --reps 1 --json";
   auto a = run(base + " --shard 1/2 --store " + store("a.db"));
-  ASSERT_EQ(a.rc, 0) << a.err;
+  ASSERT_EQ(a.code, 0) << a.err;
   auto b = run(base + " --shard 2/2 --store " + store("b.db"));
-  ASSERT_EQ(b.rc, 0) << b.err;
+  ASSERT_EQ(b.code, 0) << b.err;
   const auto ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
   ASSERT_EQ(ja.size(), 1u);
   ASSERT_EQ(jb.size(), 1u);
   EXPECT_NE(ja[0]["model"], jb[0]["model"]);
   auto m = run("merge " + store("a.db") + " " + store("b.db") + " -o " + store("m.db"));
-  ASSERT_EQ(m.rc, 0) << m.err;
+  ASSERT_EQ(m.code, 0) << m.err;
   // The merged store holds the whole campaign: running it unsharded skips both.
   auto all = run(base + " --store " + store("m.db"));
-  ASSERT_EQ(all.rc, 0) << all.err;
+  ASSERT_EQ(all.code, 0) << all.err;
   EXPECT_EQ(nlohmann::json::parse(all.out).size(), 0u);
 }
 
@@ -156,7 +125,7 @@ TEST_F(BenchCli, LiveEndpointWithServerPid) {
                " --store " + store());
   server.stop();
   t.join();
-  ASSERT_EQ(r.rc, 0) << r.err;
+  ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.size(), 2u);
   EXPECT_EQ(j[0]["model"], "served-model");
@@ -167,7 +136,7 @@ TEST_F(BenchCli, LiveEndpointWithServerPid) {
   // Endpoint down: the cell fails with the reason, exit 3.
   r = run("bench --endpoint " + url + " --task text-generation --n 2 --reps 1 --idle-baseline 0 --timeout 1 "
           "--retries 1 --json -q --store " + store("down.db"));
-  EXPECT_EQ(r.rc, 3);
+  EXPECT_EQ(r.code, 3);
   const auto down = nlohmann::json::parse(r.out);
   ASSERT_EQ(down.size(), 1u);
   EXPECT_EQ(down[0]["status"], "failed");
@@ -175,32 +144,21 @@ TEST_F(BenchCli, LiveEndpointWithServerPid) {
 }
 
 TEST_F(BenchCli, CtrlCKeepsTheStoreConsistentAndSaysHowToResume) {
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    const std::string err = (dir / "err").string();
-    std::freopen(err.c_str(), "w", stderr);
-    std::freopen("/dev/null", "w", stdout);
-    const std::string db = store();
-    ::execl(JOULEBENCH_BINARY, JOULEBENCH_BINARY, "bench", "--task", "text-classification", "--model",
-            "tiny-distilbert-sst2", "--idle-baseline", "0", "--n", "1000000", "--reps", "1", "--store", db.c_str(),
-            static_cast<char*>(nullptr));
-    std::_Exit(127);
-  }
+  const pid_t pid = start("bench --task text-classification --model tiny-distilbert-sst2 --idle-baseline 0 "
+                          "--n 1000000 --reps 1 --store " + store());
+  ASSERT_GT(pid, 0);
   // Wait for the measurement to start.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   int status = 0;
   bool exited = false;  // e.g. the binary could not be started
-  while (slurp(dir / "err").find("measure") == std::string::npos && std::chrono::steady_clock::now() < deadline &&
+  while (err_so_far().find("measure") == std::string::npos && std::chrono::steady_clock::now() < deadline &&
          !(exited = ::waitpid(pid, &status, WNOHANG) == pid))
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  ASSERT_FALSE(exited) << "joulebench ended before it was interrupted: " << slurp(dir / "err");
+  ASSERT_FALSE(exited) << "joulebench ended before it was interrupted: " << err_so_far();
   ::kill(pid, SIGINT);
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 130);
-  const std::string err = slurp(dir / "err");
-  EXPECT_NE(err.find("resume"), std::string::npos) << err;
+  const auto r = finish(pid);
+  EXPECT_EQ(r.code, 130) << r.err;
+  EXPECT_NE(r.err.find("resume"), std::string::npos) << r.err;
   auto s = joulebench::open_store(store());
   EXPECT_TRUE(s->list_runs().empty());  // the partial cell was discarded
 }
