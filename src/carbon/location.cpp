@@ -2,11 +2,11 @@
 // system time zone > world average (with a warning).
 #include <fmt/format.h>
 
-#include <toml++/toml.h>
 
 #include <cstdlib>
 #include <fstream>
 
+#include "core/toml_file.h"
 #include "joulebench/carbon.h"
 #include "joulebench/error.h"
 #include "text_util.h"
@@ -93,13 +93,7 @@ void unknown_key(const fs::path& file, const toml::node& n, std::string_view key
 }
 
 ConfigFile read_config(const fs::path& file) {
-  toml::table root;
-  try {
-    root = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    throw InputError(fmt::format("{}:{}:{}: malformed TOML: {}", file.string(), e.source().begin.line,
-                                 e.source().begin.column, e.description()));
-  }
+  const toml::table root = core::read_toml_file(file);
   ConfigFile out;
   const toml::table* carbon = root["carbon"].as_table();
   if (!carbon) {

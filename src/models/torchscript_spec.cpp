@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <toml++/toml.h>
 
+#include "core/toml_file.h"
 #include "joulebench/error.h"
 #include "joulebench/models.h"
 
@@ -61,13 +61,7 @@ class TomlReader {
 };
 
 void read_config(const fs::path& file, TorchScriptSpec& spec) {
-  toml::table root;
-  try {
-    root = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    throw InputError(fmt::format("{}:{}:{}: malformed TOML: {}", file.string(), e.source().begin.line,
-                                 e.source().begin.column, e.description()));
-  }
+  const toml::table root = core::read_toml_file(file);
   const TomlReader r(file);
   r.check_keys(root, kTopKeys, "");
   if (const auto* n = root.get("task")) {
