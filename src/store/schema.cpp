@@ -83,7 +83,9 @@ const std::vector<Migration>& migrations() {
   sources_json TEXT NOT NULL DEFAULT '[]',
   PRIMARY KEY (run_id, seq, idx),
   FOREIGN KEY (run_id, seq) REFERENCES windows (run_id, seq) ON DELETE CASCADE))sql",
-       }},
+       },
+       {},   // nothing only for SQLite
+       {}},  // nothing only for PostgreSQL
       {2,
        "windows: batch_size, threads, dtype, device (the configuration a window measured)",
        {

@@ -146,8 +146,12 @@ TEST(Equivalents, StudyExtremeReproduces) {
   s.intensity = intensity_from_user(1594.0 / 11.49);
   auto r = compute_carbon(11.49, s);
   for (const auto& e : r.equivalents) {
-    if (e.constant.key == "smartphone_charges") EXPECT_NEAR(e.value, 522.3, 0.1);
-    if (e.constant.key == "car_km") EXPECT_NEAR(e.value / 1.609344, 1594.0 / 393.0, 0.01);
+    if (e.constant.key == "smartphone_charges") {
+      EXPECT_NEAR(e.value, 522.3, 0.1);
+    }
+    if (e.constant.key == "car_km") {
+      EXPECT_NEAR(e.value / 1.609344, 1594.0 / 393.0, 0.01);
+    }
   }
 }
 

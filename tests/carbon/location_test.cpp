@@ -167,8 +167,12 @@ TEST_F(Location, EquivalentOverridesFromConfigThenFlags) {
   flags.equivalent_overrides = {"car_km=100"};
   auto s = resolve_carbon_settings(flags, env_);
   for (const auto& c : s.equivalents) {
-    if (c.key == "smartphone_charges") EXPECT_DOUBLE_EQ(c.amount_per_unit, 0.012);
-    if (c.key == "car_km") EXPECT_DOUBLE_EQ(c.amount_per_unit, 100);
+    if (c.key == "smartphone_charges") {
+      EXPECT_DOUBLE_EQ(c.amount_per_unit, 0.012);
+    }
+    if (c.key == "car_km") {
+      EXPECT_DOUBLE_EQ(c.amount_per_unit, 100);
+    }
   }
 }
 
