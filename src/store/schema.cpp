@@ -1,5 +1,9 @@
 #include "schema.h"
 
+#include <fmt/format.h>
+
+#include "joulebench/store.h"
+
 namespace joulebench::store {
 
 const std::vector<Migration>& migrations() {
@@ -112,5 +116,16 @@ FROM runs r WHERE r.id = w.run_id AND r.kind = 'bench' AND r.config_json LIKE '{
 }
 
 int current_schema_version() { return migrations().back().version; }
+
+std::string time_text(std::chrono::system_clock::time_point t) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  std::string s = format_utc(t);
+  s.insert(s.size() - 1, fmt::format(".{:03}", ms < 0 ? ms + 1000 : ms));
+  return s;
+}
+
+std::chrono::system_clock::time_point time_of(const std::string& text) {
+  return parse_utc(text).value_or(std::chrono::system_clock::time_point{});
+}
 
 }  // namespace joulebench::store

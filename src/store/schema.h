@@ -5,6 +5,8 @@
 // a backfill that must read JSON has a statement per dialect.
 #pragma once
 
+#include <chrono>
+#include <string>
 #include <vector>
 
 namespace joulebench::store {
@@ -20,5 +22,11 @@ struct Migration {
 // In order; the last one's version is the current schema version.
 const std::vector<Migration>& migrations();
 int current_schema_version();
+
+// How both backends store a time: ISO 8601 UTC with milliseconds (windows are
+// often shorter than a second), "2026-11-23T12:00:00.250Z"; and back (an
+// unreadable text gives the epoch).
+std::string time_text(std::chrono::system_clock::time_point t);
+std::chrono::system_clock::time_point time_of(const std::string& text);
 
 }  // namespace joulebench::store

@@ -19,15 +19,8 @@ using store::Statement;
 using store::Transaction;
 using Clock = std::chrono::system_clock;
 
-// Milliseconds kept: windows are often shorter than a second.
-std::string time_text(Clock::time_point t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-  std::string s = format_utc(t);
-  s.insert(s.size() - 1, fmt::format(".{:03}", ms < 0 ? ms + 1000 : ms));
-  return s;
-}
-
-Clock::time_point time_of(const std::string& s) { return parse_utc(s).value_or(Clock::time_point{}); }
+using store::time_of;
+using store::time_text;
 
 class SqliteStore final : public Store {
  public:
