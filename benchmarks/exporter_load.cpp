@@ -24,21 +24,11 @@
 #include <thread>
 #include <vector>
 
+#include "../tests/support/free_port.h"
+
 extern char** environ;
 
 namespace {
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 long rss_kib(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -71,7 +61,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  const int port = free_port();
+  const int port = jbtest::free_loopback_port();
   const std::string listen = "127.0.0.1:" + std::to_string(port);
   std::vector<std::string> args = {JOULEBENCH_BINARY, "exporter", "--listen", listen};
   std::vector<char*> cargs;

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "joulebench/exporter.h"
+#include "../support/free_port.h"
 #include "sensors/fake_tree.h"
 
 extern char** environ;
@@ -31,22 +32,6 @@ namespace {
 
 constexpr const char* kPrometheus = "/usr/bin/prometheus";
 constexpr double kPowerW = 25.0;
-
-int free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // The Prometheus child: killed and reaped however the test ends.
 class Child {
@@ -143,7 +128,7 @@ TEST(Prometheus, ScrapesTheExporterAndSeesTheKnownPower) {
   Exporter exporter(discover_sensors(sensors), options);
   exporter.start();
 
-  const int prom_port = free_loopback_port();
+  const int prom_port = jbtest::free_loopback_port();
   ASSERT_GT(prom_port, 0);
   tree.write("prometheus.yml",
              "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"

@@ -14,7 +14,7 @@
 #include "store/schema.h"
 
 using namespace joulebench;
-using jbtest::free_port;
+using jbtest::free_loopback_port;
 using jbtest::PostgresServer;
 
 namespace {
@@ -296,7 +296,7 @@ TEST_F(PostgresStoreTest, LostServerIsUnavailableAndTheSameStoreConnectsAgain) {
 }
 
 TEST_F(PostgresStoreTest, UnreachableServerErrorNeverShowsThePassword) {
-  const std::string url = "postgresql://joulebench:hunter2secret@127.0.0.1:" + std::to_string(free_port()) +
+  const std::string url = "postgresql://joulebench:hunter2secret@127.0.0.1:" + std::to_string(free_loopback_port()) +
                           "/none?connect_timeout=2";
   try {
     open_store(url);

@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "free_port.h"
+
 extern char** environ;
 
 namespace jbtest {
@@ -32,19 +34,6 @@ inline std::string pg_bin() {
     if (std::filesystem::exists(dir + "/initdb")) return dir;
   }
   return {};
-}
-
-// A loopback port free right now.
-inline int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 class PostgresServer : public ::testing::Environment {
@@ -68,7 +57,7 @@ class PostgresServer : public ::testing::Environment {
       ::chown(dir_.c_str(), pw->pw_uid, pw->pw_gid);
       ::chown((dir_ / "socket").c_str(), pw->pw_uid, pw->pw_gid);
     }
-    port_ = free_port();
+    port_ = free_loopback_port();
     if (run({bin_ + "/initdb", "-D", (dir_ / "data").string(), "-A", "trust", "-U", "joulebench", "-E", "UTF8",
              "--no-sync"}) != 0) {
       why_not_ = "initdb failed";
