@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <malloc.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -123,6 +126,21 @@ TEST(Runtime, CudaOnCpuOnlyLibtorchIsAClearError) {
   }
   o.device = "tpu";
   EXPECT_THROW(load("tiny-gpt2", o), InputError);
+}
+
+TEST(Runtime, ActivationsStayOnTheHeapAfterALoad) {
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("GLIBC_TUNABLES")) {
+    GTEST_SKIP() << "the environment sets malloc's own thresholds";
+  }
+  load("tiny-bert-ner");
+  // A 64 MiB activation: glibc by itself mmaps anything above 32 MiB (its
+  // dynamic threshold's ceiling) and faults it in again at every forward;
+  // after a model load it comes from the heap.
+  const auto mapped_before = mallinfo2().hblkhd;
+  auto activation = torch::empty({16, 1024, 1024});
+  activation.fill_(1.0F);
+  EXPECT_LT(mallinfo2().hblkhd, mapped_before + 16 * 1024 * 1024 * sizeof(float));
+  EXPECT_EQ(activation.sum().item<float>(), 16.0F * 1024 * 1024);
 }
 
 TEST(Determinism, SameSeedSameOutputsOtherSeedOtherWeights) {

@@ -3,7 +3,12 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
 
+#include <malloc.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
 #include <set>
 #include <unordered_set>
 
@@ -11,6 +16,27 @@
 
 namespace joulebench::models {
 namespace {
+
+// glibc serves blocks above its mmap threshold (128 KiB at start) with a fresh
+// mmap and unmaps them on free, so every activation of a forward pass was
+// page-faulted in again, zero-filled by the kernel: ~1,300 faults per
+// small-bert forward, 25% of a t5-small batch-8 run in the kernel
+// (docs/benchmarks.md, "Heap"). Up to 256 MiB (fill-mask logits at batch 8)
+// they stay on the heap and are reused; the trim threshold above it keeps the
+// heap's top from being returned and faulted in again at every forward. Peak
+// RSS moved by < 1% on the presets measured. A user's own malloc settings win.
+void keep_activations_on_the_heap() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char* tunables = std::getenv("GLIBC_TUNABLES");
+    if (std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_") ||
+        (tunables && std::strstr(tunables, "glibc.malloc."))) {
+      return;
+    }
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  });
+}
 
 bool matches_any(const std::string& name, const std::vector<std::regex>& patterns) {
   return std::any_of(patterns.begin(), patterns.end(),
@@ -158,6 +184,7 @@ TensorMap read_checkpoint(const std::filesystem::path& dir) {
 }
 
 RuntimeOptions apply_load_options(const LoadOptions& options) {
+  keep_activations_on_the_heap();
   RuntimeOptions rt;
   if (options.device == "cpu" || options.device.empty()) {
     rt.device = torch::kCPU;
