@@ -153,8 +153,8 @@ torch::nn::LayerNorm layer_norm(std::int64_t dim, double eps) {
   return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(eps));
 }
 
-torch::nn::Linear linear(std::int64_t in, std::int64_t out, bool bias) {
-  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
+Linear linear(std::int64_t in, std::int64_t out, bool bias) {
+  return Linear(torch::nn::LinearOptions(in, out).bias(bias));
 }
 
 AttentionImpl::AttentionImpl(const AttentionSpec& spec) : n_heads_(spec.n_heads) {

@@ -89,12 +89,24 @@ inline std::shared_ptr<torch::nn::Module> add_container(torch::nn::Module& paren
   return parent.register_module(name, std::make_shared<torch::nn::Module>());
 }
 
-inline torch::Tensor linear_forward(const torch::Tensor& x, const torch::nn::Linear& l) {
+// torch::nn::Linear (same parameter names, options and init) whose forward is
+// linear_forward. The C++ frontend's own forward does a matmul and then a
+// separate bias add over the whole output for 3-D inputs; at::linear, which
+// PyTorch's Python calls, folds them into one addmm (docs/benchmarks.md,
+// "Text models").
+class LinearImpl : public torch::nn::LinearImpl {
+ public:
+  using torch::nn::LinearImpl::LinearImpl;
+  torch::Tensor forward(const torch::Tensor& x) { return linear_forward(x, weight, bias); }
+};
+TORCH_MODULE(Linear);
+
+inline torch::Tensor linear_forward(const torch::Tensor& x, const Linear& l) {
   return linear_forward(x, l->weight, l->bias);
 }
 
 torch::nn::LayerNorm layer_norm(std::int64_t dim, double eps);
-torch::nn::Linear linear(std::int64_t in, std::int64_t out, bool bias = true);
+Linear linear(std::int64_t in, std::int64_t out, bool bias = true);
 
 // Multi-head attention with separate q / k / v / o projections whose HF names
 // are configurable: BART and CLIP ("q_proj", "k_proj", "v_proj", "out_proj"),
@@ -122,7 +134,7 @@ class AttentionImpl : public torch::nn::Module {
                                            const torch::Tensor& position_bias, KvCache* cache,
                                            const torch::Tensor& memory);
 
-  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 
  private:
   std::int64_t n_heads_;
@@ -136,7 +148,7 @@ class MlpImpl : public torch::nn::Module {
   MlpImpl(std::int64_t dim, std::int64_t hidden, Activation act, const std::string& fc1 = "fc1",
           const std::string& fc2 = "fc2", bool bias = true);
   torch::Tensor forward(const torch::Tensor& x);
-  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  Linear fc1{nullptr}, fc2{nullptr};
 
  private:
   Activation act_;

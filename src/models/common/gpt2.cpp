@@ -77,7 +77,7 @@ torch::Tensor Gpt2LmImpl::hidden_states(const torch::Tensor& input_ids, const to
     auto k = split_heads(qkv[1], config_.heads);
     auto v = split_heads(qkv[2], config_.heads);
     if (cache) std::tie(k, v) = cache->self[i].append(k, v);
-    x = x + b.c_proj->forward(merge_heads(attention_core(q, k, v, bias, scale)));
+    x = b.c_proj->forward(merge_heads(attention_core(q, k, v, bias, scale))).add_(x);
     if (b.x_q && encoder_states.defined()) {
       auto xq = split_heads(b.x_q->forward(b.ln_cross->forward(x)), config_.heads);
       torch::Tensor xk, xv;
@@ -90,9 +90,9 @@ torch::Tensor Gpt2LmImpl::hidden_states(const torch::Tensor& input_ids, const to
         xv = split_heads(kv[1], config_.heads);
         if (cache) cache->cross[i].append(xk, xv);
       }
-      x = x + b.x_proj->forward(merge_heads(attention_core(xq, xk, xv, cross_bias, scale)));
+      x = b.x_proj->forward(merge_heads(attention_core(xq, xk, xv, cross_bias, scale))).add_(x);
     }
-    x = x + b.mlp_proj->forward(activate(b.c_fc->forward(b.ln_2->forward(x)), config_.act));
+    x = b.mlp_proj->forward(activate_(b.c_fc->forward(b.ln_2->forward(x)), config_.act)).add_(x);
   }
   return ln_f_->forward(x);
 }

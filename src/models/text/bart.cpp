@@ -70,8 +70,8 @@ torch::Tensor BartLmImpl::encode(const torch::Tensor& input_ids, const torch::Te
   auto x = enc_embed_norm_->forward(shared_->forward(input_ids) * scale + enc_pos_->forward(positions));
   auto bias = attention_bias(attention_mask, t, false, x.scalar_type());
   for (auto& l : enc_layers_) {
-    x = l.self_norm->forward(x + l.self_attn->forward(x, bias));
-    x = l.final_norm->forward(x + linear_forward(activate(linear_forward(x, l.fc1), config_.act), l.fc2));
+    x = l.self_norm->forward(l.self_attn->forward(x, bias).add_(x));
+    x = l.final_norm->forward(linear_forward(activate_(linear_forward(x, l.fc1), config_.act), l.fc2).add_(x));
   }
   return x;
 }
@@ -92,10 +92,10 @@ torch::Tensor BartLmImpl::next_logits(const torch::Tensor& decoder_ids, const to
   auto cross_bias = attention_bias(encoder_mask, t, false, dtype);
   for (std::size_t i = 0; i < dec_layers_.size(); ++i) {
     auto& l = dec_layers_[i];
-    x = l.self_norm->forward(x + l.self_attn->forward(x, self_bias, cache ? &cache->self[i] : nullptr));
+    x = l.self_norm->forward(l.self_attn->forward(x, self_bias, cache ? &cache->self[i] : nullptr).add_(x));
     x = l.cross_norm->forward(
-        x + l.cross_attn->forward(x, cross_bias, cache ? &cache->cross[i] : nullptr, encoder_states));
-    x = l.final_norm->forward(x + linear_forward(activate(linear_forward(x, l.fc1), config_.act), l.fc2));
+        l.cross_attn->forward(x, cross_bias, cache ? &cache->cross[i] : nullptr, encoder_states).add_(x));
+    x = l.final_norm->forward(linear_forward(activate_(linear_forward(x, l.fc1), config_.act), l.fc2).add_(x));
   }
   return linear_forward(x.select(1, t - 1), shared_->weight, final_logits_bias_[0]);
 }

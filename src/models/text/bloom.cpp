@@ -56,8 +56,8 @@ torch::Tensor BloomLmImpl::next_logits(const torch::Tensor& input_ids, const tor
     auto k = fused.select(3, 1).transpose(1, 2);
     auto v = fused.select(3, 2).transpose(1, 2);
     if (cache) std::tie(k, v) = cache->self[i].append(k, v);
-    x = x + linear_forward(merge_heads(attention_core(q, k, v, bias, scale)), blk.dense);
-    x = x + linear_forward(torch::gelu(linear_forward(blk.post_norm->forward(x), blk.up), "tanh"), blk.down);
+    x = linear_forward(merge_heads(attention_core(q, k, v, bias, scale)), blk.dense).add_(x);
+    x = linear_forward(activate_(linear_forward(blk.post_norm->forward(x), blk.up), Activation::gelu_tanh), blk.down).add_(x);
   }
   auto h = ln_f_->forward(x.select(1, t - 1));
   return linear_forward(h, embeddings_->weight);

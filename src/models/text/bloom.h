@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include "models/common/blocks.h"
 #include "models/common/generation.h"
 #include "models/common/hf_config.h"
 #include "models/common/weights.h"
@@ -35,7 +36,7 @@ class BloomLmImpl : public torch::nn::Module, public CausalLm {
  private:
   struct Block {
     torch::nn::LayerNorm input_norm{nullptr}, post_norm{nullptr};
-    torch::nn::Linear qkv{nullptr}, dense{nullptr}, up{nullptr}, down{nullptr};
+    Linear qkv{nullptr}, dense{nullptr}, up{nullptr}, down{nullptr};
   };
   BloomConfig config_;
   std::shared_ptr<torch::nn::Module> transformer_;

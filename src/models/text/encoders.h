@@ -46,7 +46,7 @@ class EncoderBackboneImpl : public torch::nn::Module {
 
  private:
   struct Layer {
-    torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr}, attn_out{nullptr}, inter{nullptr}, out{nullptr};
+    Linear query{nullptr}, key{nullptr}, value{nullptr}, attn_out{nullptr}, inter{nullptr}, out{nullptr};
     torch::nn::LayerNorm attn_norm{nullptr}, out_norm{nullptr};
     Attention distil_attention{nullptr};
   };
@@ -54,7 +54,7 @@ class EncoderBackboneImpl : public torch::nn::Module {
   torch::nn::Embedding word_embeddings_{nullptr}, position_embeddings_{nullptr}, token_type_embeddings_{nullptr};
   torch::nn::LayerNorm embed_norm_{nullptr};
   std::vector<Layer> layers_;
-  torch::nn::Linear pooler_dense_{nullptr};
+  Linear pooler_dense_{nullptr};
 };
 TORCH_MODULE(EncoderBackbone);
 
@@ -78,7 +78,7 @@ class EncoderTaskModelImpl : public torch::nn::Module {
   EncoderConfig config_;
   Task task_;
   std::string prefix_;
-  torch::nn::Linear classifier_{nullptr}, pre_classifier_{nullptr}, transform_{nullptr};
+  Linear classifier_{nullptr}, pre_classifier_{nullptr}, transform_{nullptr};
   torch::nn::LayerNorm transform_norm_{nullptr};
   torch::Tensor mlm_bias_;
 };

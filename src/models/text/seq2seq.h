@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include "models/common/blocks.h"
 #include "models/common/generation.h"
 #include "models/common/hf_config.h"
 #include "models/common/weights.h"
@@ -52,11 +53,11 @@ class T5LmImpl : public torch::nn::Module, public Seq2SeqLm {
   struct Layer {
     Attention self_attn{nullptr}, cross_attn{nullptr};
     RmsNorm self_norm{nullptr}, cross_norm{nullptr}, ff_norm{nullptr};
-    torch::nn::Linear wi{nullptr}, wi_1{nullptr}, wo{nullptr};
+    Linear wi{nullptr}, wi_1{nullptr}, wo{nullptr};
   };
   std::vector<Layer> enc_layers_, dec_layers_;
   RmsNorm enc_final_{nullptr}, dec_final_{nullptr};
-  torch::nn::Linear lm_head_{nullptr};
+  Linear lm_head_{nullptr};
   torch::Tensor feed_forward(Layer& l, const torch::Tensor& x) const;
 };
 TORCH_MODULE(T5Lm);
@@ -93,7 +94,7 @@ class BartLmImpl : public torch::nn::Module, public Seq2SeqLm {
   struct Layer {
     Attention self_attn{nullptr}, cross_attn{nullptr};
     torch::nn::LayerNorm self_norm{nullptr}, cross_norm{nullptr}, final_norm{nullptr};
-    torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+    Linear fc1{nullptr}, fc2{nullptr};
   };
   BartConfig config_;
   std::shared_ptr<torch::nn::Module> model_;

@@ -106,9 +106,9 @@ torch::Tensor T5LmImpl::position_bias(torch::nn::Embedding& table, std::int64_t 
 
 torch::Tensor T5LmImpl::feed_forward(Layer& l, const torch::Tensor& x) const {
   auto h = l.ff_norm->forward(x);
-  auto inner = activate(linear_forward(h, l.wi), config_.act);
-  if (l.wi_1) inner = inner * linear_forward(h, l.wi_1);
-  return x + linear_forward(inner, l.wo);
+  auto inner = activate_(linear_forward(h, l.wi), config_.act);
+  if (l.wi_1) inner.mul_(linear_forward(h, l.wi_1));
+  return linear_forward(inner, l.wo).add_(x);
 }
 
 torch::Tensor T5LmImpl::encode(const torch::Tensor& input_ids, const torch::Tensor& attention_mask) {
@@ -117,7 +117,7 @@ torch::Tensor T5LmImpl::encode(const torch::Tensor& input_ids, const torch::Tens
   auto bias = attention_bias(attention_mask, t, false, x.scalar_type()) +
               position_bias(enc_rel_, t, t, true, x.device()).to(x.scalar_type());
   for (auto& l : enc_layers_) {
-    x = x + l.self_attn->forward(l.self_norm->forward(x), bias);
+    x = l.self_attn->forward(l.self_norm->forward(x), bias).add_(x);
     x = feed_forward(l, x);
   }
   return enc_final_->forward(x);
@@ -139,9 +139,9 @@ torch::Tensor T5LmImpl::next_logits(const torch::Tensor& decoder_ids, const torc
   auto cross_bias = attention_bias(encoder_mask, t, false, dtype);
   for (std::size_t i = 0; i < dec_layers_.size(); ++i) {
     auto& l = dec_layers_[i];
-    x = x + l.self_attn->forward(l.self_norm->forward(x), self_bias, cache ? &cache->self[i] : nullptr);
-    x = x + l.cross_attn->forward(l.cross_norm->forward(x), cross_bias, cache ? &cache->cross[i] : nullptr,
-                                  encoder_states);
+    x = l.self_attn->forward(l.self_norm->forward(x), self_bias, cache ? &cache->self[i] : nullptr).add_(x);
+    x = l.cross_attn->forward(l.cross_norm->forward(x), cross_bias, cache ? &cache->cross[i] : nullptr, encoder_states)
+            .add_(x);
     x = feed_forward(l, x);
   }
   auto h = dec_final_->forward(x.select(1, t - 1));

@@ -92,7 +92,7 @@ class ClassifierModel : public Model {
   torch::nn::Module root_;
   ResNetModel resnet_{nullptr};
   ViTModel vit_{nullptr};
-  torch::nn::Linear head_{nullptr};
+  Linear head_{nullptr};
 };
 
 }  // namespace

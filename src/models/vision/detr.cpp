@@ -21,7 +21,7 @@ DetrConfig detr_tiny_config() {
 
 MlpHeadImpl::MlpHeadImpl(int64_t in, int64_t hidden, int64_t out) {
   auto list = register_module("layers", torch::nn::ModuleList());
-  layers_ = {torch::nn::Linear(in, hidden), torch::nn::Linear(hidden, hidden), torch::nn::Linear(hidden, out)};
+  layers_ = {Linear(in, hidden), Linear(hidden, hidden), Linear(hidden, out)};
   for (auto& l : layers_) list->push_back(l);
 }
 
@@ -159,8 +159,8 @@ DetrImpl::DetrImpl(const DetrConfig& c) : config_(c) {
   auto fill = [&](torch::nn::Module& m, EncoderLayer& l) {
     l.self_attn = m.register_module("self_attn", models::Attention(spec));
     l.self_attn_layer_norm = m.register_module("self_attn_layer_norm", layer_norm(c.d_model, 1e-5));
-    l.fc1 = m.register_module("fc1", torch::nn::Linear(c.d_model, c.ffn_dim));
-    l.fc2 = m.register_module("fc2", torch::nn::Linear(c.ffn_dim, c.d_model));
+    l.fc1 = m.register_module("fc1", Linear(c.d_model, c.ffn_dim));
+    l.fc2 = m.register_module("fc2", Linear(c.ffn_dim, c.d_model));
     l.final_layer_norm = m.register_module("final_layer_norm", layer_norm(c.d_model, 1e-5));
   };
   auto enc = add_container(*model, "encoder")->register_module("layers", torch::nn::ModuleList());
@@ -183,7 +183,7 @@ DetrImpl::DetrImpl(const DetrConfig& c) : config_(c) {
     decoder_.push_back(l);
   }
   decoder_norm_ = decoder->register_module("layernorm", layer_norm(c.d_model, 1e-5));
-  class_head_ = register_module("class_labels_classifier", torch::nn::Linear(c.d_model, c.num_labels + 1));
+  class_head_ = register_module("class_labels_classifier", Linear(c.d_model, c.num_labels + 1));
   box_head_ = register_module("bbox_predictor", MlpHead(c.d_model, c.d_model, 4));
 }
 

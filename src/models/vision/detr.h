@@ -39,7 +39,7 @@ class MlpHeadImpl : public torch::nn::Module {
   torch::Tensor forward(torch::Tensor x);
 
  private:
-  std::vector<torch::nn::Linear> layers_;
+  std::vector<Linear> layers_;
 };
 TORCH_MODULE(MlpHead);
 
@@ -56,7 +56,7 @@ class DetrImpl : public torch::nn::Module {
   struct EncoderLayer {
     models::Attention self_attn{nullptr};
     torch::nn::LayerNorm self_attn_layer_norm{nullptr}, final_layer_norm{nullptr};
-    torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+    Linear fc1{nullptr}, fc2{nullptr};
   };
   struct DecoderLayer : EncoderLayer {
     models::Attention encoder_attn{nullptr};
@@ -72,7 +72,7 @@ class DetrImpl : public torch::nn::Module {
   std::vector<EncoderLayer> encoder_;
   std::vector<DecoderLayer> decoder_;
   torch::nn::LayerNorm decoder_norm_{nullptr};
-  torch::nn::Linear class_head_{nullptr};
+  Linear class_head_{nullptr};
   MlpHead box_head_{nullptr};
 };
 TORCH_MODULE(Detr);

@@ -15,7 +15,7 @@ torch::nn::GroupNorm group_norm(int64_t groups, int64_t channels, double eps) {
 ResnetBlock2DImpl::ResnetBlock2DImpl(int64_t in, int64_t out, int64_t temb_channels, int64_t groups, double eps) {
   norm1_ = register_module("norm1", group_norm(groups, in, eps));
   conv1_ = register_module("conv1", conv2d(in, out, 3));
-  if (temb_channels > 0) time_emb_proj_ = register_module("time_emb_proj", torch::nn::Linear(temb_channels, out));
+  if (temb_channels > 0) time_emb_proj_ = register_module("time_emb_proj", Linear(temb_channels, out));
   norm2_ = register_module("norm2", group_norm(groups, out, eps));
   conv2_ = register_module("conv2", conv2d(out, out, 3));
   if (in != out) shortcut_ = register_module("conv_shortcut", conv2d(in, out, 1, 1, 0));
@@ -32,11 +32,11 @@ DiffusersAttentionImpl::DiffusersAttentionImpl(const AttentionOptions& o) : o_(o
   if (o.group_norm_groups > 0)
     group_norm_ = register_module("group_norm", group_norm(o.group_norm_groups, o.query_dim, o.group_norm_eps));
   int64_t kv_dim = o.cross_attention_dim > 0 ? o.cross_attention_dim : o.query_dim;
-  to_q_ = register_module("to_q", torch::nn::Linear(torch::nn::LinearOptions(o.query_dim, o.query_dim).bias(o.qkv_bias)));
-  to_k_ = register_module("to_k", torch::nn::Linear(torch::nn::LinearOptions(kv_dim, o.query_dim).bias(o.qkv_bias)));
-  to_v_ = register_module("to_v", torch::nn::Linear(torch::nn::LinearOptions(kv_dim, o.query_dim).bias(o.qkv_bias)));
+  to_q_ = register_module("to_q", Linear(torch::nn::LinearOptions(o.query_dim, o.query_dim).bias(o.qkv_bias)));
+  to_k_ = register_module("to_k", Linear(torch::nn::LinearOptions(kv_dim, o.query_dim).bias(o.qkv_bias)));
+  to_v_ = register_module("to_v", Linear(torch::nn::LinearOptions(kv_dim, o.query_dim).bias(o.qkv_bias)));
   // diffusers: to_out = ModuleList(Linear, Dropout) -> "to_out.0".
-  to_out_ = add_container(*this, "to_out")->register_module("0", torch::nn::Linear(o.query_dim, o.query_dim));
+  to_out_ = add_container(*this, "to_out")->register_module("0", Linear(o.query_dim, o.query_dim));
 }
 
 torch::Tensor DiffusersAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& context) {
@@ -61,8 +61,8 @@ Transformer2DImpl::Transformer2DImpl(int64_t c, int64_t heads, int64_t cross_dim
   norm3_ = block->register_module("norm3", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c})));
   // FeedForward: net = [GEGLU(proj: c -> 2 * 4c), Dropout, Linear(4c -> c)].
   auto net = add_container(*add_container(*block, "ff"), "net");
-  ff_in_ = add_container(*net, "0")->register_module("proj", torch::nn::Linear(c, 8 * c));
-  ff_out_ = net->register_module("2", torch::nn::Linear(4 * c, c));
+  ff_in_ = add_container(*net, "0")->register_module("proj", Linear(c, 8 * c));
+  ff_out_ = net->register_module("2", Linear(4 * c, c));
   proj_out_ = register_module("proj_out", conv2d(c, c, 1, 1, 0));
 }
 

@@ -8,6 +8,8 @@
 
 #include <torch/torch.h>
 
+#include "models/common/blocks.h"
+
 namespace joulebench::models::vision {
 
 class ResnetBlock2DImpl : public torch::nn::Module {
@@ -19,7 +21,7 @@ class ResnetBlock2DImpl : public torch::nn::Module {
  private:
   torch::nn::GroupNorm norm1_{nullptr}, norm2_{nullptr};
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, shortcut_{nullptr};
-  torch::nn::Linear time_emb_proj_{nullptr};
+  Linear time_emb_proj_{nullptr};
 };
 TORCH_MODULE(ResnetBlock2D);
 
@@ -43,7 +45,7 @@ class DiffusersAttentionImpl : public torch::nn::Module {
  private:
   AttentionOptions o_;
   torch::nn::GroupNorm group_norm_{nullptr};
-  torch::nn::Linear to_q_{nullptr}, to_k_{nullptr}, to_v_{nullptr}, to_out_{nullptr};
+  Linear to_q_{nullptr}, to_k_{nullptr}, to_v_{nullptr}, to_out_{nullptr};
 };
 TORCH_MODULE(DiffusersAttention);
 
@@ -57,7 +59,7 @@ class Transformer2DImpl : public torch::nn::Module {
   torch::nn::Conv2d proj_in_{nullptr}, proj_out_{nullptr};
   torch::nn::LayerNorm norm1_{nullptr}, norm2_{nullptr}, norm3_{nullptr};
   DiffusersAttention attn1_{nullptr}, attn2_{nullptr};
-  torch::nn::Linear ff_in_{nullptr}, ff_out_{nullptr};
+  Linear ff_in_{nullptr}, ff_out_{nullptr};
 };
 TORCH_MODULE(Transformer2D);
 

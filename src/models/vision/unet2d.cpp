@@ -45,8 +45,8 @@ UNet2DConditionImpl::UNet2DConditionImpl(const UNetConfig& c) : config_(c) {
   const double eps = c.norm_eps;
   conv_in_ = register_module("conv_in", conv2d(c.in_channels, boc[0], 3));
   auto te = add_container(*this, "time_embedding");
-  time_linear_1_ = te->register_module("linear_1", torch::nn::Linear(boc[0], temb));
-  time_linear_2_ = te->register_module("linear_2", torch::nn::Linear(temb, temb));
+  time_linear_1_ = te->register_module("linear_1", Linear(boc[0], temb));
+  time_linear_2_ = te->register_module("linear_2", Linear(temb, temb));
 
   auto make_transformer = [&](int64_t ch) {
     return Transformer2D(ch, c.attention_heads, c.cross_attention_dim, g);

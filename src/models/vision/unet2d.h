@@ -52,7 +52,7 @@ class UNet2DConditionImpl : public torch::nn::Module {
   };
   UNetConfig config_;
   torch::nn::Conv2d conv_in_{nullptr}, conv_out_{nullptr};
-  torch::nn::Linear time_linear_1_{nullptr}, time_linear_2_{nullptr};
+  Linear time_linear_1_{nullptr}, time_linear_2_{nullptr};
   std::vector<Stage> down_, up_;
   Stage mid_;
   torch::nn::GroupNorm conv_norm_out_{nullptr};

@@ -22,13 +22,13 @@ ViTConfig vit_tiny_config() {
 ViTLayerImpl::ViTLayerImpl(int hidden, int heads, int intermediate, double eps) : heads_(heads) {
   auto attention = add_container(*this, "attention");
   auto self = add_container(*attention, "attention");
-  query_ = self->register_module("query", torch::nn::Linear(hidden, hidden));
-  key_ = self->register_module("key", torch::nn::Linear(hidden, hidden));
-  value_ = self->register_module("value", torch::nn::Linear(hidden, hidden));
-  attn_out_ = add_container(*attention, "output")->register_module("dense", torch::nn::Linear(hidden, hidden));
+  query_ = self->register_module("query", Linear(hidden, hidden));
+  key_ = self->register_module("key", Linear(hidden, hidden));
+  value_ = self->register_module("value", Linear(hidden, hidden));
+  attn_out_ = add_container(*attention, "output")->register_module("dense", Linear(hidden, hidden));
   intermediate_ =
-      add_container(*this, "intermediate")->register_module("dense", torch::nn::Linear(hidden, intermediate));
-  output_ = add_container(*this, "output")->register_module("dense", torch::nn::Linear(intermediate, hidden));
+      add_container(*this, "intermediate")->register_module("dense", Linear(hidden, intermediate));
+  output_ = add_container(*this, "output")->register_module("dense", Linear(intermediate, hidden));
   before_ = register_module("layernorm_before", layer_norm(hidden, eps));
   after_ = register_module("layernorm_after", layer_norm(hidden, eps));
 }
@@ -55,7 +55,7 @@ ViTModelImpl::ViTModelImpl(const ViTConfig& c) : config_(c) {
   }
   layernorm_ = register_module("layernorm", layer_norm(c.hidden_size, c.layer_norm_eps));
   if (c.add_pooling_layer)
-    pooler_ = add_container(*this, "pooler")->register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));
+    pooler_ = add_container(*this, "pooler")->register_module("dense", Linear(c.hidden_size, c.hidden_size));
 }
 
 ViTOutput ViTModelImpl::forward(const torch::Tensor& pixels, bool run_pooler) {

@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include "models/common/blocks.h"
+
 namespace joulebench::models::vision {
 
 struct ViTConfig {
@@ -30,8 +32,8 @@ class ViTLayerImpl : public torch::nn::Module {
 
  private:
   int heads_;
-  torch::nn::Linear query_{nullptr}, key_{nullptr}, value_{nullptr}, attn_out_{nullptr};
-  torch::nn::Linear intermediate_{nullptr}, output_{nullptr};
+  Linear query_{nullptr}, key_{nullptr}, value_{nullptr}, attn_out_{nullptr};
+  Linear intermediate_{nullptr}, output_{nullptr};
   torch::nn::LayerNorm before_{nullptr}, after_{nullptr};
 };
 TORCH_MODULE(ViTLayer);
@@ -53,7 +55,7 @@ class ViTModelImpl : public torch::nn::Module {
   torch::nn::Conv2d projection_{nullptr};
   std::vector<ViTLayer> layers_;
   torch::nn::LayerNorm layernorm_{nullptr};
-  torch::nn::Linear pooler_{nullptr};
+  Linear pooler_{nullptr};
 };
 TORCH_MODULE(ViTModel);
 
