@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <malloc.h>
 
 #include <cstdlib>
@@ -141,6 +143,21 @@ TEST(Runtime, ActivationsStayOnTheHeapAfterALoad) {
   activation.fill_(1.0F);
   EXPECT_LT(mallinfo2().hblkhd, mapped_before + 16 * 1024 * 1024 * sizeof(float));
   EXPECT_EQ(activation.sum().item<float>(), 16.0F * 1024 * 1024);
+}
+
+TEST(Runtime, ThreadsAlsoSizeTheBlasPool) {
+  void* blas = dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
+  if (!blas) GTEST_SKIP() << "libtorch is not linked against OpenBLAS here";
+  auto* blas_threads = reinterpret_cast<int (*)()>(dlsym(blas, "openblas_get_num_threads"));
+  ASSERT_NE(blas_threads, nullptr);
+  for (int n : {1, 3, 2}) {
+    LoadOptions o;
+    o.threads = n;
+    load("tiny-bert-ner", o);
+    EXPECT_EQ(at::get_num_threads(), n);
+    EXPECT_EQ(blas_threads(), n) << "OpenBLAS keeps its own pool: --threads must size it too";
+  }
+  dlclose(blas);
 }
 
 TEST(Determinism, SameSeedSameOutputsOtherSeedOtherWeights) {

@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
 
+#include <dlfcn.h>
 #include <malloc.h>
 
 #include <algorithm>
@@ -60,6 +61,23 @@ std::string list_some(const std::vector<std::string>& names) {
   for (std::size_t i = 0; i < names.size() && i < 10; ++i) s += (i ? ", " : "") + names[i];
   if (names.size() > 10) s += fmt::format(", ... ({} in all)", names.size());
   return s;
+}
+
+// at::set_num_threads sizes ATen's OpenMP pool only. OpenBLAS, the BLAS under
+// Debian's libtorch, runs its products on its own pthread pool of one thread
+// per CPU, so "--threads 2" on a 64-core host ran every GEMM on 64 threads
+// while the store recorded 2. Found at run time, as whichever BLAS libtorch
+// was linked against is already loaded; another BLAS is left alone.
+void set_blas_threads(int threads) {
+  for (const char* lib : {"libopenblas.so.0", "libblas.so.3"}) {
+    void* handle = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD);
+    if (!handle) continue;
+    using SetThreads = void (*)(int);
+    auto* set = reinterpret_cast<SetThreads>(dlsym(handle, "openblas_set_num_threads"));
+    if (set) set(threads);
+    dlclose(handle);
+    if (set) return;
+  }
 }
 
 }  // namespace
@@ -213,7 +231,10 @@ RuntimeOptions apply_load_options(const LoadOptions& options) {
     throw InputError(fmt::format("unknown dtype '{}' (expected fp32, bf16 or fp16)", options.dtype));
   }
   if (options.threads < 0) throw InputError(fmt::format("threads must be >= 0, got {}", options.threads));
-  if (options.threads > 0) at::set_num_threads(options.threads);
+  if (options.threads > 0) {
+    at::set_num_threads(options.threads);
+    set_blas_threads(options.threads);
+  }
   return rt;
 }
 
