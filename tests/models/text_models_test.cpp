@@ -14,6 +14,7 @@
 
 #include "joulebench/error.h"
 #include "joulebench/version.h"
+#include "models/common/blocks.h"
 #include "models/common/gpt2.h"
 #include "models/common/safetensors.h"
 #include "models/registry_parts.h"
@@ -294,6 +295,17 @@ TEST(Generation, EosAfterMinNewTokensThenPadding) {
   c.min_new_tokens = 0;
   r = greedy_generate(lm, ids, torch::ones({2, 4}, torch::kLong), c);
   EXPECT_EQ(r.lengths, (std::vector<std::int64_t>{1, 1}));
+}
+
+TEST(Attention, PaddingBiasOnlyWhenAKeyIsPadding) {
+  EXPECT_FALSE(padding_bias(torch::ones({2, 5}, torch::kLong), 5, torch::kFloat32).defined());
+  auto mask = torch::ones({2, 5}, torch::kLong);
+  mask[1][0] = 0;
+  auto bias = padding_bias(mask, 5, torch::kFloat32);
+  ASSERT_TRUE(bias.defined());
+  EXPECT_TRUE(torch::equal(bias, attention_bias(mask, 5, false, torch::kFloat32)));
+  EXPECT_LT(bias[1][0][0][0].item<float>(), -1e30F);
+  EXPECT_EQ(bias[0][0][0][0].item<float>(), 0.0F);
 }
 
 TEST(Alibi, SlopesFollowThePaper) {

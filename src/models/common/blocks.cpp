@@ -67,6 +67,11 @@ torch::Tensor attention_bias(const torch::Tensor& key_mask, std::int64_t q_len, 
       .masked_fill(keep.logical_not(), lowest(dtype));
 }
 
+torch::Tensor padding_bias(const torch::Tensor& key_mask, std::int64_t q_len, torch::Dtype dtype) {
+  if (key_mask.ne(0).all().item<bool>()) return {};
+  return attention_bias(key_mask, q_len, false, dtype);
+}
+
 torch::Tensor alibi_slopes(std::int64_t n_heads) {
   // As BLOOM's build_alibi_tensor: slopes of the closest power of two, then
   // interleaved extra slopes for the remaining heads.

@@ -30,6 +30,9 @@ torch::Tensor merge_heads(const torch::Tensor& x);
 // mask [B, Tk] (1 = real token, 0 = padding). Causal: query i sits at absolute
 // position Tk - Tq + i (the cache holds the earlier ones) and sees keys <= it.
 torch::Tensor attention_bias(const torch::Tensor& key_mask, std::int64_t q_len, bool causal, torch::Dtype dtype);
+// The non-causal bias, or an undefined tensor when no key is padding: adding
+// zeros would cost a pass over [B, H, Tq, Tk] in every layer.
+torch::Tensor padding_bias(const torch::Tensor& key_mask, std::int64_t q_len, torch::Dtype dtype);
 
 // ALiBi (BLOOM): per-head slopes (Press et al.), and the bias [B, H, 1, Tk]
 // slope * position, positions counted over real tokens only (left padding).

@@ -67,7 +67,7 @@ torch::Tensor Gpt2LmImpl::hidden_states(const torch::Tensor& input_ids, const to
   const auto dtype = x.scalar_type();
   auto bias = attention_bias(attention_mask, t, true, dtype);
   torch::Tensor cross_bias;
-  if (encoder_states.defined() && encoder_mask.defined()) cross_bias = attention_bias(encoder_mask, t, false, dtype);
+  if (encoder_states.defined() && encoder_mask.defined()) cross_bias = padding_bias(encoder_mask, t, dtype);
   const double scale = 1.0 / std::sqrt(static_cast<double>(config_.hidden / config_.heads));
   const auto e = config_.hidden;
   for (std::size_t i = 0; i < blocks_.size(); ++i) {

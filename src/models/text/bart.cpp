@@ -68,7 +68,7 @@ torch::Tensor BartLmImpl::encode(const torch::Tensor& input_ids, const torch::Te
   const double scale = config_.scale_embedding ? std::sqrt(static_cast<double>(config_.d_model)) : 1.0;
   auto positions = torch::arange(kPositionOffset, t + kPositionOffset, input_ids.options());
   auto x = enc_embed_norm_->forward(shared_->forward(input_ids) * scale + enc_pos_->forward(positions));
-  auto bias = attention_bias(attention_mask, t, false, x.scalar_type());
+  auto bias = padding_bias(attention_mask, t, x.scalar_type());
   for (auto& l : enc_layers_) {
     x = l.self_norm->forward(l.self_attn->forward(x, bias).add_(x));
     x = l.final_norm->forward(linear_forward(activate_(linear_forward(x, l.fc1), config_.act), l.fc2).add_(x));
@@ -89,7 +89,7 @@ torch::Tensor BartLmImpl::next_logits(const torch::Tensor& decoder_ids, const to
   auto x = dec_embed_norm_->forward(shared_->forward(decoder_ids) * scale + dec_pos_->forward(positions));
   const auto dtype = x.scalar_type();
   auto self_bias = attention_bias(torch::ones({b, past + t}, decoder_ids.options()), t, true, dtype);
-  auto cross_bias = attention_bias(encoder_mask, t, false, dtype);
+  auto cross_bias = padding_bias(encoder_mask, t, dtype);
   for (std::size_t i = 0; i < dec_layers_.size(); ++i) {
     auto& l = dec_layers_[i];
     x = l.self_norm->forward(l.self_attn->forward(x, self_bias, cache ? &cache->self[i] : nullptr).add_(x));

@@ -119,12 +119,12 @@ torch::Tensor EncoderBackboneImpl::forward(const torch::Tensor& input_ids, const
   if (token_type_embeddings_) x = x + token_type_embeddings_->weight[0];
   x = embed_norm_->forward(x);
   const auto dtype = x.scalar_type();
-  auto bias = attention_bias(attention_mask, t, false, dtype);
+  auto bias = padding_bias(attention_mask, t, dtype);
   const double scale = 1.0 / std::sqrt(static_cast<double>(config_.hidden / config_.heads));
   for (auto& l : layers_) {
     torch::Tensor a;
     if (l.distil_attention) {
-      a = l.attn_norm->forward(l.distil_attention->forward(x, bias) + x);
+      a = l.attn_norm->forward(l.distil_attention->forward(x, bias).add_(x));
     } else {
       // The scale goes on the fresh [B, T, H] projection in place, not on
       // a copy of the per-head view; the adds below reuse their left operand.
