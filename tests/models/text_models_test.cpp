@@ -308,6 +308,111 @@ TEST(Attention, PaddingBiasOnlyWhenAKeyIsPadding) {
   EXPECT_EQ(bias[0][0][0][0].item<float>(), 0.0F);
 }
 
+namespace {
+// Gives every parameter its own storage again (as Module::to or a user's
+// set_data would): every FusedLinears then runs its layers one by one.
+void unfuse(torch::nn::Module& m) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : m.parameters()) p.set_data(p.detach().clone());
+}
+
+torch::Tensor param(torch::nn::Module& m, const std::string& name) {
+  auto params = m.named_parameters();
+  auto* p = params.find(name);
+  if (!p) throw std::runtime_error("no parameter " + name);
+  return *p;
+}
+}  // namespace
+
+TEST(FusedLinears, OneGemmEqualsTheLayersOneByOne) {
+  torch::manual_seed(1);
+  auto q = linear(16, 8), k = linear(16, 8), v = linear(16, 4);
+  const std::vector<torch::Tensor> w = {q->weight.clone(), k->weight.clone(), v->weight.clone()};
+  const std::vector<torch::Tensor> b = {q->bias.clone(), k->bias.clone(), v->bias.clone()};
+  FusedLinears f({q, k, v});
+  EXPECT_TRUE(f.fused(0, 3));
+  EXPECT_TRUE(f.fused(1, 2));
+  EXPECT_TRUE(q->weight.is_alias_of(v->weight));  // views of one tensor
+  EXPECT_TRUE(q->bias.is_alias_of(k->bias));
+  EXPECT_TRUE(torch::equal(k->weight, w[1]));  // values kept
+  // Several rows (one GEMM) and one row (the matrix-vector path of decode steps).
+  for (const auto& x : {torch::randn({2, 5, 16}), torch::randn({1, 1, 16})}) {
+    const auto y = f.forward(x, 0, 3);
+    ASSERT_EQ(y.size(), 3U);
+    EXPECT_EQ(y[2].size(-1), 4);
+    for (int i = 0; i < 3; ++i) EXPECT_TRUE(torch::allclose(y[i], torch::linear(x, w[i], b[i]), 1e-5, 1e-6)) << i;
+    const auto kv = f.forward(x, 1, 2);
+    EXPECT_TRUE(torch::allclose(kv[1], torch::linear(x, w[2], b[2]), 1e-5, 1e-6));
+  }
+  const auto x = torch::randn({3, 16});
+  {  // Loading copies into the parameters: the fused GEMM sees the new values.
+    torch::NoGradGuard no_grad;
+    k->weight.copy_(torch::ones_like(k->weight));
+  }
+  EXPECT_TRUE(f.fused(0, 3));
+  EXPECT_TRUE(torch::allclose(f.forward(x, 0, 3)[1], torch::linear(x, torch::ones({8, 16}), b[1]), 1e-5, 1e-6));
+  // A parameter replaced (Module::to does this): layers one by one, still right.
+  q->weight.set_data(q->weight.detach() * 2);
+  EXPECT_FALSE(f.fused(0, 3));
+  EXPECT_TRUE(f.fused(1, 2));
+  EXPECT_TRUE(torch::allclose(f.forward(x, 0, 3)[0], torch::linear(x, w[0] * 2, b[0]), 1e-5, 1e-6));
+  f.fuse();
+  EXPECT_TRUE(f.fused(0, 3));
+  EXPECT_TRUE(q->weight.is_alias_of(k->weight));
+  EXPECT_TRUE(torch::allclose(f.forward(x, 0, 3)[0], torch::linear(x, w[0] * 2, b[0]), 1e-5, 1e-6));
+  EXPECT_THROW(FusedLinears({linear(16, 8), linear(8, 8)}), std::invalid_argument);
+}
+
+TEST(FusedLinears, FusedAgainAfterModuleTo) {
+  AttentionSpec spec;
+  spec.embed_dim = 16;
+  spec.n_heads = 2;
+  Attention self_attn(spec);
+  EXPECT_TRUE(self_attn->q_proj->weight.is_alias_of(self_attn->v_proj->weight));
+  self_attn->to(torch::kFloat64);
+  EXPECT_EQ(self_attn->q_proj->weight.scalar_type(), torch::kFloat64);
+  EXPECT_TRUE(self_attn->q_proj->weight.is_alias_of(self_attn->v_proj->weight));
+  spec.kv_input_dim = 24;  // cross-attention from a wider encoder: k and v fused, q apart
+  Attention cross(spec);
+  EXPECT_TRUE(cross->k_proj->weight.is_alias_of(cross->v_proj->weight));
+  EXPECT_FALSE(cross->q_proj->weight.is_alias_of(cross->k_proj->weight));
+  const auto x = torch::randn({2, 3, 16}), memory = torch::randn({2, 4, 24});
+  const auto fused = cross->forward(x, {}, nullptr, memory);
+  unfuse(*cross);
+  EXPECT_TRUE(torch::allclose(fused, cross->forward(x, {}, nullptr, memory), 1e-5, 1e-6));
+
+  auto m = load("tiny-bert-ner");
+  const std::string self = "bert.encoder.layer.0.attention.self.";
+  EXPECT_TRUE(param(m->module(), self + "query.weight").is_alias_of(param(m->module(), self + "value.weight")));
+  m->module().to(torch::kFloat64);
+  EXPECT_EQ(param(m->module(), self + "key.weight").scalar_type(), torch::kFloat64);
+  EXPECT_TRUE(param(m->module(), self + "query.weight").is_alias_of(param(m->module(), self + "value.weight")));
+}
+
+TEST(FusedLinears, ModelsGiveTheSameOutputsUnfused) {
+  const auto ids = torch::randint(5, 90, {2, 7}, torch::kLong);
+  auto mask = torch::ones({2, 7}, torch::kLong);
+  mask[1][0] = 0;
+  for (const char* name : {"tiny-bert-ner", "tiny-roberta-squad", "tiny-distilbert-sst2", "tiny-bart", "tiny-t5"}) {
+    auto m = load(name);
+    auto encoder_logits = [&] {
+      c10::InferenceMode guard;
+      return m->encoder()->forward(ids, mask);
+    };
+    const auto logits = m->encoder() ? encoder_logits() : torch::Tensor();
+    const auto fused = m->infer(kInputs);
+    unfuse(m->module());
+    if (m->encoder()) {
+      EXPECT_TRUE(torch::allclose(logits, encoder_logits(), 1e-4, 1e-5)) << name;
+    }
+    const auto unfused = m->infer(kInputs);
+    for (std::size_t i = 0; i < kInputs.size(); ++i) {
+      EXPECT_EQ(fused[i].text, unfused[i].text) << name;
+      EXPECT_EQ(fused[i].output_tokens, unfused[i].output_tokens) << name;
+    }
+  }
+}
+
 TEST(Alibi, SlopesFollowThePaper) {
   // Press et al.: for n heads (a power of two) slopes are 2^(-8i/n), i = 1..n.
   auto s16 = alibi_slopes(16);

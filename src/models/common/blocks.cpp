@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <stdexcept>
 
 #include "joulebench/error.h"
 
@@ -162,6 +163,68 @@ Linear linear(std::int64_t in, std::int64_t out, bool bias) {
   return Linear(torch::nn::LinearOptions(in, out).bias(bias));
 }
 
+FusedLinears::FusedLinears(std::vector<Linear> parts) : parts_(std::move(parts)) {
+  offsets_.push_back(0);
+  for (const auto& p : parts_) {
+    if (p->weight.size(1) != parts_.front()->weight.size(1)) {
+      throw std::invalid_argument("FusedLinears: the layers read inputs of different widths");
+    }
+    offsets_.push_back(offsets_.back() + p->weight.size(0));
+  }
+  fuse();
+}
+
+bool FusedLinears::fused(std::size_t first, std::size_t count) const {
+  if (!weight_.defined() || count < 2 || first + count > parts_.size()) return false;
+  const auto row_bytes = weight_.stride(0) * weight_.element_size();
+  for (std::size_t i = first; i < first + count; ++i) {
+    const auto& w = parts_[i]->weight;
+    if (w.scalar_type() != weight_.scalar_type() || w.device() != weight_.device() ||
+        w.data_ptr() != static_cast<char*>(weight_.data_ptr()) + offsets_[i] * row_bytes) {
+      return false;
+    }
+    const auto& b = parts_[i]->bias;
+    if (b.defined() != bias_.defined()) return false;
+    if (b.defined() && (b.scalar_type() != bias_.scalar_type() ||
+                        b.data_ptr() != static_cast<char*>(bias_.data_ptr()) + offsets_[i] * bias_.element_size())) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void FusedLinears::fuse() {
+  if (parts_.size() < 2 || fused(0, parts_.size())) return;
+  std::vector<torch::Tensor> weights, biases;
+  for (const auto& p : parts_) {
+    weights.push_back(p->weight);
+    if (p->bias.defined()) biases.push_back(p->bias);
+  }
+  if (!biases.empty() && biases.size() != parts_.size()) return;  // mixed: stays unfused
+  torch::NoGradGuard no_grad;
+  weight_ = torch::cat(weights, 0);
+  bias_ = biases.empty() ? torch::Tensor() : torch::cat(biases, 0);
+  for (std::size_t i = 0; i < parts_.size(); ++i) {
+    const auto rows = offsets_[i + 1] - offsets_[i];
+    parts_[i]->weight.set_data(weight_.narrow(0, offsets_[i], rows));
+    if (bias_.defined()) parts_[i]->bias.set_data(bias_.narrow(0, offsets_[i], rows));
+  }
+}
+
+std::vector<torch::Tensor> FusedLinears::forward(const torch::Tensor& x, std::size_t first, std::size_t count) const {
+  if (fused(first, count)) {
+    const auto begin = offsets_[first], rows = offsets_[first + count] - begin;
+    auto y = linear_forward(x, weight_.narrow(0, begin, rows), bias_.defined() ? bias_.narrow(0, begin, rows)
+                                                                               : torch::Tensor());
+    std::vector<std::int64_t> widths;
+    for (std::size_t i = first; i < first + count; ++i) widths.push_back(offsets_[i + 1] - offsets_[i]);
+    return y.split_with_sizes(widths, -1);
+  }
+  std::vector<torch::Tensor> out;
+  for (std::size_t i = first; i < first + count; ++i) out.push_back(linear_forward(x, parts_[i]));
+  return out;
+}
+
 AttentionImpl::AttentionImpl(const AttentionSpec& spec) : n_heads_(spec.n_heads) {
   const auto head_dim = spec.head_dim > 0 ? spec.head_dim : spec.embed_dim / spec.n_heads;
   const auto inner = head_dim * spec.n_heads;
@@ -172,6 +235,23 @@ AttentionImpl::AttentionImpl(const AttentionSpec& spec) : n_heads_(spec.n_heads)
   v_proj = register_module(spec.v, linear(kv_in, inner, spec.bias));
   q_proj = register_module(spec.q, linear(spec.embed_dim, inner, spec.bias));
   o_proj = register_module(spec.o, linear(inner, spec.embed_dim, spec.bias));
+  q_fused_ = kv_in == spec.embed_dim;
+  projections_ = q_fused_ ? FusedLinears({q_proj, k_proj, v_proj}) : FusedLinears({k_proj, v_proj});
+}
+
+void AttentionImpl::to(torch::Device device, torch::Dtype dtype, bool non_blocking) {
+  torch::nn::Module::to(device, dtype, non_blocking);
+  projections_.fuse();
+}
+
+void AttentionImpl::to(torch::Dtype dtype, bool non_blocking) {
+  torch::nn::Module::to(dtype, non_blocking);
+  projections_.fuse();
+}
+
+void AttentionImpl::to(torch::Device device, bool non_blocking) {
+  torch::nn::Module::to(device, non_blocking);
+  projections_.fuse();
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& bias, KvCache* cache,
@@ -182,20 +262,31 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
 torch::Tensor AttentionImpl::forward_with_position_bias(const torch::Tensor& x, const torch::Tensor& bias,
                                                         const torch::Tensor& position_bias, KvCache* cache,
                                                         const torch::Tensor& memory) {
-  auto q = split_heads(linear_forward(x, q_proj), n_heads_);
-  torch::Tensor k, v;
+  const std::size_t kv_first = q_fused_ ? 1 : 0;  // k's index in projections_
+  torch::Tensor q, k, v;
   if (memory.defined()) {
+    q = split_heads(linear_forward(x, q_proj), n_heads_);
     if (cache && !cache->empty()) {
       k = cache->key;
       v = cache->value;
     } else {
-      k = split_heads(linear_forward(memory, k_proj), n_heads_);
-      v = split_heads(linear_forward(memory, v_proj), n_heads_);
+      auto kv = projections_.forward(memory, kv_first, 2);
+      k = split_heads(kv[0], n_heads_);
+      v = split_heads(kv[1], n_heads_);
       if (cache) cache->append(k, v);
     }
   } else {
-    k = split_heads(linear_forward(x, k_proj), n_heads_);
-    v = split_heads(linear_forward(x, v_proj), n_heads_);
+    if (q_fused_) {
+      auto qkv = projections_.forward(x, 0, 3);
+      q = split_heads(qkv[0], n_heads_);
+      k = split_heads(qkv[1], n_heads_);
+      v = split_heads(qkv[2], n_heads_);
+    } else {
+      q = split_heads(linear_forward(x, q_proj), n_heads_);
+      auto kv = projections_.forward(x, 0, 2);
+      k = split_heads(kv[0], n_heads_);
+      v = split_heads(kv[1], n_heads_);
+    }
     if (cache) std::tie(k, v) = cache->append(k, v);
   }
   torch::Tensor total_bias = bias;

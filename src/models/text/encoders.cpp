@@ -88,6 +88,7 @@ EncoderBackboneImpl::EncoderBackboneImpl(const EncoderConfig& config, bool with_
       l.query = self->register_module("query", linear(h, h));
       l.key = self->register_module("key", linear(h, h));
       l.value = self->register_module("value", linear(h, h));
+      l.qkv = FusedLinears({l.query, l.key, l.value});
       auto attn_output = add_container(*attention, "output");
       l.attn_out = attn_output->register_module("dense", linear(h, h));
       l.attn_norm = attn_output->register_module("LayerNorm", layer_norm(h, config.layer_norm_eps));
@@ -128,15 +129,35 @@ torch::Tensor EncoderBackboneImpl::forward(const torch::Tensor& input_ids, const
     } else {
       // The scale goes on the fresh [B, T, H] projection in place, not on
       // a copy of the per-head view; the adds below reuse their left operand.
-      auto q = split_heads(l.query->forward(x).mul_(scale), config_.heads);
-      auto k = split_heads(l.key->forward(x), config_.heads);
-      auto v = split_heads(l.value->forward(x), config_.heads);
+      auto qkv = l.qkv.forward(x, 0, 3);
+      auto q = split_heads(qkv[0].mul_(scale), config_.heads);
+      auto k = split_heads(qkv[1], config_.heads);
+      auto v = split_heads(qkv[2], config_.heads);
       auto ctx = merge_heads(attention_core(q, k, v, bias, 1.0));
       a = l.attn_norm->forward(l.attn_out->forward(ctx).add_(x));
     }
     x = l.out_norm->forward(l.out->forward(activate_(l.inter->forward(a), config_.act)).add_(a));
   }
   return x;
+}
+
+void EncoderBackboneImpl::to(torch::Device device, torch::Dtype dtype, bool non_blocking) {
+  torch::nn::Module::to(device, dtype, non_blocking);
+  fuse_projections();
+}
+
+void EncoderBackboneImpl::to(torch::Dtype dtype, bool non_blocking) {
+  torch::nn::Module::to(dtype, non_blocking);
+  fuse_projections();
+}
+
+void EncoderBackboneImpl::to(torch::Device device, bool non_blocking) {
+  torch::nn::Module::to(device, non_blocking);
+  fuse_projections();
+}
+
+void EncoderBackboneImpl::fuse_projections() {
+  for (auto& l : layers_) l.qkv.fuse();
 }
 
 torch::Tensor EncoderBackboneImpl::pool(const torch::Tensor& hidden) {

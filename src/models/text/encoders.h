@@ -44,9 +44,16 @@ class EncoderBackboneImpl : public torch::nn::Module {
   torch::Tensor word_embedding_weight() const { return word_embeddings_->weight; }
   const EncoderConfig& config() const { return config_; }
 
+  // Module::to replaces the parameters; these fuse q / k / v again.
+  void to(torch::Device device, torch::Dtype dtype, bool non_blocking = false) override;
+  void to(torch::Dtype dtype, bool non_blocking = false) override;
+  void to(torch::Device device, bool non_blocking = false) override;
+
  private:
+  void fuse_projections();
   struct Layer {
     Linear query{nullptr}, key{nullptr}, value{nullptr}, attn_out{nullptr}, inter{nullptr}, out{nullptr};
+    FusedLinears qkv;  // query, key, value as one GEMM
     torch::nn::LayerNorm attn_norm{nullptr}, out_norm{nullptr};
     Attention distil_attention{nullptr};
   };
