@@ -1,6 +1,7 @@
 #include "models/common/blocks.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <cmath>
 #include <stdexcept>
@@ -209,6 +210,12 @@ void FusedLinears::fuse() {
     parts_[i]->weight.set_data(weight_.narrow(0, offsets_[i], rows));
     if (bias_.defined()) parts_[i]->bias.set_data(bias_.narrow(0, offsets_[i], rows));
   }
+#ifdef __GLIBC__
+  // The layers' own weights are free now, but glibc keeps their pages and, in
+  // the order models allocate, seldom reuses them: without this, peak RSS
+  // grew by every fused weight (+390 MB on bart-large-cnn).
+  malloc_trim(0);
+#endif
 }
 
 std::vector<torch::Tensor> FusedLinears::forward(const torch::Tensor& x, std::size_t first, std::size_t count) const {
