@@ -213,7 +213,7 @@ void FusedLinears::fuse() {
 #ifdef __GLIBC__
   // The layers' own weights are free now, but glibc keeps their pages and, in
   // the order models allocate, seldom reuses them: without this, peak RSS
-  // grew by every fused weight (+390 MB on bart-large-cnn).
+  // grew by every fused weight (+396 MB on bart-large-cnn).
   malloc_trim(0);
 #endif
 }
