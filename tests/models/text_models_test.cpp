@@ -32,7 +32,11 @@ using namespace joulebench::models;
 namespace {
 
 fs::path temp_dir(const std::string& name) {
-  auto dir = fs::path(JOULEBENCH_TEST_BINARY_DIR) / "text_models_test" / name;
+  // Per test: ctest runs each test as its own process, two at a time, and
+  // tests sharing a folder removed each other's files.
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  auto dir = fs::path(JOULEBENCH_TEST_BINARY_DIR) / "text_models_test" /
+             (std::string(test->test_suite_name()) + "." + test->name()) / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
