@@ -25,6 +25,7 @@ ViTLayerImpl::ViTLayerImpl(int hidden, int heads, int intermediate, double eps) 
   query_ = self->register_module("query", Linear(hidden, hidden));
   key_ = self->register_module("key", Linear(hidden, hidden));
   value_ = self->register_module("value", Linear(hidden, hidden));
+  qkv_ = FusedLinears({query_, key_, value_});
   attn_out_ = add_container(*attention, "output")->register_module("dense", Linear(hidden, hidden));
   intermediate_ =
       add_container(*this, "intermediate")->register_module("dense", Linear(hidden, intermediate));
@@ -35,9 +36,25 @@ ViTLayerImpl::ViTLayerImpl(int hidden, int heads, int intermediate, double eps) 
 
 torch::Tensor ViTLayerImpl::forward(const torch::Tensor& x) {
   auto h = before_(x);
-  auto a = attend(query_(h), key_(h), value_(h), heads_);
+  auto qkv = qkv_.forward(h, 0, 3);
+  auto a = attend(qkv[0], qkv[1], qkv[2], heads_);
   auto y = x + attn_out_(a);
   return y + output_(torch::gelu(intermediate_(after_(y))));
+}
+
+void ViTLayerImpl::to(torch::Device device, torch::Dtype dtype, bool non_blocking) {
+  torch::nn::Module::to(device, dtype, non_blocking);
+  qkv_.fuse();
+}
+
+void ViTLayerImpl::to(torch::Dtype dtype, bool non_blocking) {
+  torch::nn::Module::to(dtype, non_blocking);
+  qkv_.fuse();
+}
+
+void ViTLayerImpl::to(torch::Device device, bool non_blocking) {
+  torch::nn::Module::to(device, non_blocking);
+  qkv_.fuse();
 }
 
 ViTModelImpl::ViTModelImpl(const ViTConfig& c) : config_(c) {

@@ -29,10 +29,15 @@ class ViTLayerImpl : public torch::nn::Module {
  public:
   ViTLayerImpl(int hidden, int heads, int intermediate, double eps);
   torch::Tensor forward(const torch::Tensor& x);
+  // Module::to replaces the parameters; these fuse query / key / value again.
+  void to(torch::Device device, torch::Dtype dtype, bool non_blocking = false) override;
+  void to(torch::Dtype dtype, bool non_blocking = false) override;
+  void to(torch::Device device, bool non_blocking = false) override;
 
  private:
   int heads_;
   Linear query_{nullptr}, key_{nullptr}, value_{nullptr}, attn_out_{nullptr};
+  FusedLinears qkv_;  // query, key, value as one GEMM
   Linear intermediate_{nullptr}, output_{nullptr};
   torch::nn::LayerNorm before_{nullptr}, after_{nullptr};
 };
