@@ -232,6 +232,21 @@ std::vector<torch::Tensor> FusedLinears::forward(const torch::Tensor& x, std::si
   return out;
 }
 
+void FusingModule::to(torch::Device device, torch::Dtype dtype, bool non_blocking) {
+  torch::nn::Module::to(device, dtype, non_blocking);
+  fuse_projections();
+}
+
+void FusingModule::to(torch::Dtype dtype, bool non_blocking) {
+  torch::nn::Module::to(dtype, non_blocking);
+  fuse_projections();
+}
+
+void FusingModule::to(torch::Device device, bool non_blocking) {
+  torch::nn::Module::to(device, non_blocking);
+  fuse_projections();
+}
+
 AttentionImpl::AttentionImpl(const AttentionSpec& spec) : n_heads_(spec.n_heads) {
   const auto head_dim = spec.head_dim > 0 ? spec.head_dim : spec.embed_dim / spec.n_heads;
   const auto inner = head_dim * spec.n_heads;
@@ -246,20 +261,6 @@ AttentionImpl::AttentionImpl(const AttentionSpec& spec) : n_heads_(spec.n_heads)
   projections_ = q_fused_ ? FusedLinears({q_proj, k_proj, v_proj}) : FusedLinears({k_proj, v_proj});
 }
 
-void AttentionImpl::to(torch::Device device, torch::Dtype dtype, bool non_blocking) {
-  torch::nn::Module::to(device, dtype, non_blocking);
-  projections_.fuse();
-}
-
-void AttentionImpl::to(torch::Dtype dtype, bool non_blocking) {
-  torch::nn::Module::to(dtype, non_blocking);
-  projections_.fuse();
-}
-
-void AttentionImpl::to(torch::Device device, bool non_blocking) {
-  torch::nn::Module::to(device, non_blocking);
-  projections_.fuse();
-}
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& bias, KvCache* cache,
                                      const torch::Tensor& memory) {

@@ -140,6 +140,18 @@ class FusedLinears {
   torch::Tensor weight_, bias_;
 };
 
+// A module that holds FusedLinears: Module::to replaces the parameters, so
+// every overload of it fuses the projections again afterwards.
+class FusingModule : public torch::nn::Module {
+ public:
+  void to(torch::Device device, torch::Dtype dtype, bool non_blocking = false) override;
+  void to(torch::Dtype dtype, bool non_blocking = false) override;
+  void to(torch::Device device, bool non_blocking = false) override;
+
+ protected:
+  virtual void fuse_projections() = 0;
+};
+
 // Multi-head attention with separate q / k / v / o projections whose HF names
 // are configurable: BART and CLIP ("q_proj", "k_proj", "v_proj", "out_proj"),
 // T5 ("q", "k", "v", "o", no bias, scale 1), DistilBERT ("q_lin", ...).
@@ -153,7 +165,7 @@ struct AttentionSpec {
   std::string q = "q_proj", k = "k_proj", v = "v_proj", o = "out_proj";
 };
 
-class AttentionImpl : public torch::nn::Module {
+class AttentionImpl : public FusingModule {
  public:
   explicit AttentionImpl(const AttentionSpec& spec);
   // Self-attention over `x` (with `cache`, the new keys are appended), or
@@ -168,10 +180,8 @@ class AttentionImpl : public torch::nn::Module {
 
   Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 
-  // Module::to replaces the parameters; these fuse the projections again.
-  void to(torch::Device device, torch::Dtype dtype, bool non_blocking = false) override;
-  void to(torch::Dtype dtype, bool non_blocking = false) override;
-  void to(torch::Device device, bool non_blocking = false) override;
+ protected:
+  void fuse_projections() override { projections_.fuse(); }
 
  private:
   // [q, k, v] when q reads inputs as wide as k / v, else [k, v] (q apart).

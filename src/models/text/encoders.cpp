@@ -141,21 +141,6 @@ torch::Tensor EncoderBackboneImpl::forward(const torch::Tensor& input_ids, const
   return x;
 }
 
-void EncoderBackboneImpl::to(torch::Device device, torch::Dtype dtype, bool non_blocking) {
-  torch::nn::Module::to(device, dtype, non_blocking);
-  fuse_projections();
-}
-
-void EncoderBackboneImpl::to(torch::Dtype dtype, bool non_blocking) {
-  torch::nn::Module::to(dtype, non_blocking);
-  fuse_projections();
-}
-
-void EncoderBackboneImpl::to(torch::Device device, bool non_blocking) {
-  torch::nn::Module::to(device, non_blocking);
-  fuse_projections();
-}
-
 void EncoderBackboneImpl::fuse_projections() {
   for (auto& l : layers_) l.qkv.fuse();
 }

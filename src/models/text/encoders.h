@@ -33,7 +33,7 @@ EncoderConfig encoder_config_from_hf(const HfConfig& config, EncoderFamily famil
 
 // The bare model (what AutoModel loads). `with_pooler` as HF's
 // add_pooling_layer (the token / QA / MLM heads build it without).
-class EncoderBackboneImpl : public torch::nn::Module {
+class EncoderBackboneImpl : public FusingModule {
  public:
   EncoderBackboneImpl(const EncoderConfig& config, bool with_pooler);
   // input_ids, attention_mask [B, T] -> hidden states [B, T, H].
@@ -44,13 +44,10 @@ class EncoderBackboneImpl : public torch::nn::Module {
   torch::Tensor word_embedding_weight() const { return word_embeddings_->weight; }
   const EncoderConfig& config() const { return config_; }
 
-  // Module::to replaces the parameters; these fuse q / k / v again.
-  void to(torch::Device device, torch::Dtype dtype, bool non_blocking = false) override;
-  void to(torch::Dtype dtype, bool non_blocking = false) override;
-  void to(torch::Device device, bool non_blocking = false) override;
+ protected:
+  void fuse_projections() override;
 
  private:
-  void fuse_projections();
   struct Layer {
     Linear query{nullptr}, key{nullptr}, value{nullptr}, attn_out{nullptr}, inter{nullptr}, out{nullptr};
     FusedLinears qkv;  // query, key, value as one GEMM

@@ -42,21 +42,6 @@ torch::Tensor ViTLayerImpl::forward(const torch::Tensor& x) {
   return y + output_(torch::gelu(intermediate_(after_(y))));
 }
 
-void ViTLayerImpl::to(torch::Device device, torch::Dtype dtype, bool non_blocking) {
-  torch::nn::Module::to(device, dtype, non_blocking);
-  qkv_.fuse();
-}
-
-void ViTLayerImpl::to(torch::Dtype dtype, bool non_blocking) {
-  torch::nn::Module::to(dtype, non_blocking);
-  qkv_.fuse();
-}
-
-void ViTLayerImpl::to(torch::Device device, bool non_blocking) {
-  torch::nn::Module::to(device, non_blocking);
-  qkv_.fuse();
-}
-
 ViTModelImpl::ViTModelImpl(const ViTConfig& c) : config_(c) {
   auto embeddings = add_container(*this, "embeddings");
   int64_t patches = static_cast<int64_t>(c.image_size / c.patch_size) * (c.image_size / c.patch_size);

@@ -25,14 +25,12 @@ struct ViTConfig {
 ViTConfig vit_base_config();
 ViTConfig vit_tiny_config();
 
-class ViTLayerImpl : public torch::nn::Module {
+class ViTLayerImpl : public FusingModule {
  public:
   ViTLayerImpl(int hidden, int heads, int intermediate, double eps);
   torch::Tensor forward(const torch::Tensor& x);
-  // Module::to replaces the parameters; these fuse query / key / value again.
-  void to(torch::Device device, torch::Dtype dtype, bool non_blocking = false) override;
-  void to(torch::Dtype dtype, bool non_blocking = false) override;
-  void to(torch::Device device, bool non_blocking = false) override;
+ protected:
+  void fuse_projections() override { qkv_.fuse(); }
 
  private:
   int heads_;
