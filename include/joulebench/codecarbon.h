@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -80,19 +81,27 @@ void append_codecarbon_csv(const std::filesystem::path& file, const CodeCarbonRe
 struct CodeCarbonImportOptions {
   std::optional<std::string> task;     // kebab-case task for every row; else from the file name
   std::optional<std::string> dataset;  // else from the file name
+  std::optional<bool> zero_shot;       // multi-purpose model on another task's data; else from the file name
   std::int64_t inferences = 1000;      // per logged row (the study's protocol)
+  // Task files: task_name (lower case) -> phase, beside the known names
+  // ("load model", "transfer model to GPU" -> load; "query model" -> inference).
+  std::map<std::string, std::string> phases;
   bool dry_run = false;                // parse and report; write nothing
 };
 
 // "text_classif_imdb" -> {"text-classification", "imdb"} for the study's file
 // names (fillmask_, image_class_, itt_, obj_detection_, qa_, summarize_,
 // text_classif_, textgen_, token_classif_, tti_, zeroshot_{qa,sentiment,summarize}_).
+// "_resized" image sets stay their own datasets ("imagenet-resized").
 struct StudyFileTask {
   std::string task;
   std::string dataset;
   bool zero_shot = false;
 };
 std::optional<StudyFileTask> study_task_from_file_name(std::string_view file_stem);
+// One name per dataset: lower case, and the study's spellings of one set made
+// one ("squad2", "squad_v2" -> "squadv2"; "rotten_tomatoes" -> "tomatoes").
+std::string normalize_dataset_name(std::string_view name);
 
 struct ImportIssue {
   std::string file;
@@ -103,11 +112,13 @@ struct ImportIssue {
 
 struct CodeCarbonFileResult {
   std::filesystem::path file;
-  std::string run_id;          // the joulebench run created (empty when nothing was stored)
+  std::vector<std::string> run_ids;  // the joulebench runs its new rows went into (one per CodeCarbon run_id)
+  std::size_t runs = 0;        // CodeCarbon runs (distinct run_id) in the file
   std::string version;         // "2.3.1" from the codecarbon_version column, "" if absent
   std::string column_set;      // "2.x (31 columns)", "3.x", ... in words
   std::string task, dataset;   // where they came from
-  std::string task_origin;     // "--task", "file name", "task_name column", "none"
+  std::string task_origin;     // "--task", "file name", "none" (then from another file of the same run, if any)
+  bool zero_shot = false;
   std::size_t rows = 0;        // data rows read
   std::size_t imported = 0;
   std::size_t skipped = 0;     // bad rows (see issues)
@@ -125,13 +136,17 @@ struct CodeCarbonImportSummary {
   std::size_t failed_files() const;
 };
 
-// Reads one file into a run (kind import, one window per row) without storing it.
-CodeCarbonFileResult read_codecarbon_file(const std::filesystem::path& file, const CodeCarbonImportOptions& options,
-                                          RunRecord* run);
-
-// Expands directories (their *.csv files, sorted, recursively), reads each
-// file, and stores each file's good rows as one run in one transaction.
+// Expands directories (their *.csv files, sorted, recursively) and reads
+// every file, then stores each CodeCarbon run (one run_id: a complete/ row and
+// the rows of its base/ task file) as one joulebench run, written once in one
+// transaction whatever the order or number of imports: a run already stored
+// is completed in place (Store::replace_run). Its inference window is the
+// "query model" row when one is known, else the whole-run row, marked
+// includes_loading. Rules and the study's layout: docs/codecarbon.md.
 CodeCarbonImportSummary import_codecarbon(Store& store, const std::vector<std::filesystem::path>& paths,
                                           const CodeCarbonImportOptions& options);
+
+// The joulebench run id of a CodeCarbon run_id (a stable UUID-shaped hash).
+std::string import_run_id(std::string_view codecarbon_run_id);
 
 }  // namespace joulebench

@@ -26,6 +26,10 @@ struct ReportOptions {
   std::string task;   // only this task ("" = all)
   std::string model;  // only this model ("" = all)
   bool include_unfinished = false;  // windows of runs still 'running' or 'failed'
+  // Zero-shot runs (a multi-purpose model on another task's data) count in
+  // --by task and --by dataset only when asked: the study's task means leave
+  // them out. --by model always shows them (marked).
+  bool include_zero_shot = false;
   std::vector<EquivalentConstant> equivalents = default_equivalents();
 };
 
@@ -42,7 +46,7 @@ struct ReportRow {
   std::optional<int> threads;
   std::string dtype;
   std::string device;
-  int runs = 0;         // windows in the group
+  int runs = 0;         // runs of N inferences in the group (one inference window each)
   int models = 0;       // distinct models in the group
   std::int64_t inferences = 0;
   double kwh_per_1000_mean = 0.0;
@@ -54,6 +58,11 @@ struct ReportRow {
   std::optional<double> input_tokens_mean;  // per inference, where recorded
   std::optional<double> output_tokens_mean;
   std::string weakest_provenance;  // "measured", "sampled", "estimated"
+  int zero_shot_runs = 0;          // runs of a multi-purpose model on another task's data
+  // Runs whose energy also covers loading the model (a log's whole-run row),
+  // and the mean share of loading in them where it is known.
+  int loading_included_runs = 0;
+  std::optional<double> loading_share_mean;
   std::vector<EquivalentValue> equivalents;  // of the means
 };
 
@@ -62,6 +71,7 @@ struct Report {
   std::vector<ReportRow> rows;
   std::size_t windows_used = 0;
   std::size_t windows_without_inferences = 0;  // left out: no per-inference figure possible
+  std::size_t zero_shot_left_out = 0;          // zero-shot runs left out of task / dataset groups
   std::vector<std::string> notes;
 };
 
@@ -76,7 +86,7 @@ std::string render_markdown(const Report& report);
 // device (null where not recorded), runs, models, inferences,
 // kwh_per_1000_mean, kwh_per_1000_std, kwh_per_1000_min, kwh_per_1000_max,
 // gco2e_per_1000_mean, gco2e_per_1000_std, input_tokens_mean, output_tokens_mean,
-// weakest_provenance, equivalents[] (key, value, unit, amount_per_unit, source).
+// weakest_provenance, zero_shot_runs, loading_included_runs, loading_share_mean, equivalents[] (key, value, unit, amount_per_unit, source).
 nlohmann::json report_json(const Report& report);
 
 // Stored runs, newest last, as a table.

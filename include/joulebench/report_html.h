@@ -43,6 +43,7 @@ struct ModelPoint {
   std::string provenance_detail;  // "cpu estimated:cpu-model; gpu sampled:nvml-power"
   std::int64_t parameters = 0;
   bool multi_purpose = false;
+  int loading_included_runs = 0;  // runs whose energy also covers loading the model
 };
 
 // Models of the windows (inference windows with a count), in task order.

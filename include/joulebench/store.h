@@ -82,6 +82,14 @@ struct WindowRecord {
   std::optional<int> threads;     // intra-op threads, 0 = the library's default
   std::string dtype;              // "fp32", "bf16", "fp16"
   std::string device;             // "cpu", "cuda", "cuda:1"
+  // A multi-purpose model run on another task's data (the study's zero-shot
+  // runs): reports by task leave it out unless asked (docs/study.md).
+  bool zero_shot = false;
+  // An inference window whose energy also covers loading the model (a
+  // CodeCarbon log's whole-run row whose query phase is not known), with the
+  // loading's share of it when known. Every report flags it.
+  bool includes_loading = false;
+  std::optional<double> loading_share;  // 0..1
 };
 
 struct RunRecord {
@@ -163,6 +171,10 @@ class Store {
   virtual std::vector<StoredWindow> query_windows(const WindowQuery& query) = 0;
   // True when a window with this external id is stored (imports skip it).
   virtual bool has_external_id(const std::string& external_id) = 0;
+  // Writes `run` in place of the stored run with the same id, windows and
+  // all, in one transaction (saves it when none is stored). Imports use it to
+  // complete a run whose other log files arrive later.
+  virtual std::string replace_run(RunRecord run) = 0;
   // Deletes a run and its windows (one transaction). False when not found.
   virtual bool delete_run(const std::string& id) = 0;
 };

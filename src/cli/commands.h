@@ -32,5 +32,6 @@ void register_models_command(CommandRegistry& registry);
 void register_exporter_command(CommandRegistry& registry);
 void register_bench_command(CommandRegistry& registry);
 void register_merge_command(CommandRegistry& registry);
+void register_study_command(CommandRegistry& registry);
 
 }  // namespace joulebench::cli

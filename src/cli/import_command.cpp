@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <memory>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "carbon_options.h"
@@ -20,7 +21,8 @@ void register_import_command(CommandRegistry& registry) {
     std::vector<std::string> paths;
     std::string task, dataset;
     std::int64_t inferences = 1000;
-    bool dry_run = false, json = false;
+    std::vector<std::string> phases;
+    bool dry_run = false, json = false, zero_shot = false;
     std::string store;
   };
   auto args = std::make_shared<Args>();
@@ -32,6 +34,10 @@ void register_import_command(CommandRegistry& registry) {
   sub->add_option("--task", args->task,
                   "task of every row (text-classification, ...); default: from the study's file names");
   sub->add_option("--dataset", args->dataset, "dataset of every row; default: from the study's file names");
+  sub->add_flag("--zero-shot", args->zero_shot,
+                "the rows are a multi-purpose model on another task's data (default: from the study's file names)");
+  sub->add_option("--phase", args->phases,
+                  "task files: NAME=PHASE maps a task_name to inference, load, warmup or idle; repeatable");
   sub->add_option("--inferences", args->inferences,
                   "inferences per logged row (default 1000, the study's protocol)");
   sub->add_flag("--dry-run", args->dry_run, "read and report, store nothing");
@@ -43,6 +49,15 @@ void register_import_command(CommandRegistry& registry) {
     CodeCarbonImportOptions o;
     if (!args->task.empty()) o.task = args->task;
     if (!args->dataset.empty()) o.dataset = args->dataset;
+    if (args->zero_shot) o.zero_shot = true;
+    for (const auto& kv : args->phases) {
+      const auto eq = kv.rfind('=');
+      if (eq == std::string::npos || eq == 0)
+        throw InputError(fmt::format("--phase '{}': give NAME=PHASE, e.g. --phase 'generate=inference'", kv));
+      std::string name = kv.substr(0, eq);
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      o.phases[name] = kv.substr(eq + 1);
+    }
     o.inferences = args->inferences;
     o.dry_run = args->dry_run;
     // Refuse bad options before creating a store file.
@@ -66,7 +81,9 @@ void register_import_command(CommandRegistry& registry) {
         auto issues = nlohmann::json::array();
         for (const auto& i : f.issues) issues.push_back(i.to_string());
         files.push_back({{"file", f.file.string()},
-                         {"run_id", f.run_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.run_id)},
+                         {"run_ids", f.run_ids},
+                         {"runs", f.runs},
+                         {"zero_shot", f.zero_shot},
                          {"codecarbon_version", f.version},
                          {"column_set", f.column_set},
                          {"task", f.task},
@@ -89,18 +106,27 @@ void register_import_command(CommandRegistry& registry) {
                                         {"files", files}}
                              .dump(2));
     } else {
+      // Many files (the study's base/ folder has thousands): a line only for those with something to say.
+      const bool every_file = s.files.size() <= 20;
       for (const auto& f : s.files) {
         if (!f.error.empty()) continue;
-        fmt::print("{}: {} of {} rows {}{}{}; task {} ({}), dataset {}; CodeCarbon {}{}\n", f.file.string(),
+        if (!every_file && f.skipped == 0) continue;
+        fmt::print("{}: {} of {} rows {}{}{} ({} run{}); task {} ({}), dataset {}{}; CodeCarbon {}\n", f.file.string(),
                    f.imported, f.rows, args->dry_run ? "readable" : "imported",
                    f.skipped ? fmt::format(", {} skipped", f.skipped) : "",
-                   f.duplicates ? fmt::format(", {} already stored", f.duplicates) : "",
-                   f.task.empty() ? "unknown" : f.task, f.task_origin, f.dataset.empty() ? "unknown" : f.dataset,
-                   f.version.empty() ? "?" : f.version, f.run_id.empty() ? "" : fmt::format(", run {}", f.run_id));
+                   f.duplicates ? fmt::format(", {} already stored", f.duplicates) : "", f.runs,
+                   f.runs == 1 ? "" : "s",
+                   f.task.empty() ? "unknown" : f.task,
+                   f.task.empty() ? "taken from another file of the same run, if any" : f.task_origin,
+                   f.dataset.empty() ? "unknown" : f.dataset, f.zero_shot ? ", zero-shot" : "",
+                   f.version.empty() ? "?" : f.version);
       }
-      fmt::print("{} rows {} into {} ({} skipped, {} already stored, {} file(s) failed); each row counted as {} "
-                 "inferences{}\n",
+      std::set<std::string> runs;
+      for (const auto& f : s.files) runs.insert(f.run_ids.begin(), f.run_ids.end());
+      fmt::print("{} rows {} into {}{} ({} skipped, {} already stored, {} file(s) failed); each inference row counted "
+                 "as {} inferences{}\n",
                  s.imported(), args->dry_run ? "readable (dry run, nothing stored)" : "imported", store->location(),
+                 args->dry_run ? "" : fmt::format(", {} run(s) written", runs.size()),
                  s.skipped(), s.duplicates(), s.failed_files(), s.inferences_per_row,
                  args->inferences == 1000 ? " (the study's protocol; change with --inferences N)" : "");
     }

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   cli::register_exporter_command(registry);
   cli::register_bench_command(registry);
   cli::register_merge_command(registry);
+  cli::register_study_command(registry);
 
   try {
     app.parse(argc, argv);

@@ -16,13 +16,14 @@
 #include "joulebench/report.h"
 #include "joulebench/report_html.h"
 #include "joulebench/store.h"
+#include "joulebench/study.h"
 
 namespace joulebench::cli {
 
 void register_report_command(CommandRegistry& registry) {
   struct Args {
     std::string by = "task";
-    bool json = false, markdown = false, runs = false, include_unfinished = false;
+    bool json = false, markdown = false, runs = false, include_unfinished = false, include_zero_shot = false;
     std::string task, model, model_card, training_type = "inference";
     std::vector<std::string> equivalents;
     std::string store;
@@ -48,6 +49,8 @@ void register_report_command(CommandRegistry& registry) {
   sub->add_option("--model", args->model, "only this model");
   sub->add_flag("--include-unfinished", args->include_unfinished,
                 "also runs still marked running or failed (their committed windows)");
+  sub->add_flag("--include-zero-shot", args->include_zero_shot,
+                "count multi-purpose models' zero-shot runs in --by task / dataset (the study leaves them out)");
   sub->add_option("--equivalent", args->equivalents, "override an equivalent's constant, KEY=AMOUNT; repeatable");
   sub->add_flag("--runs", args->runs, "list the stored runs instead");
   sub->add_option("--model-card", args->model_card,
@@ -87,13 +90,18 @@ void register_report_command(CommandRegistry& registry) {
       h.report.task = args->task;
       h.report.model = args->model;
       h.report.include_unfinished = args->include_unfinished;
+      h.report.include_zero_shot = args->include_zero_shot;
       for (const auto& kv : args->equivalents) override_equivalent(h.report.equivalents, kv);
-      // Parameter counts from the zoo, when its plugin is there (the page is drawn without them otherwise).
+      // Parameter counts (docs/models.md "Parameter counts"): the study's models from their compiled
+      // table (the checkpoint's total), the zoo's other presets when its plugin is there.
       try {
-        for (const auto& m : list_models()) h.facts[m.name] = {m.parameters + m.head_parameters, m.multi_purpose};
+        for (const auto& m : list_models())
+          if (!find_study_model(m.name)) h.facts[m.name] = {m.parameters + m.head_parameters, m.multi_purpose};
       } catch (const std::exception& e) {
         fmt::print(stderr, "joulebench: note: no parameter counts from the model zoo ({})\n", e.what());
       }
+      for (const auto& m : study_models())
+        if (m.total_parameters > 0) h.facts[m.model] = {m.total_parameters, m.multi_purpose};
       write_file(args->html, render_html_report(*store, h));
       fmt::print(stderr, "joulebench: wrote {}\n", args->html);
       return 0;
@@ -140,6 +148,7 @@ void register_report_command(CommandRegistry& registry) {
     o.task = args->task;
     o.model = args->model;
     o.include_unfinished = args->include_unfinished;
+    o.include_zero_shot = args->include_zero_shot;
     for (const auto& kv : args->equivalents) override_equivalent(o.equivalents, kv);
     const Report report = build_report(*store, o);
     if (report.rows.empty() && !o.model.empty()) {

@@ -23,12 +23,20 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::system_clock;
 
-std::string phase_of(std::string_view task_name) {
-  const std::string t = detail::to_lower(task_name);
-  if (t.find("load") != std::string::npos) return "load";
-  if (t.find("warmup") != std::string::npos || t.find("warm-up") != std::string::npos) return "warmup";
-  if (t.find("idle") != std::string::npos) return "idle";
-  return "inference";
+// A task file's task_name as a phase; nullopt when the name is not known,
+// so that no unknown phase is ever counted as inference.
+std::optional<std::string> phase_of(std::string_view task_name, const std::map<std::string, std::string>& extra) {
+  const std::string t = detail::to_lower(detail::trim(task_name));
+  if (auto it = extra.find(t); it != extra.end()) return it->second;
+  static const std::map<std::string, std::string, std::less<>> kPhases{
+      {"load model", "load"},         {"load", "load"},           {"loading", "load"},
+      {"model loading", "load"},      {"transfer model to gpu", "load"},
+      {"query model", "inference"},   {"inference", "inference"}, {"query", "inference"},
+      {"warmup", "warmup"},           {"warm-up", "warmup"},      {"warm up", "warmup"},
+      {"idle", "idle"},
+  };
+  if (auto it = kPhases.find(t); it != kPhases.end()) return it->second;
+  return std::nullopt;
 }
 
 class Row {
@@ -70,6 +78,18 @@ ComponentEnergy component(Component c, double kwh, double pue, ProvenanceKind ki
   return e;
 }
 
+// 128 bits of FNV-1a (two seeds) as 32 hex digits: a stable name for a row or a run.
+std::string hash_hex(std::string_view text) {
+  auto fnv = [&](std::uint64_t h) {
+    for (unsigned char c : text) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+    return h;
+  };
+  return fmt::format("{:016x}{:016x}", fnv(14695981039346656037ULL), fnv(0x84222325cbf29ce4ULL));
+}
+
 }  // namespace
 
 std::string ImportIssue::to_string() const { return fmt::format("{}:{}: {}", file, line, reason); }
@@ -95,8 +115,31 @@ std::size_t CodeCarbonImportSummary::failed_files() const {
   return n;
 }
 
+std::string import_run_id(std::string_view log_run_id) {
+  const std::string h = hash_hex(fmt::format("codecarbon-run:{}", log_run_id));
+  // Formatted as a UUID (version 8: custom, RFC 9562), so ids look alike in every listing.
+  return fmt::format("{}-{}-8{}-{:x}{}-{}", h.substr(0, 8), h.substr(8, 4), h.substr(13, 3),
+                     0x8 | (std::stoi(h.substr(16, 1), nullptr, 16) & 0x3), h.substr(17, 3), h.substr(20, 12));
+}
+
+namespace {
+
+// One row of a log, read: the window it becomes and its run's context.
+struct LoggedRow {
+  std::size_t file_index = 0;  // into the summary's files
+  std::size_t line = 0;
+  std::string log_run_id;  // CodeCarbon's run_id (or "row:HASH" for a row without one)
+  bool whole_run = false;  // a row without task_name: the whole run
+  bool study_file = false;  // from a file named as the study's complete/ files: its whole run includes loading
+  double pue = 1.0;
+  std::string source;       // the file, absolute
+  std::string task_origin;  // "--task", "file name", "none"
+  WindowRecord window;
+  RunRecord run;  // machine, software, location (no windows)
+};
+
 CodeCarbonFileResult read_codecarbon_file(const fs::path& file, const CodeCarbonImportOptions& options,
-                                          RunRecord* run) {
+                                          std::vector<LoggedRow>* rows) {
   CodeCarbonFileResult result;
   result.file = file;
   const std::string name = file.string();
@@ -127,7 +170,7 @@ CodeCarbonFileResult read_codecarbon_file(const fs::path& file, const CodeCarbon
     result.column_set = detail::describe_column_set(columns);
     const bool task_file = index.count("task_name") > 0;
 
-    // Task and dataset: flag, else the study's file name, else none.
+    // Task and dataset: flag, else the study's file name, else (at merge) another file of the same run.
     std::optional<StudyFileTask> from_name = study_task_from_file_name(file.stem().string());
     if (options.task) {
       result.task = *options.task;
@@ -138,19 +181,13 @@ CodeCarbonFileResult read_codecarbon_file(const fs::path& file, const CodeCarbon
     } else {
       result.task_origin = "none";
     }
-    if (options.dataset) result.dataset = *options.dataset;
+    if (options.dataset) result.dataset = normalize_dataset_name(*options.dataset);
     else if (from_name) result.dataset = from_name->dataset;
+    result.zero_shot = options.zero_shot.value_or(from_name && from_name->zero_shot);
+    const std::string source = fs::absolute(file).lexically_normal().string();
 
-    RunRecord r;
-    r.kind = RunKind::import;
-    r.status = RunStatus::complete;
-    r.source = fs::absolute(file).lexically_normal().string();
     std::set<std::string> seen_ids;
-    double total_g = 0.0, total_kwh = 0.0;
-    std::optional<double> first_pue;
-    bool mixed_pue = false;
-    std::optional<Clock::time_point> first_start, last_end;
-
+    std::set<std::string> log_runs;
     while (auto rec = reader.next()) {
       ++result.rows;
       auto issue = [&](std::string reason) {
@@ -177,22 +214,42 @@ CodeCarbonFileResult read_codecarbon_file(const fs::path& file, const CodeCarbon
         if (cpu + gpu + ram > total * 1.001 + 1e-12)
           throw std::invalid_argument(fmt::format(
               "cpu_energy + gpu_energy + ram_energy = {} kWh exceeds energy_consumed = {} kWh", cpu + gpu + ram, total));
-        const std::string run_id = row.text("run_id");
         const std::string task_name = task_file ? row.text("task_name") : std::string();
+        std::string phase = "inference";
+        if (task_file) {
+          auto known = phase_of(task_name, options.phases);
+          if (!known)
+            throw std::invalid_argument(fmt::format(
+                "task_name '{}' is not a phase joulebench knows (load model, transfer model to GPU, query model, "
+                "warm-up, idle): map it with --phase '{}=inference|load|warmup|idle'",
+                task_name, detail::to_lower(detail::trim(task_name))));
+          phase = *known;
+        }
+        // A row without run_id is its own run, known by its content (so a re-import finds it).
+        std::string run_id = row.text("run_id");
+        if (run_id.empty()) run_id = "row:" + hash_hex(fmt::format("{}", fmt::join(rec->fields, "\x1f")));
         const std::string external = task_name.empty() ? run_id : run_id + "/" + task_name;
-        if (!external.empty() && !seen_ids.insert(external).second) {
+        if (!seen_ids.insert(external).second) {
           issue(fmt::format("run_id {} appears twice in this file", external));
           continue;
         }
-        if (first_pue && *first_pue != pue) mixed_pue = true;
-        if (!first_pue) first_pue = pue;
 
-        WindowRecord w;
+        LoggedRow out;
+        out.file_index = 0;
+        out.line = rec->line;
+        out.log_run_id = run_id;
+        out.whole_run = !task_file;
+        out.study_file = from_name.has_value();
+        out.pue = pue;
+        out.source = source;
+        out.task_origin = result.task_origin;
+        WindowRecord& w = out.window;
         w.external_id = external;
         w.task = result.task;
         w.dataset = result.dataset;
+        w.zero_shot = result.zero_shot;
         w.model = row.text("project_name");
-        w.phase = task_file ? phase_of(task_name) : "inference";
+        w.phase = phase;
         if (w.phase == "inference") w.inferences = options.inferences;
         w.g_co2e = emissions_kg * 1000.0;
         Measurement& m = w.measurement;
@@ -211,56 +268,156 @@ CodeCarbonFileResult read_codecarbon_file(const fs::path& file, const CodeCarbon
           m.components.push_back(o);  // energy_consumed covers more than the three parts
           m.warnings.push_back("energy_consumed exceeds cpu + gpu + ram; the rest is kept as 'other'");
         }
-        total_g += w.g_co2e.value();
-        total_kwh += total;
-        if (!first_start || m.start_time < *first_start) first_start = m.start_time;
-        if (!last_end || *end > *last_end) last_end = *end;
-        if (r.windows.empty()) {
-          r.project = row.text("project_name");
-          r.machine.os = row.text("os");
-          r.machine.cpu_model = row.text("cpu_model");
-          r.machine.gpu_model = row.text("gpu_model");
-          if (auto n = detail::parse_double(row.text("cpu_count"))) r.machine.cpu_count = static_cast<int>(*n);
-          if (auto n = detail::parse_double(row.text("gpu_count"))) r.machine.gpu_count = static_cast<int>(*n);
-          if (auto n = detail::parse_double(row.text("ram_total_size"))) r.machine.ram_total_gb = *n;
-          r.software["codecarbon"] = row.text("codecarbon_version");
-          if (!row.text("python_version").empty()) r.software["python"] = row.text("python_version");
-          result.version = row.text("codecarbon_version");
-          r.intensity.country_iso3 = row.text("country_iso_code");
-          r.intensity.country_name = row.text("country_name");
-          r.intensity.cloud_provider = row.text("cloud_provider");
-          r.intensity.cloud_region = row.text("cloud_region");
-          r.intensity.city = row.text("region");
-        }
-        r.windows.push_back(std::move(w));
+        RunRecord& r = out.run;
+        r.kind = RunKind::import;
+        r.status = RunStatus::complete;
+        r.project = w.model;
+        r.machine.os = row.text("os");
+        r.machine.cpu_model = row.text("cpu_model");
+        r.machine.gpu_model = row.text("gpu_model");
+        if (auto n = detail::parse_double(row.text("cpu_count"))) r.machine.cpu_count = static_cast<int>(*n);
+        if (auto n = detail::parse_double(row.text("gpu_count"))) r.machine.gpu_count = static_cast<int>(*n);
+        if (auto n = detail::parse_double(row.text("ram_total_size"))) r.machine.ram_total_gb = *n;
+        r.software["codecarbon"] = row.text("codecarbon_version");
+        if (!row.text("python_version").empty()) r.software["python"] = row.text("python_version");
+        result.version = row.text("codecarbon_version");
+        r.intensity.country_iso3 = row.text("country_iso_code");
+        r.intensity.country_name = row.text("country_name");
+        r.intensity.cloud_provider = row.text("cloud_provider");
+        r.intensity.cloud_region = row.text("cloud_region");
+        r.intensity.city = row.text("region");
+        r.pue_source = !index.count("pue") ? "no pue column: 1.0 (CodeCarbon's default before 2.2.3)"
+                                           : "pue column of the log";
+        log_runs.insert(run_id);
+        if (rows) rows->push_back(std::move(out));
       } catch (const std::invalid_argument& e) {
         issue(e.what());
       }
     }
-    if (r.windows.empty() && result.rows == 0) result.issues.push_back({name, 1, "header only, no rows"});
-    r.started_at = first_start.value_or(Clock::now());
-    r.ended_at = last_end;
-    r.pue = first_pue.value_or(1.0);
-    r.pue_source = !index.count("pue") ? "no pue column: 1.0 (CodeCarbon's default before 2.2.3)"
-                   : mixed_pue         ? "pue column (rows differ; each row's energy is divided by its own)"
-                                       : "pue column of the log";
-    r.intensity.origin = IntensityOrigin::logged;
-    r.intensity.g_per_kwh = total_kwh > 0 ? total_g / total_kwh : 0.0;
-    r.intensity.source = "CodeCarbon log: emissions / energy_consumed";
-    r.intensity.zone = r.intensity.country_iso3;
-    nlohmann::json config{{"importer", "codecarbon"},
-                          {"inferences_per_row", options.inferences},
-                          {"task", result.task},
-                          {"task_origin", result.task_origin},
-                          {"dataset", result.dataset},
-                          {"column_set", result.column_set}};
-    r.config_json = config.dump();
-    if (run) *run = std::move(r);
+    if (result.rows == 0) result.issues.push_back({name, 1, "header only, no rows"});
+    result.runs = log_runs.size();
   } catch (const InputError& e) {
     result.error = e.what();  // malformed CSV (file:line) from the reader
   }
   return result;
 }
+
+// The run of `rows` (all of one log run, none stored yet) joined with what the
+// store holds of it: phases, task and dataset settled over all its windows.
+RunRecord merge_log_run(std::optional<RunRecord> stored, std::vector<LoggedRow> rows, std::int64_t inferences) {
+  const std::string log_run_id = rows.front().log_run_id;
+  RunRecord run;
+  std::vector<WindowRecord> windows;
+  std::set<std::string> files;
+  if (stored) {
+    run = std::move(*stored);
+    windows = std::move(run.windows);
+    run.windows.clear();
+    auto config = nlohmann::json::parse(run.config_json, nullptr, false);
+    if (config.is_object() && config.contains("files") && config["files"].is_array())
+      for (const auto& f : config["files"])
+        if (f.is_string()) files.insert(f.get<std::string>());
+    if (config.is_object() && config.value("inferences_per_row", 0) > 0) inferences = config["inferences_per_row"];
+  } else {
+    run = rows.front().run;  // machine, software, location: the first row's
+    run.id = import_run_id(rows.front().log_run_id);
+    run.pue = rows.front().pue;
+    for (const auto& r : rows)
+      if (r.pue != run.pue) run.pue_source = "pue column (rows differ; each row's energy is divided by its own)";
+  }
+  auto stored_config = nlohmann::json::parse(run.config_json.empty() ? "{}" : run.config_json, nullptr, false);
+  // A study complete/ row is model loading + queries; a plain CodeCarbon row's content is not known.
+  bool whole_includes_loading = stored_config.is_object() && stored_config.value("whole_row_includes_loading", false);
+  for (const auto& r : rows) whole_includes_loading = whole_includes_loading || (r.whole_run && r.study_file);
+  std::set<std::string> have;
+  for (const auto& w : windows) have.insert(w.external_id);
+  std::string task_origin;
+  for (auto& r : rows) {
+    files.insert(r.source);
+    if (!have.insert(r.window.external_id).second) continue;
+    if (task_origin.empty() && !r.window.task.empty()) task_origin = r.task_origin;
+    windows.push_back(std::move(r.window));
+  }
+  // One task, dataset and zero-shot mark for the run: the whole-run row's file
+  // names them (the study's complete/ files); a task file takes them from it.
+  std::string task, dataset;
+  bool zero_shot = false;
+  for (int pass = 0; pass < 2; ++pass)
+    for (const auto& w : windows) {
+      const bool whole = w.external_id.find('/') == std::string::npos;
+      if ((pass == 0) != whole) continue;
+      if (task.empty()) task = w.task;
+      if (dataset.empty()) dataset = w.dataset;
+      zero_shot = zero_shot || w.zero_shot;
+    }
+  // The run's inference energy is its query row when it has one; its
+  // whole-run row (load + query) is then kept as phase "whole".
+  const bool has_query = std::any_of(windows.begin(), windows.end(), [](const WindowRecord& w) {
+    return w.external_id.find('/') != std::string::npos && w.phase == "inference";
+  });
+  double load_j = 0.0;
+  bool has_load = false;
+  for (const auto& w : windows)
+    if (w.phase == "load") {
+      load_j += w.measurement.total_energy_j();
+      has_load = true;
+    }
+  whole_includes_loading = whole_includes_loading || has_load;
+  double g = 0.0, kwh = 0.0;
+  std::optional<std::chrono::system_clock::time_point> first, last;
+  for (auto& w : windows) {
+    if (w.task.empty()) w.task = task;
+    if (w.dataset.empty()) w.dataset = dataset;
+    w.zero_shot = zero_shot;
+    const bool whole = w.external_id.find('/') == std::string::npos;
+    if (whole) {
+      w.includes_loading = !has_query && whole_includes_loading;
+      w.phase = has_query ? "whole" : "inference";
+      w.inferences = has_query ? std::nullopt : std::optional<std::int64_t>(inferences);
+      w.loading_share.reset();
+      const double total = w.measurement.total_energy_j();
+      if (!has_query && has_load && total > 0) w.loading_share = std::clamp(load_j / total, 0.0, 1.0);
+    }
+    if (!whole || !has_query) {  // the run's energy, counted once
+      g += w.g_co2e.value_or(0.0);
+      kwh += joules_to_kwh(w.measurement.total_energy_j()) * run.pue;  // as the log's energy_consumed
+    }
+    const auto start = w.measurement.start_time;
+    const auto end = start + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                 std::chrono::duration<double>(w.measurement.duration_s));
+    if (!first || start < *first) first = start;
+    if (!last || end > *last) last = end;
+  }
+  // Windows in time order: load, then query; the whole-run row last.
+  std::stable_sort(windows.begin(), windows.end(), [](const WindowRecord& a, const WindowRecord& b) {
+    const bool wa = a.phase == "whole", wb = b.phase == "whole";
+    if (wa != wb) return wb;
+    return a.measurement.start_time < b.measurement.start_time;
+  });
+  run.windows = std::move(windows);
+  run.started_at = first.value_or(std::chrono::system_clock::now());
+  run.ended_at = last;
+  run.intensity.origin = IntensityOrigin::logged;
+  run.intensity.g_per_kwh = kwh > 0 ? g / kwh : 0.0;
+  run.intensity.source = "CodeCarbon log: emissions / energy_consumed";
+  run.intensity.zone = run.intensity.country_iso3;
+  run.source = fmt::format("{}", fmt::join(files, "; "));
+  auto config = nlohmann::json::parse(run.config_json.empty() ? "{}" : run.config_json, nullptr, false);
+  if (!config.is_object()) config = nlohmann::json::object();
+  config["importer"] = "codecarbon";
+  config["codecarbon_run_id"] = log_run_id;
+  config["inferences_per_row"] = inferences;
+  config["task"] = task;
+  if (!task_origin.empty() || !config.contains("task_origin")) config["task_origin"] = task_origin;
+  config["dataset"] = dataset;
+  config["zero_shot"] = zero_shot;
+  config["whole_row_includes_loading"] = whole_includes_loading;
+  config["files"] = files;
+  run.config_json = config.dump();
+  return run;
+}
+
+}  // namespace
 
 CodeCarbonImportSummary import_codecarbon(Store& store, const std::vector<fs::path>& paths,
                                           const CodeCarbonImportOptions& options) {
@@ -271,6 +428,9 @@ CodeCarbonImportSummary import_codecarbon(Store& store, const std::vector<fs::pa
   }
   if (options.inferences <= 0)
     throw InputError(fmt::format("--inferences must be positive, got {}", options.inferences));
+  for (const auto& [name, phase] : options.phases)
+    if (phase != "inference" && phase != "load" && phase != "warmup" && phase != "idle")
+      throw InputError(fmt::format("--phase '{}={}': the phase must be inference, load, warmup or idle", name, phase));
   CodeCarbonImportSummary summary;
   summary.inferences_per_row = options.inferences;
   std::vector<fs::path> files;
@@ -292,8 +452,11 @@ CodeCarbonImportSummary import_codecarbon(Store& store, const std::vector<fs::pa
       files.push_back(p);
     }
   }
+  // Every file is read first, so the rows of one CodeCarbon run (a complete/
+  // row and its base/ file) are written together, once.
+  std::map<std::string, std::vector<LoggedRow>> by_run;
+  std::vector<std::string> order;  // runs in the order first seen
   for (const auto& f : files) {
-    RunRecord run;
     CodeCarbonFileResult result;
     std::error_code ec;
     if (!fs::exists(f, ec)) {
@@ -302,26 +465,66 @@ CodeCarbonImportSummary import_codecarbon(Store& store, const std::vector<fs::pa
       summary.files.push_back(std::move(result));
       continue;
     }
-    result = read_codecarbon_file(f, options, &run);
-    if (result.error.empty()) {
-      std::vector<WindowRecord> fresh;
-      for (auto& w : run.windows) {
-        if (!w.external_id.empty() && store.has_external_id(w.external_id)) ++result.duplicates;
-        else fresh.push_back(std::move(w));
+    std::vector<LoggedRow> rows;
+    result = read_codecarbon_file(f, options, &rows);
+    const std::size_t index = summary.files.size();
+    summary.files.push_back(std::move(result));
+    for (auto& r : rows) {
+      r.file_index = index;
+      auto& group = by_run[r.log_run_id];
+      if (group.empty()) order.push_back(r.log_run_id);
+      else if (group.front().window.model != r.window.model) {
+        auto& fr = summary.files[index];
+        fr.issues.push_back({f.string(), r.line,
+                             fmt::format("run_id {} is logged for model '{}' in {}; this row says '{}': skipped",
+                                         r.log_run_id, group.front().window.model,
+                                         summary.files[group.front().file_index].file.string(), r.window.model)});
+        ++fr.skipped;
+        continue;
       }
-      run.windows = std::move(fresh);
-      if (!run.windows.empty() && !options.dry_run) {
-        try {
-          result.run_id = store.save_run(run);
-          result.imported = run.windows.size();
-        } catch (const Error& e) {
-          result.error = fmt::format("{}: nothing imported: {}", f.string(), e.what());
-        }
-      } else if (options.dry_run) {
-        result.imported = run.windows.size();
+      group.push_back(std::move(r));
+    }
+  }
+  for (const auto& log_run_id : order) {
+    auto& rows = by_run[log_run_id];
+    const std::string id = import_run_id(log_run_id);
+    std::vector<std::pair<std::size_t, std::size_t>> placed;  // (file, line) of each row
+    for (const auto& r : rows) placed.emplace_back(r.file_index, r.line);
+    try {
+      std::optional<RunRecord> stored = options.dry_run ? std::nullopt : store.load_run(id);
+      if (stored && stored->id != id) stored.reset();  // a prefix of another run's id
+      std::set<std::string> there;
+      if (stored)
+        for (const auto& w : stored->windows) there.insert(w.external_id);
+      std::vector<LoggedRow> fresh;
+      for (auto& r : rows) {
+        // Stored already: in this run, or (imported by an older joulebench) in another.
+        if (there.count(r.window.external_id) || (!options.dry_run && store.has_external_id(r.window.external_id)))
+          ++summary.files[r.file_index].duplicates;
+        else fresh.push_back(std::move(r));
+      }
+      rows.clear();
+      if (fresh.empty()) continue;
+      std::vector<std::size_t> fresh_files;
+      for (const auto& r : fresh) fresh_files.push_back(r.file_index);
+      RunRecord run = merge_log_run(std::move(stored), std::move(fresh), options.inferences);
+      if (!options.dry_run) {
+        if (there.empty()) store.save_run(run);
+        else store.replace_run(run);
+      }
+      for (std::size_t i : fresh_files) {
+        auto& fr = summary.files[i];
+        ++fr.imported;
+        if (std::find(fr.run_ids.begin(), fr.run_ids.end(), run.id) == fr.run_ids.end()) fr.run_ids.push_back(run.id);
+      }
+    } catch (const Error& e) {
+      // Nothing of this run was written (one transaction): the files can be imported again.
+      for (const auto& [file_index, line] : placed) {
+        auto& fr = summary.files[file_index];
+        fr.issues.push_back({fr.file.string(), line, fmt::format("not stored: {}", e.what())});
+        ++fr.skipped;
       }
     }
-    summary.files.push_back(std::move(result));
   }
   return summary;
 }

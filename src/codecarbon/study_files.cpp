@@ -41,6 +41,29 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 
 }  // namespace
 
+std::string normalize_dataset_name(std::string_view name) {
+  std::string d;
+  for (char c : name)
+    if (!std::isspace(static_cast<unsigned char>(c))) d += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // "_resized" images are another protocol: their own dataset, kept visible as "-resized".
+  std::string suffix;
+  for (std::string_view r : {"_resized", "-resized"})
+    if (ends_with(d, r)) {
+      d.resize(d.size() - r.size());
+      suffix = "-resized";
+    }
+  // The study spells some sets two ways (qa_squadv2 and zeroshot_qa_squad2).
+  static constexpr std::pair<std::string_view, std::string_view> kAliases[] = {
+      {"squad2", "squadv2"},       {"squad_v2", "squadv2"},  {"squad-v2", "squadv2"},
+      {"rotten_tomatoes", "tomatoes"}, {"rotten-tomatoes", "tomatoes"}, {"cnn_dailymail", "cnn"},
+      {"cnn-dailymail", "cnn"},    {"sst-2", "sst2"},        {"conll-2003", "conll2003"},
+      {"cppe-5", "cppe"},          {"cppe5", "cppe"},        {"visual_genome", "visualgenome"},
+  };
+  for (const auto& [from, to] : kAliases)
+    if (d == from) d = std::string(to);
+  return d.empty() ? d : d + suffix;
+}
+
 std::optional<StudyFileTask> study_task_from_file_name(std::string_view stem) {
   if (ends_with(stem, ".csv")) stem.remove_suffix(4);
   for (const auto& p : kPrefixes) {
@@ -54,9 +77,7 @@ std::optional<StudyFileTask> study_task_from_file_name(std::string_view stem) {
       for (char c : dataset.substr(underscore + 1)) digits = digits && std::isdigit(static_cast<unsigned char>(c));
       if (digits) dataset.resize(underscore);
     }
-    // "_resized" images are another protocol: keep it visible as "-resized".
-    if (ends_with(dataset, "_resized")) dataset = dataset.substr(0, dataset.size() - 8) + "-resized";
-    for (auto& c : dataset) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    dataset = normalize_dataset_name(dataset);
     if (dataset.empty()) return std::nullopt;
     return StudyFileTask{std::string(p.task), dataset, p.zero_shot};
   }

@@ -37,6 +37,8 @@ struct Group {
   double input_tokens = 0, output_tokens = 0;
   std::int64_t token_inferences_in = 0, token_inferences_out = 0;
   ProvenanceKind weakest = ProvenanceKind::measured;
+  int zero_shot = 0, loading_included = 0;
+  std::vector<double> loading_shares;
 };
 
 int task_rank(const std::string& task) {
@@ -79,6 +81,10 @@ Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportO
       ++report.windows_without_inferences;
       continue;
     }
+    if (w.zero_shot && !options.include_zero_shot && options.by != ReportGrouping::model) {
+      ++report.zero_shot_left_out;
+      continue;
+    }
     const double per = 1000.0 / static_cast<double>(*w.inferences);
     const double kwh = joules_to_kwh(w.measurement.total_energy_j());
     // Logged or computed grams; else this run's intensity and PUE.
@@ -91,6 +97,11 @@ Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportO
     grp.g.values.push_back(g * per);
     grp.models.insert(w.model);
     grp.inferences += *w.inferences;
+    if (w.zero_shot) ++grp.zero_shot;
+    if (w.includes_loading) {
+      ++grp.loading_included;
+      if (w.loading_share) grp.loading_shares.push_back(*w.loading_share);
+    }
     if (w.input_tokens) {
       grp.input_tokens += static_cast<double>(*w.input_tokens);
       grp.token_inferences_in += *w.inferences;
@@ -121,6 +132,9 @@ Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportO
     if (grp.token_inferences_out)
       row.output_tokens_mean = grp.output_tokens / static_cast<double>(grp.token_inferences_out);
     row.weakest_provenance = std::string(to_string(grp.weakest));
+    row.zero_shot_runs = grp.zero_shot;
+    row.loading_included_runs = grp.loading_included;
+    if (!grp.loading_shares.empty()) row.loading_share_mean = Stats{grp.loading_shares}.mean();
     // Equivalents of the mean; energy-based ones use measured kWh (PUE is in the grams).
     row.equivalents = compute_equivalents(row.kwh_per_1000_mean, row.gco2e_per_1000_mean, options.equivalents);
     report.rows.push_back(std::move(row));
@@ -136,6 +150,18 @@ Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportO
     report.notes.push_back(fmt::format("{} window(s) without an inference count left out (model loading, "
                                        "whole-command measurements)",
                                        report.windows_without_inferences));
+  if (report.zero_shot_left_out)
+    report.notes.push_back(fmt::format(
+        "{} zero-shot run(s) of multi-purpose models on other tasks' data left out, as the study's task means do; "
+        "--include-zero-shot counts them, --by model shows them",
+        report.zero_shot_left_out));
+  for (const auto& row : report.rows)
+    if (row.loading_included_runs > 0) {
+      report.notes.push_back(
+          "* includes model loading: those runs' logs have no query-only row (import the run's task file, e.g. the "
+          "study's base/ folder, to separate it)");
+      break;
+    }
   if (from_interrupted)
     report.notes.push_back(fmt::format("{} window(s) come from interrupted runs (complete windows they kept)",
                                        from_interrupted));

@@ -366,7 +366,12 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
   for (const auto& r : tasks.rows) {
     h += fmt::format("<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
                      "class=\"n\">{}</td><td class=\"n\">{}</td>",
-                     xml_escape(r.task.empty() ? "(unknown)" : r.task), r.models, r.runs, sig3(r.kwh_per_1000_mean),
+                     xml_escape(r.task.empty() ? "(unknown)" : r.task), r.models, r.runs,
+                     sig3(r.kwh_per_1000_mean) +
+                         (r.loading_included_runs > 0
+                              ? fmt::format(" <span class=\"jb-loading\">* {} of {} runs include model loading</span>",
+                                            r.loading_included_runs, r.runs)
+                              : std::string()),
                      sig3(r.kwh_per_1000_std), sig3(r.gco2e_per_1000_mean));
     for (const auto& e : r.equivalents) h += "<td class=\"n\">" + sig3(e.value) + "</td>";
     h += "</tr>\n";
@@ -380,25 +385,54 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
     h += fmt::format("<tr class=\"jb-row\" data-model=\"{}\"><td>{}</td><td>{}</td><td class=\"n\">{}</td><td "
                      "class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
                      "<td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                     xml_escape(p.model), xml_escape(p.task), xml_escape(p.model), p.runs, sig3(p.kwh_mean),
+                     xml_escape(p.model), xml_escape(p.task), xml_escape(p.model), p.runs,
+                     sig3(p.kwh_mean) + (p.loading_included_runs > 0
+                                             ? fmt::format(" <span class=\"jb-loading\" title=\"{} of {} runs "
+                                                           "include model loading\">* includes model loading</span>",
+                                                           p.loading_included_runs, p.runs)
+                                             : std::string()),
                      sig3(p.kwh_std), sig3(p.gco2e_mean), p.parameters > 0 ? fmt::format("{}", p.parameters) : "-",
                      p.multi_purpose ? "multi-purpose" : "task-specific", p.provenance,
                      xml_escape(p.provenance_detail));
   h += "</table>\n<p class=\"note\">measured: an energy counter; sampled: power readings integrated over time; "
        "estimated: a model (e.g. CodeCarbon's fixed CPU and RAM watts). The weakest source in a row names it.</p>\n";
 
-  h += "<h2>Where, and every constant used</h2>\n<table id=\"table-runs\"><tr><th>run</th><th>kind</th><th>started"
+  // Runs that share every context column are one row (an imported study is thousands of runs on one machine).
+  h += "<h2>Where, and every constant used</h2>\n<table id=\"table-runs\"><tr><th>runs</th><th>kind</th><th>started"
        "</th><th>location</th><th>intensity g CO2e/kWh</th><th>source</th><th>PUE</th><th>hardware</th></tr>\n";
+  struct Context {
+    std::string first_id, first, last;
+    int count = 0;
+  };
+  std::map<std::string, Context> contexts;
+  std::vector<std::string> context_order;
   for (const auto& r : runs) {
     const auto& g = r.intensity;
     std::string hw = r.machine.gpu_model;
     if (!r.machine.cpu_model.empty()) hw += (hw.empty() ? "" : ", ") + r.machine.cpu_model;
-    h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{} ({}{})</td>"
-                     "<td class=\"n\">{} ({})</td><td>{}</td></tr>\n",
-                     xml_escape(r.id.substr(0, 8)), to_string(r.kind), format_utc(r.started_at),
-                     xml_escape(location_of(r)), sig3(g.g_per_kwh), xml_escape(g.source), to_string(g.origin),
-                     g.year ? fmt::format(", {}", *g.year) : "", r.pue, xml_escape(r.pue_source),
-                     xml_escape(hw.empty() ? "unknown" : hw));
+    const std::string cells = fmt::format(
+        "<td>{}</td><td>{{}}</td><td>{}</td><td class=\"n\">{}</td><td>{} ({}{})</td><td class=\"n\">{} ({})</td>"
+        "<td>{}</td>",
+        to_string(r.kind), xml_escape(location_of(r)), sig3(g.g_per_kwh), xml_escape(g.source), to_string(g.origin),
+        g.year ? fmt::format(", {}", *g.year) : "", r.pue, xml_escape(r.pue_source),
+        xml_escape(hw.empty() ? "unknown" : hw));
+    auto [it, fresh] = contexts.try_emplace(cells);
+    if (fresh) {
+      context_order.push_back(cells);
+      it->second.first_id = r.id;
+      it->second.first = it->second.last = format_utc(r.started_at);
+    }
+    ++it->second.count;
+    it->second.first = std::min(it->second.first, format_utc(r.started_at));
+    it->second.last = std::max(it->second.last, format_utc(r.started_at));
+  }
+  for (const auto& cells : context_order) {
+    const Context& c = contexts.at(cells);
+    const std::string when = c.first == c.last ? c.first : c.first + " to " + c.last;
+    const std::string label = c.count == 1 ? xml_escape(c.first_id.substr(0, 8)) : fmt::format("{} runs", c.count);
+    std::string row = cells;
+    row.replace(row.find("{}"), 2, when);
+    h += fmt::format("<tr><td>{}</td>{}</tr>\n", label, row);
   }
   h += "</table>\n<table id=\"table-constants\"><tr><th>constant</th><th>value</th><th>source</th></tr>\n";
   h += fmt::format("<tr><td>joules per kWh</td><td class=\"n\">{:g}</td><td>definition</td></tr>\n", kJoulesPerKwh);

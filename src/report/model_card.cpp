@@ -1,6 +1,7 @@
 // The Hugging Face model-card `co2_eq_emissions` block of a stored run.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "joulebench/report.h"
@@ -27,7 +28,12 @@ std::string yaml_quoted(std::string_view s) {
 std::string model_card_yaml(const RunRecord& run, const ModelCardOptions& options) {
   double grams = 0.0, kwh = 0.0;
   std::set<std::string> provenance;
+  // A whole-run window beside its parts (an imported study run: load + query
+  // rows and the complete row) is the same energy again: counted once.
+  const bool has_parts = std::any_of(run.windows.begin(), run.windows.end(),
+                                     [](const WindowRecord& w) { return w.phase != "whole"; });
   for (const auto& w : run.windows) {
+    if (has_parts && w.phase == "whole") continue;
     const double window_kwh = joules_to_kwh(w.measurement.total_energy_j());
     kwh += window_kwh;
     grams += w.g_co2e ? *w.g_co2e : window_kwh * run.pue * run.intensity.g_per_kwh;

@@ -19,6 +19,8 @@ struct Acc {
   double g = 0, gpu = 0, cpu = 0, ram = 0, other = 0;
   ProvenanceKind weakest = ProvenanceKind::measured;
   std::set<std::string> detail;
+  int loading_included = 0;
+  bool zero_shot = false;
 };
 
 int task_rank(const std::string& task) {
@@ -87,6 +89,8 @@ std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, c
       else a.other += v;
     }
     if (!w.measurement.components.empty()) a.weakest = std::max(a.weakest, w.measurement.weakest_provenance());
+    if (w.includes_loading) ++a.loading_included;
+    a.zero_shot = a.zero_shot || w.zero_shot;
   }
   std::vector<ModelPoint> out;
   for (const auto& [key, a] : acc) {
@@ -110,13 +114,14 @@ std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, c
     p.ram_kwh = a.ram / n;
     p.other_kwh = a.other / n;
     p.provenance = std::string(to_string(a.weakest));
+    p.loading_included_runs = a.loading_included;
     for (const auto& d : a.detail) p.provenance_detail += (p.provenance_detail.empty() ? "" : "; ") + d;
     auto f = options.facts.find(model);
     if (f != options.facts.end()) {
       p.parameters = f->second.parameters;
-      p.multi_purpose = f->second.multi_purpose.value_or(is_multi_purpose_name(p.model));
+      p.multi_purpose = f->second.multi_purpose.value_or(a.zero_shot || is_multi_purpose_name(p.model));
     } else {
-      p.multi_purpose = is_multi_purpose_name(model);
+      p.multi_purpose = a.zero_shot || is_multi_purpose_name(model);
     }
     out.push_back(std::move(p));
   }
@@ -136,7 +141,7 @@ std::string render_csv(const Report& report) {
   std::string out =
       "task,model,dataset,runs,models,inferences,kwh_per_1000_mean,kwh_per_1000_std,kwh_per_1000_min,"
       "kwh_per_1000_max,gco2e_per_1000_mean,gco2e_per_1000_std,input_tokens_mean,output_tokens_mean,"
-      "weakest_provenance,batch,threads,dtype,device";
+      "weakest_provenance,batch,threads,dtype,device,zero_shot_runs,loading_included_runs,loading_share_mean";
   for (const auto& k : eq_keys) out += ",eq_" + k;
   out += "\n";
   auto opt = [](const std::optional<double>& v) { return v ? number(*v) : std::string(); };
@@ -148,6 +153,7 @@ std::string render_csv(const Report& report) {
                        opt(r.output_tokens_mean), csv_field(r.weakest_provenance));
     out += fmt::format(",{},{},{},{}", r.batch_size ? std::to_string(*r.batch_size) : "",
                        r.threads ? std::to_string(*r.threads) : "", csv_field(r.dtype), csv_field(r.device));
+    out += fmt::format(",{},{},{}", r.zero_shot_runs, r.loading_included_runs, opt(r.loading_share_mean));
     for (const auto& k : eq_keys) {
       std::string cell;
       for (const auto& e : r.equivalents)

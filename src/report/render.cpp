@@ -61,6 +61,14 @@ std::vector<Column> columns(const Report& report) {
   return c;
 }
 
+// "*" beside a figure that includes model loading, with how much of the group.
+std::string loading_mark(const ReportRow& r) {
+  if (r.loading_included_runs == 0) return "";
+  std::string m = r.loading_included_runs == r.runs ? " *" : fmt::format(" *{}/{}", r.loading_included_runs, r.runs);
+  if (r.loading_share_mean) m += fmt::format(" (load {:.0f}%)", *r.loading_share_mean * 100.0);
+  return m;
+}
+
 std::vector<std::vector<std::string>> cells(const Report& report) {
   std::vector<std::vector<std::string>> out;
   const auto show = varying_config(report);
@@ -72,7 +80,7 @@ std::vector<std::vector<std::string>> cells(const Report& report) {
     for (std::size_t i = 0; i < show.size(); ++i)
       if (show[i]) row.push_back(config[i]);
     row.push_back(std::to_string(r.runs));
-    row.push_back(sig(r.kwh_per_1000_mean));
+    row.push_back(sig(r.kwh_per_1000_mean) + loading_mark(r));
     row.push_back(sig(r.kwh_per_1000_std));
     row.push_back(sig(r.gco2e_per_1000_mean));
     const auto* phone = find_equivalent(r, "smartphone_charges");
@@ -186,6 +194,9 @@ nlohmann::json report_json(const Report& report) {
                    {"input_tokens_mean", opt(r.input_tokens_mean)},
                    {"output_tokens_mean", opt(r.output_tokens_mean)},
                    {"weakest_provenance", r.weakest_provenance},
+                   {"zero_shot_runs", r.zero_shot_runs},
+                   {"loading_included_runs", r.loading_included_runs},
+                   {"loading_share_mean", opt(r.loading_share_mean)},
                    {"equivalents", eq}});
   }
   return arr;

@@ -91,10 +91,14 @@ class PostgresStore final : public Store {
     });
   }
 
-  std::string save_run(RunRecord run) override {
+  std::string save_run(RunRecord run) override { return write_run(std::move(run), false); }
+  std::string replace_run(RunRecord run) override { return write_run(std::move(run), true); }
+
+  std::string write_run(RunRecord run, bool replace) {
     if (run.id.empty()) run.id = make_uuid();
     return guarded([&] {
       pqxx::work t(conn());
+      if (replace) Params().add(run.id).exec(t, "DELETE FROM runs WHERE id = $1");
       insert_run(t, run);
       int seq = 0;
       for (auto& w : run.windows) {
@@ -193,8 +197,12 @@ class PostgresStore final : public Store {
     pqxx::work t(conn());
     const auto rows = t.exec(R"sql(
 SELECT r.id, r.kind, r.status, r.started_at, r.ended_at, r.hostname, r.source, r.project,
-       COUNT(w.seq), COALESCE(SUM(w.energy_j), 0), COALESCE(SUM(w.g_co2e), 0), r.note
+       COUNT(w.seq), COALESCE(SUM(CASE WHEN w.phase = 'whole' AND p.parts > 0 THEN 0 ELSE w.energy_j END), 0),
+       COALESCE(SUM(CASE WHEN w.phase = 'whole' AND p.parts > 0 THEN 0 ELSE w.g_co2e END), 0), r.note
 FROM runs r LEFT JOIN windows w ON w.run_id = r.id
+  -- A whole-run window beside its parts (an imported study run) is the same energy again: counted once.
+  LEFT JOIN (SELECT run_id, COUNT(*) AS parts FROM windows WHERE phase <> 'whole' GROUP BY run_id) p
+    ON p.run_id = r.id
 GROUP BY r.id, r.kind, r.status, r.started_at, r.ended_at, r.hostname, r.source, r.project, r.note
 ORDER BY r.started_at, r.id)sql");
     std::vector<RunSummary> out;
@@ -231,7 +239,8 @@ SELECT w.run_id, r.kind, r.status, r.intensity_g_per_kwh, r.pue,
        w.seq, w.name, COALESCE(w.task, ''), COALESCE(w.model, ''), COALESCE(w.dataset, ''), w.phase,
        w.repetition, w.started_at, w.duration_s, w.inferences, w.input_tokens, w.output_tokens,
        w.latency_p50_s, w.latency_p95_s, w.g_co2e, COALESCE(w.external_id, ''), w.warnings_json,
-       w.batch_size, w.threads, COALESCE(w.dtype, ''), COALESCE(w.device, '')
+       w.batch_size, w.threads, COALESCE(w.dtype, ''), COALESCE(w.device, ''), w.zero_shot, w.includes_loading,
+       w.loading_share
 FROM windows w JOIN runs r ON r.id = w.run_id
 WHERE ($1 = '' OR w.run_id = $1) AND ($2 = '' OR w.task = $2) AND ($3 = '' OR w.model = $3)
   AND ($4 = '' OR w.dataset = $4) AND ($5 = '' OR w.phase = $5)
@@ -270,6 +279,9 @@ ORDER BY r.started_at, w.run_id, w.seq)sql");
       if (auto th = opt_integer(row[23])) w.threads = static_cast<int>(*th);
       w.dtype = text(row[24]);
       w.device = text(row[25]);
+      w.zero_shot = row[26].as<int>() != 0;
+      w.includes_loading = row[27].as<int>() != 0;
+      w.loading_share = opt_real(row[28]);
       const auto comps = Params().add(sw.run_id).add(w.seq).exec(t, R"sql(
 SELECT component, energy_j, attributed_energy_j, dynamic_energy_j, provenance, sources_json
 FROM component_energy WHERE run_id = $1 AND seq = $2 ORDER BY idx)sql");
@@ -479,12 +491,14 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
     p.add(m.total_energy_j()).add(attributed).add(dynamic).add(w.g_co2e);
     p.add(to_string(m.weakest_provenance())).text_or_null(w.external_id).add(nlohmann::json(m.warnings).dump());
     p.add(w.batch_size).add(w.threads).text_or_null(w.dtype).text_or_null(w.device);
+    p.add(w.zero_shot ? 1 : 0).add(w.includes_loading ? 1 : 0).add(w.loading_share);
     p.exec(t, R"sql(
 INSERT INTO windows (run_id, seq, name, task, model, dataset, phase, repetition, started_at, duration_s,
   inferences, input_tokens, output_tokens, latency_p50_s, latency_p95_s, energy_j, attributed_energy_j,
-  dynamic_energy_j, g_co2e, weakest_provenance, external_id, warnings_json, batch_size, threads, dtype, device)
+  dynamic_energy_j, g_co2e, weakest_provenance, external_id, warnings_json, batch_size, threads, dtype, device,
+  zero_shot, includes_loading, loading_share)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
-  $25, $26))sql");
+  $25, $26, $27, $28, $29))sql");
     int idx = 0;
     for (const auto& comp : m.components) {
       Params()

@@ -111,6 +111,17 @@ WHERE run_id IN (SELECT id FROM runs WHERE kind = 'bench' AND json_valid(config_
   dtype = r.config_json::jsonb ->> 'dtype',
   device = r.config_json::jsonb ->> 'device'
 FROM runs r WHERE r.id = w.run_id AND r.kind = 'bench' AND r.config_json LIKE '{%')sql"}},
+      {3,
+       "windows: zero_shot, includes_loading, loading_share (the study's zero-shot runs; whole-run log rows)",
+       {
+           "ALTER TABLE windows ADD COLUMN zero_shot INTEGER NOT NULL DEFAULT 0 CHECK (zero_shot IN (0, 1))",
+           "ALTER TABLE windows ADD COLUMN includes_loading INTEGER NOT NULL DEFAULT 0 "
+           "CHECK (includes_loading IN (0, 1))",
+           "ALTER TABLE windows ADD COLUMN loading_share DOUBLE PRECISION "
+           "CHECK (loading_share IS NULL OR (loading_share >= 0 AND loading_share <= 1))",
+       },
+       {},
+       {}},
   };
   return all;
 }

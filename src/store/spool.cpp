@@ -18,7 +18,13 @@ bool copy_run(RunRecord run, Store& into) {
     const bool further = there->status == RunStatus::running &&
                          (run.status != RunStatus::running || run.windows.size() > there->windows.size());
     if (!further) return false;
-    into.delete_run(run.id);
+    std::erase_if(run.windows, [&](const WindowRecord& w) {
+      return !w.external_id.empty() && into.has_external_id(w.external_id) &&
+             std::none_of(there->windows.begin(), there->windows.end(),
+                          [&](const WindowRecord& t) { return t.external_id == w.external_id; });
+    });
+    into.replace_run(std::move(run));  // one transaction: never a moment without the run
+    return true;
   }
   // An imported window keeps its external id, unique per store: skip those
   // already imported into the target by another route.
@@ -51,6 +57,14 @@ class SpooledStoreImpl final : public SpooledStore {
     if (run.id.empty()) run.id = make_uuid();
     if (auto id = on_primary([&] { return primary_->save_run(run); })) return *id;
     spool().save_run(run);
+    ++spooled_;
+    return run.id;
+  }
+
+  std::string replace_run(RunRecord run) override {
+    if (run.id.empty()) run.id = make_uuid();
+    if (auto id = on_primary([&] { return primary_->replace_run(run); })) return *id;
+    spool().replace_run(run);
     ++spooled_;
     return run.id;
   }

@@ -45,9 +45,17 @@ class SqliteStore final : public Store {
     return static_cast<int>(s.integer(0));
   }
 
-  std::string save_run(RunRecord run) override {
+  std::string save_run(RunRecord run) override { return write_run(std::move(run), false); }
+  std::string replace_run(RunRecord run) override { return write_run(std::move(run), true); }
+
+  std::string write_run(RunRecord run, bool replace) {
     if (run.id.empty()) run.id = make_uuid();
     Transaction txn(db_);
+    if (replace) {
+      Statement del(db_.handle(), "DELETE FROM runs WHERE id = ?1");
+      del.bind(1, run.id);
+      del.run();
+    }
     insert_run(run);
     int seq = 0;
     for (auto& w : run.windows) {
@@ -116,8 +124,12 @@ class SqliteStore final : public Store {
   std::vector<RunSummary> list_runs() override {
     Statement s(db_.handle(), R"sql(
 SELECT r.id, r.kind, r.status, r.started_at, r.ended_at, r.hostname, r.source, r.project,
-       COUNT(w.seq), COALESCE(SUM(w.energy_j), 0), COALESCE(SUM(w.g_co2e), 0), r.note
+       COUNT(w.seq), COALESCE(SUM(CASE WHEN w.phase = 'whole' AND p.parts > 0 THEN 0 ELSE w.energy_j END), 0),
+       COALESCE(SUM(CASE WHEN w.phase = 'whole' AND p.parts > 0 THEN 0 ELSE w.g_co2e END), 0), r.note
 FROM runs r LEFT JOIN windows w ON w.run_id = r.id
+  -- A whole-run window beside its parts (an imported study run) is the same energy again: counted once.
+  LEFT JOIN (SELECT run_id, COUNT(*) AS parts FROM windows WHERE phase <> 'whole' GROUP BY run_id) p
+    ON p.run_id = r.id
 GROUP BY r.id, r.kind, r.status, r.started_at, r.ended_at, r.hostname, r.source, r.project, r.note
 ORDER BY r.started_at, r.id)sql");
     std::vector<RunSummary> out;
@@ -146,7 +158,8 @@ SELECT w.run_id, r.kind, r.status, r.intensity_g_per_kwh, r.pue,
        w.seq, w.name, COALESCE(w.task, ''), COALESCE(w.model, ''), COALESCE(w.dataset, ''), w.phase,
        w.repetition, w.started_at, w.duration_s, w.inferences, w.input_tokens, w.output_tokens,
        w.latency_p50_s, w.latency_p95_s, w.g_co2e, COALESCE(w.external_id, ''), w.warnings_json,
-       w.batch_size, w.threads, COALESCE(w.dtype, ''), COALESCE(w.device, '')
+       w.batch_size, w.threads, COALESCE(w.dtype, ''), COALESCE(w.device, ''), w.zero_shot, w.includes_loading,
+       w.loading_share
 FROM windows w JOIN runs r ON r.id = w.run_id
 WHERE (?1 = '' OR w.run_id = ?1) AND (?2 = '' OR w.task = ?2) AND (?3 = '' OR w.model = ?3)
   AND (?4 = '' OR w.dataset = ?4) AND (?5 = '' OR w.phase = ?5)
@@ -190,6 +203,9 @@ FROM component_energy WHERE run_id = ?1 AND seq = ?2 ORDER BY idx)sql");
       if (auto t = s.opt_integer(23)) w.threads = static_cast<int>(*t);
       w.dtype = s.text(24);
       w.device = s.text(25);
+      w.zero_shot = s.integer(26) != 0;
+      w.includes_loading = s.integer(27) != 0;
+      w.loading_share = s.opt_real(28);
       comps.bind(1, sw.run_id).bind(2, w.seq);
       while (comps.step()) {
         ComponentEnergy c;
@@ -360,9 +376,10 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
     Statement s(db_.handle(), R"sql(
 INSERT INTO windows (run_id, seq, name, task, model, dataset, phase, repetition, started_at, duration_s,
   inferences, input_tokens, output_tokens, latency_p50_s, latency_p95_s, energy_j, attributed_energy_j,
-  dynamic_energy_j, g_co2e, weakest_provenance, external_id, warnings_json, batch_size, threads, dtype, device)
+  dynamic_energy_j, g_co2e, weakest_provenance, external_id, warnings_json, batch_size, threads, dtype, device,
+  zero_shot, includes_loading, loading_share)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,
-  ?25, ?26))sql");
+  ?25, ?26, ?27, ?28, ?29))sql");
     s.bind(1, run_id).bind(2, w.seq).bind(3, m.name).bind_text_or_null(4, w.task).bind_text_or_null(5, w.model);
     s.bind_text_or_null(6, w.dataset).bind(7, w.phase);
     if (w.repetition) s.bind(8, *w.repetition);
@@ -374,6 +391,7 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
     s.bind(20, to_string(m.weakest_provenance())).bind_text_or_null(21, w.external_id);
     s.bind(22, nlohmann::json(m.warnings).dump());
     s.bind(23, w.batch_size).bind(24, w.threads).bind_text_or_null(25, w.dtype).bind_text_or_null(26, w.device);
+    s.bind(27, w.zero_shot ? 1 : 0).bind(28, w.includes_loading ? 1 : 0).bind(29, w.loading_share);
     s.run();
     Statement c(db_.handle(), R"sql(
 INSERT INTO component_energy (run_id, seq, idx, component, energy_j, attributed_energy_j, dynamic_energy_j,

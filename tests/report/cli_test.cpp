@@ -91,12 +91,66 @@ TEST_F(Cli, ReportJsonContractAndModelCard) {
   EXPECT_EQ(j[0]["runs"], 2);
   // Two rows of 1,000 inferences: (0.00165 + 0.00315) / 2 kWh with the log's PUE 1.5 taken out.
   EXPECT_NEAR(j[0]["kwh_per_1000_mean"].get<double>(), (0.00165 + 0.00315) / 2 / 1.5, 1e-12);
+  // One stored run per CodeCarbon run (run_id), so a model card is one model's run, not a file's.
   auto runs = run("report --runs --json --store s.db");
   ASSERT_EQ(runs.code, 0);
-  const std::string id = nlohmann::json::parse(runs.out).at(0)["id"];
+  const auto listed = nlohmann::json::parse(runs.out);
+  ASSERT_EQ(listed.size(), 2u);
+  const std::string id = listed.at(0)["id"];
   auto card = run("report --model-card " + id.substr(0, 8) + " --store s.db");
   ASSERT_EQ(card.code, 0) << card.err;
-  EXPECT_EQ(card.out.rfind("co2_eq_emissions:\n  emissions: 4.5\n", 0), 0u) << card.out;
+  EXPECT_EQ(card.out.rfind("co2_eq_emissions:\n  emissions: 1.5\n", 0), 0u) << card.out;
   EXPECT_NE(card.out.find("geographical_location:"), std::string::npos);
   EXPECT_NE(card.out.find("hardware_used: \"1 x NVIDIA L4"), std::string::npos) << card.out;
+}
+
+TEST_F(Cli, ImportOfAnUnknownPhaseIsPartialWithFileAndLine) {
+  auto r = run("import codecarbon '" + kData + "phases'");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find("emissions_base_dddddddd-1111-4111-8111-00000000000d.csv:4: task_name 'Frobnicate'"),
+            std::string::npos)
+      << r.err;
+  auto mapped = run("import codecarbon --phase Frobnicate=inference '" + kData + "phases'");
+  EXPECT_EQ(mapped.code, 0) << mapped.err;
+  EXPECT_EQ(run("import codecarbon --phase nonsense '" + kData + "phases'").code, 2);
+}
+
+TEST_F(Cli, StudyTablesAndTheirJsonContract) {
+  auto none = run("study");
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.err.find("joulebench import codecarbon"), std::string::npos) << none.err;
+  // A store with no study logs in it: the same message.
+  ASSERT_EQ(run("import codecarbon --store other.db '" + kData + "cc2_no_pue.csv'").code, 0);
+  auto empty = run("study --store other.db");
+  EXPECT_EQ(empty.code, 2);
+  EXPECT_NE(empty.err.find("joulebench import codecarbon"), std::string::npos) << empty.err;
+
+  ASSERT_EQ(run("import codecarbon '" + kData + "study/complete' '" + kData + "study/base'").code, 0);
+  auto text = run("study");
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("Per task"), std::string::npos);
+  EXPECT_NE(text.out.find("question-answering"), std::string::npos);
+  EXPECT_NE(text.out.find("Power Hungry Processing"), std::string::npos);
+  auto json = run("study --json");
+  ASSERT_EQ(json.code, 0) << json.err;
+  const auto j = nlohmann::json::parse(json.out);
+  bool qa = false;
+  for (const auto& row : j) {
+    if (row["table"] == "tasks" && row["row"] == "question-answering" && row["metric"] == "kwh_per_1000_mean") {
+      qa = true;
+      EXPECT_DOUBLE_EQ(row["published"].get<double>(), 0.003);
+      EXPECT_NEAR(row["reproduced"].get<double>(), 0.003, 1e-12);  // the query row, zero-shot runs out
+      EXPECT_NEAR(row["ratio"].get<double>(), 1.0, 1e-9);
+      EXPECT_EQ(row["runs"], 1);
+    }
+  }
+  EXPECT_TRUE(qa);
+  // report --by task leaves the zero-shot runs out and says so; --include-zero-shot counts them.
+  auto by_task = run("report --by task --json");
+  ASSERT_EQ(by_task.code, 0);
+  EXPECT_EQ(nlohmann::json::parse(by_task.out).at(0)["runs"], 1);
+  auto text_report = run("report --by task");
+  EXPECT_NE(text_report.out.find("zero-shot"), std::string::npos) << text_report.out;
+  auto with = run("report --by task --include-zero-shot --json");
+  EXPECT_EQ(nlohmann::json::parse(with.out).at(0)["runs"], 3);
 }

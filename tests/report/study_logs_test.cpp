@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "joulebench/codecarbon.h"
@@ -73,25 +74,39 @@ class StudyLogs : public ::testing::Test {
     fs::remove(db_);
     store_ = open_store(db_).release();
     summary_ = new CodeCarbonImportSummary(import_codecarbon(*store_, {kLogs}, {}));
-    // Independent figures: 1,000 inferences per row (the study's protocol).
+    // Independent figures, by this test's own reading of the files: a run's
+    // inference is its base/ file's "query model" row (1,000 inferences, the
+    // study's protocol); task and model from the complete/ file naming it.
+    std::map<std::string, std::pair<double, double>> query;  // run_id -> (kWh, g)
+    for (const auto& e : fs::directory_iterator(kLogs / "base"))
+      for (const auto& row : read_plain(e.path())) {
+        ++base_rows_;
+        if (row.at("task_name") == "query model")
+          query[row.at("run_id")] = {std::stod(row.at("energy_consumed")), std::stod(row.at("emissions")) * 1000.0};
+      }
+    std::set<std::string> named;
     for (const auto& e : fs::directory_iterator(kLogs / "complete")) {
       const std::string task = task_of(e.path().stem().string());
       for (const auto& row : read_plain(e.path())) {
+        ++complete_rows_;
+        const std::string id = row.at("run_id");
+        named.insert(id);
         const double pue = row.count("pue") && !row.at("pue").empty() ? std::stod(row.at("pue")) : 1.0;
-        const double kwh = std::stod(row.at("energy_consumed")) / pue;
-        const double g = std::stod(row.at("emissions")) * 1000.0;
+        auto [kwh, g] = query.count(id) ? query.at(id)
+                                        : std::pair{std::stod(row.at("energy_consumed")) / pue,
+                                                    std::stod(row.at("emissions")) * 1000.0};
         by_task_[task].kwh.push_back(kwh);
         by_task_[task].g.push_back(g);
         by_model_[{task, row.at("project_name")}].kwh.push_back(kwh);
         by_model_[{task, row.at("project_name")}].g.push_back(g);
       }
     }
-    for (const auto& e : fs::directory_iterator(kLogs / "base"))
-      for (const auto& row : read_plain(e.path()))
-        if (row.at("task_name") == "query model") {
-          by_task_[""].kwh.push_back(std::stod(row.at("energy_consumed")));
-          by_task_[""].g.push_back(std::stod(row.at("emissions")) * 1000.0);
-        }
+    // Base files of runs no complete/ file here names: task unknown.
+    for (const auto& [id, kg] : query)
+      if (!named.count(id)) {
+        by_task_[""].kwh.push_back(kg.first);
+        by_task_[""].g.push_back(kg.second);
+      }
   }
   static void TearDownTestSuite() {
     delete store_;
@@ -107,6 +122,7 @@ class StudyLogs : public ::testing::Test {
   static inline Store* store_ = nullptr;
   static inline CodeCarbonImportSummary* summary_ = nullptr;
   static inline std::map<std::string, Acc> by_task_;
+  static inline std::size_t base_rows_ = 0, complete_rows_ = 0;
   static inline std::map<std::pair<std::string, std::string>, Acc> by_model_;
 };
 
@@ -119,12 +135,19 @@ void expect_close(double got, double want, const std::string& what) {
 TEST_F(StudyLogs, EveryFileImportsWithoutBadRows) {
   EXPECT_EQ(summary_->failed_files(), 0u);
   EXPECT_EQ(summary_->skipped(), 0u);
-  std::size_t expected = 0;
-  for (const auto& [task, acc] : by_task_) expected += acc.kwh.size();
-  // complete/ rows plus the base/ task files' two rows each (load + query).
-  std::size_t load_rows = 0;
-  for (const auto& e : fs::directory_iterator(kLogs / "base")) load_rows += read_plain(e.path()).size() / 2;
-  EXPECT_EQ(summary_->imported(), expected + load_rows);
+  // Every row is stored once: complete/ rows and every base/ row (load, transfer, query).
+  EXPECT_EQ(summary_->imported(), complete_rows_ + base_rows_);
+  EXPECT_EQ(summary_->duplicates(), 0u);
+  // One run per CodeCarbon run, not per file.
+  std::size_t runs = 0;
+  for (const auto& [task, acc] : by_task_) runs += acc.kwh.size();
+  EXPECT_EQ(store_->list_runs().size(), runs);
+}
+
+TEST_F(StudyLogs, ImportingAgainAddsNothing) {
+  const auto again = import_codecarbon(*store_, {kLogs / "base", kLogs / "complete"}, {});
+  EXPECT_EQ(again.imported(), 0u);
+  EXPECT_EQ(again.duplicates(), complete_rows_ + base_rows_);
 }
 
 TEST_F(StudyLogs, ByTaskMatchesFiguresComputedFromTheCsvFiles) {
@@ -149,7 +172,7 @@ TEST_F(StudyLogs, ByModelMatchesFiguresComputedFromTheCsvFiles) {
   const Report r = build_report(*store_, o);
   std::size_t checked = 0;
   for (const auto& row : r.rows) {
-    if (row.task.empty()) continue;  // base/ task files, checked by task
+    if (row.task.empty()) continue;  // base/ files of runs not named here, checked by task
     auto it = by_model_.find({row.task, row.model});
     ASSERT_NE(it, by_model_.end()) << row.task << " " << row.model;
     EXPECT_EQ(row.runs, static_cast<int>(it->second.kwh.size()));

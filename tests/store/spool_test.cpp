@@ -29,6 +29,7 @@ class FlakyStore final : public Store {
   std::string location() const override { return inner_->location(); }
   int schema_version() override { return call([&] { return inner_->schema_version(); }); }
   std::string save_run(RunRecord run) override { return call([&] { return inner_->save_run(run); }); }
+  std::string replace_run(RunRecord run) override { return call([&] { return inner_->replace_run(run); }); }
   std::string begin_run(RunRecord run) override { return call([&] { return inner_->begin_run(run); }); }
   int add_window(const std::string& id, WindowRecord w) override {
     return call([&] { return inner_->add_window(id, w); });

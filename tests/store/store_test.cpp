@@ -90,7 +90,7 @@ class StoreTest : public ::testing::Test {
 
 TEST_F(StoreTest, CreatesTheSchemaWithAVersionAndWal) {
   auto store = open_store(path_);
-  EXPECT_EQ(store->schema_version(), 2);  // docs/store.md: version 2 added the windows' configuration
+  EXPECT_EQ(store->schema_version(), 3);  // docs/store.md: 2 added the windows' configuration, 3 zero_shot / loading
   sqlite3* db = nullptr;
   sqlite3_open(path_.c_str(), &db);
   sqlite3_stmt* s = nullptr;
@@ -101,8 +101,8 @@ TEST_F(StoreTest, CreatesTheSchemaWithAVersionAndWal) {
   sqlite3_close(db);
   // Reopening does not re-apply migrations.
   store.reset();
-  EXPECT_EQ(open_store(path_)->schema_version(), 2);
-  EXPECT_EQ(count("schema_version"), 2);
+  EXPECT_EQ(open_store(path_)->schema_version(), 3);
+  EXPECT_EQ(count("schema_version"), 3);
 }
 
 TEST_F(StoreTest, RefusesAStoreFromANewerJoulebench) {
