@@ -491,20 +491,19 @@ CodeCarbonImportSummary import_codecarbon(Store& store, const std::vector<fs::pa
     std::vector<std::pair<std::size_t, std::size_t>> placed;  // (file, line) of each row
     for (const auto& r : rows) placed.emplace_back(r.file_index, r.line);
     try {
+      // Stored already (in this run, or by an older joulebench in another): counted, not added.
+      std::vector<LoggedRow> fresh;
+      for (auto& r : rows) {
+        if (store.has_external_id(r.window.external_id)) ++summary.files[r.file_index].duplicates;
+        else fresh.push_back(std::move(r));
+      }
+      rows.clear();
+      if (fresh.empty()) continue;
       std::optional<RunRecord> stored = options.dry_run ? std::nullopt : store.load_run(id);
       if (stored && stored->id != id) stored.reset();  // a prefix of another run's id
       std::set<std::string> there;
       if (stored)
         for (const auto& w : stored->windows) there.insert(w.external_id);
-      std::vector<LoggedRow> fresh;
-      for (auto& r : rows) {
-        // Stored already: in this run, or (imported by an older joulebench) in another.
-        if (there.count(r.window.external_id) || (!options.dry_run && store.has_external_id(r.window.external_id)))
-          ++summary.files[r.file_index].duplicates;
-        else fresh.push_back(std::move(r));
-      }
-      rows.clear();
-      if (fresh.empty()) continue;
       std::vector<std::size_t> fresh_files;
       for (const auto& r : fresh) fresh_files.push_back(r.file_index);
       RunRecord run = merge_log_run(std::move(stored), std::move(fresh), options.inferences);

@@ -153,7 +153,9 @@ ORDER BY r.started_at, r.id)sql");
   }
 
   std::vector<StoredWindow> query_windows(const WindowQuery& q) override {
-    Statement s(db_.handle(), R"sql(
+    // Only the filters given, so that SQLite uses the (run_id, seq) key and the
+    // task index: "(?1 = '' OR w.run_id = ?1)" scanned every window per call.
+    std::string sql = R"sql(
 SELECT w.run_id, r.kind, r.status, r.intensity_g_per_kwh, r.pue,
        w.seq, w.name, COALESCE(w.task, ''), COALESCE(w.model, ''), COALESCE(w.dataset, ''), w.phase,
        w.repetition, w.started_at, w.duration_s, w.inferences, w.input_tokens, w.output_tokens,
@@ -161,12 +163,19 @@ SELECT w.run_id, r.kind, r.status, r.intensity_g_per_kwh, r.pue,
        w.batch_size, w.threads, COALESCE(w.dtype, ''), COALESCE(w.device, ''), w.zero_shot, w.includes_loading,
        w.loading_share
 FROM windows w JOIN runs r ON r.id = w.run_id
-WHERE (?1 = '' OR w.run_id = ?1) AND (?2 = '' OR w.task = ?2) AND (?3 = '' OR w.model = ?3)
-  AND (?4 = '' OR w.dataset = ?4) AND (?5 = '' OR w.phase = ?5)
-  AND (?6 = 1 OR r.status IN ('complete', 'interrupted'))
-ORDER BY r.started_at, w.run_id, w.seq)sql");
-    s.bind(1, q.run_id).bind(2, q.task).bind(3, q.model).bind(4, q.dataset).bind(5, q.phase);
-    s.bind(6, q.include_unfinished ? 1 : 0);
+WHERE 1 = 1)sql";
+    const std::pair<const char*, const std::string*> filters[] = {
+        {"w.run_id", &q.run_id}, {"w.task", &q.task},   {"w.model", &q.model},
+        {"w.dataset", &q.dataset}, {"w.phase", &q.phase}};
+    int n = 0;
+    for (const auto& [column, value] : filters)
+      if (!value->empty()) sql += fmt::format(" AND {} = ?{}", column, ++n);
+    if (!q.include_unfinished) sql += " AND r.status IN ('complete', 'interrupted')";
+    sql += " ORDER BY r.started_at, w.run_id, w.seq";
+    Statement s(db_.handle(), sql);
+    n = 0;
+    for (const auto& [column, value] : filters)
+      if (!value->empty()) s.bind(++n, *value);
     Statement comps(db_.handle(), R"sql(
 SELECT component, energy_j, attributed_energy_j, dynamic_energy_j, provenance, sources_json
 FROM component_energy WHERE run_id = ?1 AND seq = ?2 ORDER BY idx)sql");
@@ -276,6 +285,11 @@ FROM runs)sql";
 
   std::optional<std::string> resolve_id(const std::string& id_or_prefix) {
     if (id_or_prefix.empty()) return std::nullopt;
+    {  // A whole id: the primary key (the prefix search below reads every run).
+      Statement exact(db_.handle(), "SELECT id FROM runs WHERE id = ?1");
+      exact.bind(1, id_or_prefix);
+      if (exact.step()) return exact.text(0);
+    }
     Statement s(db_.handle(), "SELECT id FROM runs WHERE substr(id, 1, length(?1)) = ?1 ORDER BY id LIMIT 3");
     s.bind(1, id_or_prefix);
     std::vector<std::string> ids;
