@@ -306,6 +306,14 @@ const char* kScript = R"(<script>
 </script>
 )";
 
+
+// "*" after a figure that includes model loading, how many runs in its title.
+std::string loading_mark(int loading_runs, int runs) {
+  if (loading_runs == 0) return "";
+  return fmt::format("<span class=\"jb-loading\" title=\"{} of {} runs include model loading\">*</span>",
+                     loading_runs, runs);
+}
+
 }  // namespace
 
 std::string render_html_report(Store& store, const HtmlReportOptions& options) {
@@ -367,11 +375,7 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
     h += fmt::format("<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
                      "class=\"n\">{}</td><td class=\"n\">{}</td>",
                      xml_escape(r.task.empty() ? "(unknown)" : r.task), r.models, r.runs,
-                     sig3(r.kwh_per_1000_mean) +
-                         (r.loading_included_runs > 0
-                              ? fmt::format(" <span class=\"jb-loading\">* {} of {} runs include model loading</span>",
-                                            r.loading_included_runs, r.runs)
-                              : std::string()),
+                     sig3(r.kwh_per_1000_mean) + loading_mark(r.loading_included_runs, r.runs),
                      sig3(r.kwh_per_1000_std), sig3(r.gco2e_per_1000_mean));
     for (const auto& e : r.equivalents) h += "<td class=\"n\">" + sig3(e.value) + "</td>";
     h += "</tr>\n";
@@ -386,15 +390,16 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
                      "class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
                      "<td>{}</td><td>{}</td><td>{}</td></tr>\n",
                      xml_escape(p.model), xml_escape(p.task), xml_escape(p.model), p.runs,
-                     sig3(p.kwh_mean) + (p.loading_included_runs > 0
-                                             ? fmt::format(" <span class=\"jb-loading\" title=\"{} of {} runs "
-                                                           "include model loading\">* includes model loading</span>",
-                                                           p.loading_included_runs, p.runs)
-                                             : std::string()),
+                     sig3(p.kwh_mean) + loading_mark(p.loading_included_runs, p.runs),
                      sig3(p.kwh_std), sig3(p.gco2e_mean), p.parameters > 0 ? fmt::format("{}", p.parameters) : "-",
                      p.multi_purpose ? "multi-purpose" : "task-specific", p.provenance,
                      xml_escape(p.provenance_detail));
-  h += "</table>\n<p class=\"note\">measured: an energy counter; sampled: power readings integrated over time; "
+  h += "</table>\n";
+  if (std::any_of(points.begin(), points.end(), [](const ModelPoint& p) { return p.loading_included_runs > 0; }))
+    h += "<p class=\"note\" id=\"note-loading\">* includes model loading: those runs' logs have no query-only row "
+         "(a CodeCarbon whole-run row; import the run's task file, e.g. the study's base/ folder, to separate it). "
+         "Hover the mark for how many runs.</p>\n";
+  h += "<p class=\"note\">measured: an energy counter; sampled: power readings integrated over time; "
        "estimated: a model (e.g. CodeCarbon's fixed CPU and RAM watts). The weakest source in a row names it.</p>\n";
 
   // Runs that share every context column are one row (an imported study is thousands of runs on one machine).

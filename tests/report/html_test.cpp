@@ -4,6 +4,7 @@
 #include <map>
 #include <regex>
 
+#include "joulebench/codecarbon.h"
 #include "joulebench/error.h"
 #include "joulebench/report_html.h"
 #include "store_fixture.h"
@@ -170,4 +171,19 @@ TEST_F(Html, EmptyTableSaysHowToFillTheStore) {
   const std::string table = render_table(build_report(*store_, {}));
   EXPECT_NE(table.find("joulebench bench"), std::string::npos);
   EXPECT_NE(table.find("joulebench import codecarbon"), std::string::npos);
+}
+
+TEST_F(Html, FiguresThatIncludeModelLoadingAreMarkedWithTheRunCount) {
+  // A study complete/ file alone: each row is model loading + queries.
+  const auto file = std::filesystem::path(JOULEBENCH_TEST_SOURCE_DIR) / "../codecarbon/data/study/complete/qa_squadv2.csv";
+  ASSERT_EQ(import_codecarbon(*store_, {file}, {}).imported(), 1u);
+  const std::string html = render_html_report(*store_, {});
+  EXPECT_EQ(count(html, "<span class=\"jb-loading\" title=\"1 of 1 runs include model loading\">*</span>"), 2u)
+      << "the task table and the model table";
+  EXPECT_EQ(count(html, "id=\"note-loading\""), 1u);
+  // Without such runs, no mark and no note.
+  fill();
+  const std::string other = render_html_report(*store_, {.report = {.model = "bert-a"}});
+  EXPECT_EQ(count(other, "jb-loading"), 0u);
+  EXPECT_EQ(count(other, "note-loading"), 0u);
 }
