@@ -15,6 +15,7 @@
 
 #include "carbon/csv_reader.h"
 #include "carbon/text_util.h"
+#include "joulebench/compare.h"
 #include "joulebench/error.h"
 #include "joulebench/models.h"
 
@@ -25,20 +26,6 @@ extern const std::string_view study_models_csv;
 
 namespace joulebench {
 namespace {
-
-double mean(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return v.empty() ? 0.0 : s / static_cast<double>(v.size());
-}
-// Sample standard deviation (n - 1), as pandas' std() the study used.
-double sample_std(const std::vector<double>& v) {
-  if (v.size() < 2) return 0.0;
-  const double m = mean(v);
-  double s = 0;
-  for (double x : v) s += (x - m) * (x - m);
-  return std::sqrt(s / static_cast<double>(v.size() - 1));
-}
 
 // The part after the organisation, lower case: "google/flan-t5-base" -> "flan-t5-base".
 std::string short_name(std::string_view model) {
@@ -256,7 +243,7 @@ StudyReport reproduce_study(const std::vector<StoredWindow>& windows) {
       row.runs = static_cast<int>(kwh.size());
       row.datasets.assign(s.datasets.begin(), s.datasets.end());
       row.caveats = s.caveats;
-      if (!kwh.empty()) set_reproduced(row, f == fm ? mean(kwh) : sample_std(kwh));
+      if (!kwh.empty()) set_reproduced(row, f == fm ? summarize(kwh).mean : summarize(kwh).std);
       if (!kwh.empty() && s.datasets.size() < 3)
         row.caveats.push_back(fmt::format("{} of the paper's 3 datasets", s.datasets.size()));
       report.rows.push_back(std::move(row));
@@ -280,8 +267,9 @@ StudyReport reproduce_study(const std::vector<StoredWindow>& windows) {
     row.datasets.assign(s.datasets.begin(), s.datasets.end());
     row.caveats = s.caveats;
     if (!v.empty()) {
-      set_reproduced(row, mean(v));
-      if (f.metric == "kwh_per_1000_mean") per_query_kwh[f.row] = mean(v) / 1000.0;
+      const double mean = summarize(v).mean;
+      set_reproduced(row, mean);
+      if (f.metric == "kwh_per_1000_mean") per_query_kwh[f.row] = mean / 1000.0;
     }
     report.rows.push_back(std::move(row));
   }
@@ -344,8 +332,8 @@ StudyReport reproduce_study(const std::vector<StoredWindow>& windows) {
       datasets.insert(r.dataset);
     }
     if (specific.empty() || multi.empty()) continue;
-    c.task_specific_g_per_1000 = mean(specific);
-    c.multi_purpose_g_per_1000 = mean(multi);
+    c.task_specific_g_per_1000 = summarize(specific).mean;
+    c.multi_purpose_g_per_1000 = summarize(multi).mean;
     c.task_specific_runs = static_cast<int>(specific.size());
     c.multi_purpose_runs = static_cast<int>(multi.size());
     c.datasets.assign(datasets.begin(), datasets.end());
