@@ -123,7 +123,8 @@ struct CodeCarbonFileResult {
   std::size_t imported = 0;
   std::size_t skipped = 0;     // bad rows (see issues)
   std::size_t duplicates = 0;  // already in the store
-  std::vector<ImportIssue> issues;
+  std::vector<ImportIssue> issues;  // rows skipped, and why
+  std::vector<ImportIssue> notes;   // rows stored with something to say (another model name for the same run)
   std::string error;           // the whole file failed (not CodeCarbon, malformed CSV, unreadable)
 };
 

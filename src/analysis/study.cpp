@@ -357,8 +357,12 @@ std::string render_study_table(const StudyReport& report) {
   auto number = [](double v) {
     if (v == 0) return std::string("0");
     if (std::abs(v) >= 1e5) {  // whole numbers with thousands separators
-      std::string s = fmt::format("{:.0f}", v);
-      for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+      const std::string digits = fmt::format("{:.0f}", v);
+      std::string s;
+      for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
+        s += digits[i];
+      }
       return s;
     }
     return fmt::format("{:.4g}", v);

@@ -74,12 +74,15 @@ void register_import_command(CommandRegistry& registry) {
     for (const auto& f : s.files) {
       if (!f.error.empty()) fmt::print(stderr, "joulebench: error: {}\n", f.error);
       for (const auto& i : f.issues) fmt::print(stderr, "joulebench: skipped: {}\n", i.to_string());
+      for (const auto& i : f.notes) fmt::print(stderr, "joulebench: note: {}\n", i.to_string());
     }
     if (args->json) {
       auto files = nlohmann::json::array();
       for (const auto& f : s.files) {
         auto issues = nlohmann::json::array();
         for (const auto& i : f.issues) issues.push_back(i.to_string());
+        auto notes = nlohmann::json::array();
+        for (const auto& i : f.notes) notes.push_back(i.to_string());
         files.push_back({{"file", f.file.string()},
                          {"run_ids", f.run_ids},
                          {"runs", f.runs},
@@ -94,6 +97,7 @@ void register_import_command(CommandRegistry& registry) {
                          {"skipped", f.skipped},
                          {"duplicates", f.duplicates},
                          {"issues", issues},
+                         {"notes", notes},
                          {"error", f.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.error)}});
       }
       fmt::print("{}\n", nlohmann::json{{"store", store->location()},

@@ -365,7 +365,16 @@ RunRecord merge_log_run(std::optional<RunRecord> stored, std::vector<LoggedRow> 
   whole_includes_loading = whole_includes_loading || has_load;
   double g = 0.0, kwh = 0.0;
   std::optional<std::chrono::system_clock::time_point> first, last;
+  std::string model;
+  for (const auto& w : windows)
+    if (w.external_id.find('/') == std::string::npos) model = w.model;
+  if (!model.empty()) run.project = model;
   for (auto& w : windows) {
+    if (!model.empty() && w.model != model) {
+      w.measurement.warnings.push_back(fmt::format(
+          "the log names model '{}' for this row; the run's whole-run row names '{}'", w.model, model));
+      w.model = model;
+    }
     if (w.task.empty()) w.task = task;
     if (w.dataset.empty()) w.dataset = dataset;
     w.zero_shot = zero_shot;
@@ -473,15 +482,6 @@ CodeCarbonImportSummary import_codecarbon(Store& store, const std::vector<fs::pa
       r.file_index = index;
       auto& group = by_run[r.log_run_id];
       if (group.empty()) order.push_back(r.log_run_id);
-      else if (group.front().window.model != r.window.model) {
-        auto& fr = summary.files[index];
-        fr.issues.push_back({f.string(), r.line,
-                             fmt::format("run_id {} is logged for model '{}' in {}; this row says '{}': skipped",
-                                         r.log_run_id, group.front().window.model,
-                                         summary.files[group.front().file_index].file.string(), r.window.model)});
-        ++fr.skipped;
-        continue;
-      }
       group.push_back(std::move(r));
     }
   }
@@ -504,6 +504,28 @@ CodeCarbonImportSummary import_codecarbon(Store& store, const std::vector<fs::pa
       std::set<std::string> there;
       if (stored)
         for (const auto& w : stored->windows) there.insert(w.external_id);
+      // One model per run: its whole-run row's (the file the study's tables are
+      // built from). The study's logs name another model in a few task files
+      // (summarize_cnn_15: distilbart-xsum-12-6 there, distilbart-cnn-6-6 in
+      // base/): said, kept under the run's model, never dropped.
+      std::string model;
+      if (stored)
+        for (const auto& w : stored->windows)
+          if (w.external_id.find('/') == std::string::npos) model = w.model;
+      for (const auto& r : fresh)
+        if (model.empty() && r.whole_run) model = r.window.model;
+      if (model.empty()) model = stored ? stored->project : fresh.front().window.model;
+      for (auto& r : fresh) {
+        if (r.window.model == model) continue;
+        auto& fr = summary.files[r.file_index];
+        const std::string what = fmt::format("run_id {} is run of model '{}' (its whole-run row); this row names '{}'",
+                                             r.log_run_id, model, r.window.model);
+        fr.notes.push_back({fr.file.string(), r.line, what + ": stored under the run's model"});
+        r.window.measurement.warnings.push_back(fmt::format("the log names model '{}' for this row; the run's "
+                                                            "whole-run row names '{}'",
+                                                            r.window.model, model));
+        r.window.model = model;
+      }
       std::vector<std::size_t> fresh_files;
       for (const auto& r : fresh) fresh_files.push_back(r.file_index);
       RunRecord run = merge_log_run(std::move(stored), std::move(fresh), options.inferences);

@@ -326,7 +326,9 @@ TEST_F(Import, QueryRowIsTheInferenceAndTheCompleteRowBecomesTheWholeRun) {
   EXPECT_EQ(c->project, "deepset/roberta-base-squad2");
   // So does the list of runs.
   for (const auto& listed : store_->list_runs())
-    if (listed.id == c->id) EXPECT_NEAR(joules_to_kwh(listed.energy_j), 0.004, 1e-12);
+    if (listed.id == c->id) {
+      EXPECT_NEAR(joules_to_kwh(listed.energy_j), 0.004, 1e-12);
+    }
   // The model card of the run counts load + query once, not again with the whole-run row.
   const std::string card = model_card_yaml(*c);
   EXPECT_NE(card.find(fmt::format("emissions: {:.6g}\n", (0.001 + 0.003) * 139)), std::string::npos) << card;
@@ -421,4 +423,35 @@ TEST(DatasetNames, TheStudysSpellingsOfOneSetAreOne) {
   EXPECT_EQ(normalize_dataset_name("rotten_tomatoes"), "tomatoes");
   EXPECT_EQ(study_task_from_file_name("zeroshot_qa_squad2")->dataset, "squadv2");
   EXPECT_EQ(study_task_from_file_name("obj_detection_CPPE_resized")->dataset, "cppe-resized");
+}
+
+TEST_F(Import, ATaskFileNamingAnotherModelIsStoredUnderTheRunsModelAndSaidSo) {
+  // The study's summarize_cnn_15 runs of distilbart-xsum-12-6 have base files naming distilbart-cnn-6-6.
+  const std::string e = "eeeeeeee-1111-4111-8111-00000000000e";
+  for (const bool base_first : {true, false}) {
+    const fs::path db = db_.string() + (base_first ? "-b" : "-c");
+    fs::remove(db);
+    auto store = open_store(db);
+    std::vector<fs::path> order{kData / "renamed" / "complete", kData / "renamed" / "base"};
+    if (base_first) std::swap(order[0], order[1]);
+    std::size_t notes = 0;
+    for (const auto& p : order) {
+      const auto s = import_codecarbon(*store, {p}, {});
+      EXPECT_EQ(s.skipped(), 0u);
+      for (const auto& f : s.files) notes += f.notes.size();
+    }
+    // Said once per renamed row when the complete file came first; the run's windows carry it either way.
+    EXPECT_EQ(notes, base_first ? 0u : 2u);
+    auto run = store->load_run(import_run_id(e));
+    ASSERT_TRUE(run);
+    EXPECT_EQ(run->project, "sshleifer/distilbart-xsum-12-6");
+    for (const auto& w : run->windows) EXPECT_EQ(w.model, "sshleifer/distilbart-xsum-12-6") << w.external_id;
+    const auto* query = window_of(*run, e + "/query model");
+    ASSERT_TRUE(query);
+    EXPECT_EQ(query->phase, "inference");
+    ASSERT_EQ(query->measurement.warnings.size(), 1u);
+    EXPECT_NE(query->measurement.warnings[0].find("sshleifer/distilbart-cnn-6-6"), std::string::npos);
+    store.reset();
+    for (const char* ext : {"", "-wal", "-shm"}) fs::remove(db.string() + ext);
+  }
 }
