@@ -36,7 +36,16 @@ struct SensorInfo {
   // reading it more often than this adds cost and no information, so the
   // sampler reads it at most this often between window edges. 0: every tick.
   double min_useful_interval_s = 0.0;
+  // How often the hardware updates the counter (RAPL: about every 1 ms); 0
+  // when not known. A hardware counter that does not advance while time
+  // passes is stuck (counter_stuck_after_s) and never read as 0 J measured.
+  double update_period_s = 0.0;
 };
+
+// How long a measured energy counter may stay unchanged before it counts as
+// stuck: 10 update periods, at least 5 ms; 2 s when the period is not known
+// (every component draws power, so a live counter always advances).
+double counter_stuck_after_s(const SensorInfo& info);
 
 struct SensorStatus {
   bool available = false;
@@ -104,6 +113,10 @@ struct SensorOptions {
   std::vector<std::string> gpus;
   // Disable backends by name ("rapl-msr", "nvml", ...).
   std::vector<std::string> disabled_backends;
+  // After discovery, hardware counters with a known update period are read
+  // again after this long; one that has not advanced is reported unavailable
+  // ("stuck"). 0: no probe (windows still check, see counter_stuck_after_s).
+  double liveness_probe_s = 0.005;
 };
 
 // Discovers every backend once, in order of trust. Returns usable sensors and

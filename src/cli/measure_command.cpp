@@ -81,6 +81,9 @@ int run(const Args& args) {
   TrackerOptions options;
   options.interval_s = args.interval_ms / 1000.0;
   options.sensors = args.sensors;
+  // No liveness probe at start (it waits 5 ms on RAPL hosts): every window
+  // checks its counters instead, and a stuck one falls back to the next source.
+  options.sensors.liveness_probe_s = 0.0;
   if (args.idle_baseline_s > 0.0 && !args.quiet)
     fmt::print(stderr, "joulebench: measuring the idle baseline for {:g} s; keep the machine quiet\n",
                args.idle_baseline_s);

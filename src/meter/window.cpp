@@ -42,6 +42,17 @@ SensorResult evaluate(const SensorWindowView& v, const WindowInput& in, std::vec
                                    "its energy is the mean of two power readings times the duration",
                                    in.name, name));
   if (v.kind == SensorKind::energy_counter && in.duration_s > 0.0) {
+    // A hardware counter that stood still over many of its update periods is
+    // stuck, not idle (every component draws power): never "0 J measured".
+    if (energy_j == 0.0 && v.info->provenance.kind == ProvenanceKind::measured &&
+        in.duration_s >= counter_stuck_after_s(*v.info))
+      return {false, 0.0,
+              fmt::format("stuck: its counter did not advance in {}{}; common in VMs, whose hypervisor exposes the "
+                          "counter without updating it",
+                          ms(in.duration_s),
+                          v.info->update_period_s > 0
+                              ? fmt::format(" (about {:.0f} update periods)", in.duration_s / v.info->update_period_s)
+                              : std::string())};
     if (energy_j == 0.0) {
       if (v.recent_power_w >= 0.0) {
         energy_j = v.recent_power_w * in.duration_s;

@@ -20,6 +20,11 @@ double steady_now_s();
 // can be a wrap at all.
 inline constexpr double kAssumedRaplPeakPowerW = 500.0;
 
+// RAPL energy status registers are updated about every millisecond (Intel
+// SDM vol. 3B 15.10.3: "approximately 1 millisecond"; AMD the same): the
+// liveness probe and the window check use it.
+inline constexpr double kRaplUpdatePeriodS = 0.001;
+
 // Accumulates a raw counter that wraps from `wrap_units - 1` back to 0.
 //  - forward steps add energy;
 //  - a backward step is a wrap only if the wrapped distance is plausible

@@ -2,7 +2,11 @@
 // (DESIGN.md): energy counters (RAPL via powercap, perf, MSR; NVML energy;
 // hwmon energy) before power readings, before models. No static
 // self-registration: linkers drop unreferenced objects from static libraries.
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "joulebench/error.h"
 #include "joulebench/sensor.h"
@@ -36,6 +40,47 @@ std::vector<std::string> sensor_backend_names() {
   return names;
 }
 
+double counter_stuck_after_s(const SensorInfo& info) {
+  return info.update_period_s > 0 ? std::max(10.0 * info.update_period_s, 0.005) : 2.0;
+}
+
+namespace {
+
+// Hardware counters that the hardware updates every few milliseconds must
+// have moved after a short wait; one that has not is stuck (a VM's perf power
+// PMU or psys that the hypervisor exposes and never updates: it would read as
+// "0 J measured"). One wait for all of them.
+void drop_stuck_counters(SensorList& sensors, double probe_s) {
+  if (probe_s <= 0) return;
+  std::vector<std::pair<std::size_t, double>> probed;  // index, first cumulative joules
+  double wait_s = probe_s;
+  for (std::size_t i = 0; i < sensors.size(); ++i) {
+    const Sensor& s = *sensors[i];
+    const SensorInfo& info = s.info();
+    if (!s.status().available || info.kind != SensorKind::energy_counter || info.update_period_s <= 0 ||
+        info.provenance.kind != ProvenanceKind::measured)
+      continue;
+    const SensorReading r = sensors[i]->read();
+    if (!r.ok) continue;  // read errors are reported by the meter as they happen
+    probed.emplace_back(i, r.sample.value);
+    wait_s = std::max(wait_s, counter_stuck_after_s(info));
+  }
+  if (probed.empty()) return;
+  std::this_thread::sleep_for(std::chrono::duration<double>(wait_s));
+  for (const auto& [i, first_j] : probed) {
+    const SensorReading r = sensors[i]->read();
+    if (!r.ok || r.sample.value != first_j) continue;
+    const SensorInfo info = sensors[i]->info();
+    sensors[i] = std::make_unique<UnavailableSensor>(
+        info, fmt::format("stuck: its counter did not advance in {:.0f} ms ({} update periods of about {:.0f} ms); "
+                          "common in VMs, whose hypervisor exposes the counter without updating it",
+                          wait_s * 1000.0, static_cast<int>(wait_s / info.update_period_s + 0.5),
+                          info.update_period_s * 1000.0));
+  }
+}
+
+}  // namespace
+
 SensorList discover_sensors(const SensorOptions& options) {
   const auto known = sensor_backend_names();
   for (const auto& name : options.disabled_backends) {
@@ -59,6 +104,7 @@ SensorList discover_sensors(const SensorOptions& options) {
       out.push_back(std::make_unique<UnavailableSensor>(std::move(info), std::string("discovery failed: ") + e.what()));
     }
   }
+  drop_stuck_counters(out, options.liveness_probe_s);
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "../support/cli_fixture.h"
+#include "../support/counter_ticker.h"
 
 namespace {
 
@@ -84,6 +85,8 @@ TEST_F(ExporterCli, PortInUseIs1WithAClearMessage) {
 }
 
 TEST_F(ExporterCli, ServesMetricsAndStopsCleanlyOnSigterm) {
+  // A live counter (about 1 W): the exporter's start-up probe sees it advance.
+  jbtest::CounterTicker ticker(dir_ / "sys/class/powercap/intel-rapl:0/energy_uj", 1'000'000, 1'000);
   // Port 0: the kernel picks a free one; the start-up line says which.
   pid_ = start(exporter("127.0.0.1:0"), "JOULEBENCH_COUNTRY=FRA");
   ASSERT_GT(pid_, 0);

@@ -464,5 +464,37 @@ TEST(Meter, StopAndRestart) {
   EXPECT_GE(meter.sampler_cpu_s(), 0.0);
 }
 
+// A hardware counter that stands still over a window many of its update
+// periods long is stuck: the component falls back to the next source, and
+// with none there is no figure, never "0 J measured".
+TEST(Meter, AStuckCounterFallsBackAndIsNeverZeroJoules) {
+  for (const bool with_fallback : {true, false}) {
+    FakeRig rig;
+    SensorInfo info = make_info("rapl-perf:psys", "rapl-perf", Component::cpu, "p", kCounter, ProvenanceKind::measured);
+    info.update_period_s = 0.001;
+    auto rapl = rig.add(info);
+    std::shared_ptr<ScriptState> est;
+    if (with_fallback)
+      est = rig.add(make_info("estimate:cpu", "estimate", Component::cpu, "cpu", kCounter, ProvenanceKind::estimated));
+    Meter meter(std::move(rig.sensors));
+    rapl->set(0, 5.0);
+    if (est) est->set(0, 0.0);
+    meter.begin_window("w");
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));  // 30 update periods
+    rapl->set(1, 5.0);                                            // and it did not move
+    if (est) est->set(1, 3.0);
+    const auto m = meter.end_window("w");
+    if (with_fallback) {
+      ASSERT_NE(m.find(Component::cpu), nullptr);
+      EXPECT_DOUBLE_EQ(m.find(Component::cpu)->energy_j, 3.0);
+      EXPECT_EQ(m.find(Component::cpu)->provenance.kind, ProvenanceKind::estimated);
+      EXPECT_TRUE(any_warning(m, "more trusted source failed")) << all_warnings(m);
+    } else {
+      EXPECT_EQ(m.find(Component::cpu), nullptr) << "no figure rather than 0 J";
+    }
+    EXPECT_TRUE(any_warning(m, "rapl-perf:psys: stuck: its counter did not advance")) << all_warnings(m);
+  }
+}
+
 }  // namespace
 }  // namespace joulebench

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "../support/counter_ticker.h"
 #include "fake_tree.h"
 #include "joulebench/error.h"
 #include "joulebench/sensor.h"
@@ -104,6 +105,48 @@ TEST(Discover, ThisMachine) {
   }
   EXPECT_TRUE(cpu);
   EXPECT_TRUE(dram);
+}
+
+
+// A counter the hardware updates every millisecond that stands still for the
+// probe is stuck (a VM's perf psys): reported unavailable, never "0 J measured".
+TEST(Discover, AStuckCounterIsUnavailableWithTheReason) {
+  FakeTree t;
+  write_machine(t);
+  auto options = t.options();
+  options.liveness_probe_s = 0.005;
+  auto list = discover_sensors(options);
+  auto find = [&](const SensorList& l, const std::string& name) -> const Sensor* {
+    for (const auto& s : l)
+      if (s->info().name == name) return s.get();
+    return nullptr;
+  };
+  const Sensor* stuck = find(list, "rapl-powercap:package-0");
+  ASSERT_NE(stuck, nullptr);
+  EXPECT_FALSE(stuck->status().available);
+  EXPECT_NE(stuck->status().reason.find("stuck: its counter did not advance in 10 ms"), std::string::npos)
+      << stuck->status().reason;
+  EXPECT_NE(stuck->status().reason.find("common in VMs"), std::string::npos);
+  EXPECT_DOUBLE_EQ(stuck->info().update_period_s, 0.001);
+  // Models and power readings are not probed.
+  EXPECT_TRUE(find(list, "estimate:cpu")->status().available);
+  EXPECT_TRUE(find(list, "hwmon:hwmon0/amdgpu/power1")->status().available);
+
+  // The same counter advancing (about 1 W) passes.
+  jbtest::CounterTicker ticker(t.path("sys/class/powercap/intel-rapl:0/energy_uj"), 100, 1'000);
+  list = discover_sensors(options);
+  EXPECT_TRUE(find(list, "rapl-powercap:package-0")->status().available)
+      << find(list, "rapl-powercap:package-0")->status().reason;
+}
+
+TEST(Discover, StuckAfterIsTenUpdatePeriodsOrTwoSecondsWhenUnknown) {
+  SensorInfo rapl;
+  rapl.update_period_s = 0.001;
+  EXPECT_DOUBLE_EQ(counter_stuck_after_s(rapl), 0.01);
+  SensorInfo fast;
+  fast.update_period_s = 0.0001;
+  EXPECT_DOUBLE_EQ(counter_stuck_after_s(fast), 0.005);
+  EXPECT_DOUBLE_EQ(counter_stuck_after_s(SensorInfo{}), 2.0);
 }
 
 }  // namespace

@@ -53,6 +53,9 @@ class FakeTree {
     o.paths.procfs_root = path("proc");
     o.paths.dev_root = path("dev");
     o.paths.nvml_library = path("no-libnvidia-ml.so.1");
+    // The fake files stand still unless a test moves them: no liveness probe
+    // here (its own tests turn it on: discover_test.cpp, "Stuck").
+    o.liveness_probe_s = 0.0;
     return o;
   }
 

@@ -103,6 +103,7 @@ SensorInfo make_info(const std::string& package, const std::string& domain, Comp
   info.backend = kBackend;
   info.provenance = {ProvenanceKind::measured, kBackend};
   info.component = component;
+  info.update_period_s = kRaplUpdatePeriodS;
   info.device = package;
   info.name = std::string(kBackend) + ":" + package + (domain.empty() ? "" : "/" + domain);
   info.description = what;

@@ -135,6 +135,7 @@ void discover_perf(const SensorOptions& options, const PerfSyscalls& syscalls, S
     info.backend = kBackend;
     info.provenance = {ProvenanceKind::measured, kBackend};
     info.component = component;
+    info.update_period_s = kRaplUpdatePeriodS;
     info.device = device;
     info.name = std::string(kBackend) + ":" + device + (domain.empty() ? "" : "/" + domain);
     return info;

@@ -74,6 +74,7 @@ void discover_powercap(const SensorOptions& options, SensorList& out) {
     SensorInfo info;
     info.backend = kBackend;
     info.provenance = {ProvenanceKind::measured, kBackend};
+    info.update_period_s = kRaplUpdatePeriodS;
 
     std::string zone_name;
     const int name_err = read_text(dir + "/name", zone_name);
