@@ -37,6 +37,11 @@ struct ExportedSensor {
   bool up = false;        // last read succeeded
   double energy_j = 0.0;  // monotonic since the exporter started
   std::optional<double> power_w;  // over the last sampling interval
+  // Why it was never usable ("stuck: its counter did not advance ...", a
+  // permission): served as the `reason` label of sensor_up 0. Empty for a
+  // sensor that was usable at start (its read errors go to the log, not to
+  // labels).
+  std::string reason;
 };
 
 struct ExportedComponent {

@@ -142,7 +142,15 @@ EnergyCollector::EnergyCollector(SensorList sensors, CollectorOptions options)
   for (std::size_t i = 0; i < d.sensors.size(); ++i) {
     if (!d.states[i].usable) continue;
     const auto& info = d.sensors[i]->info();
-    d.published.sensors.push_back({info.name, info.backend, info.component, false, 0.0, std::nullopt});
+    d.published.sensors.push_back({info.name, info.backend, info.component, false, 0.0, std::nullopt, {}});
+  }
+  // Sensors that cannot be used (a stuck counter, a root-only file) are served
+  // as down with the reason, after the usable ones, so a fleet sees why.
+  for (std::size_t i = 0; i < d.sensors.size(); ++i) {
+    if (d.states[i].usable) continue;
+    const auto& info = d.sensors[i]->info();
+    d.published.sensors.push_back(
+        {info.name, info.backend, info.component, false, 0.0, std::nullopt, d.sensors[i]->status().reason});
   }
   d.published.intensity_g_per_kwh = d.options.carbon.intensity.g_per_kwh;
   d.published.intensity_zone = d.options.carbon.intensity.zone;

@@ -112,12 +112,18 @@ std::string render_metrics(const ExporterSnapshot& s, MetricsFormat format) {
 
   w.family({"joulebench_sensor_energy_joules", Type::counter, "joules",
             "Energy read by each sensor since the exporter started; kept while the sensor is down."});
-  for (const auto& x : s.sensors)
-    w.sample({{"sensor", x.name}, {"backend", x.backend}, {"component", to_string(x.component)}}, x.energy_j);
+  for (const auto& x : s.sensors)  // a sensor that was never usable has no energy to serve, not 0 J
+    if (x.reason.empty())
+      w.sample({{"sensor", x.name}, {"backend", x.backend}, {"component", to_string(x.component)}}, x.energy_j);
 
   w.family({"joulebench_sensor_up", Type::gauge, "", "1 when the sensor's last read succeeded, 0 when it is down."});
-  for (const auto& x : s.sensors)
-    w.sample({{"sensor", x.name}, {"backend", x.backend}, {"component", to_string(x.component)}}, x.up ? 1.0 : 0.0);
+  for (const auto& x : s.sensors) {
+    if (x.reason.empty())
+      w.sample({{"sensor", x.name}, {"backend", x.backend}, {"component", to_string(x.component)}}, x.up ? 1.0 : 0.0);
+    else
+      w.sample({{"sensor", x.name}, {"backend", x.backend}, {"component", to_string(x.component)}, {"reason", x.reason}},
+               0.0);
+  }
 
   w.family({"joulebench_carbon_intensity_grams_per_kilowatt_hour", Type::gauge, "grams_per_kilowatt_hour",
             "Grid carbon intensity used for emissions (gCO2e per kWh)."});

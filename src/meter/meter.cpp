@@ -13,6 +13,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <ctime>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -60,6 +61,12 @@ struct Meter::Impl {
   std::vector<meter::SensorTrack> tracks;  // one per sensor (unusable ones never read)
   std::vector<double> period_s;            // per sensor: its time between periodic reads
   std::vector<double> last_read_s;         // per sensor: steady time of its last read
+  // Hardware counters that stand still (stuck, docs/measurement.md) are left
+  // out of periodic reads until an edge read sees them move: reading a dead
+  // perf event at 10 Hz cost 10x the sampler's own budget.
+  std::vector<double> stuck_after_s;  // per sensor: 0 = never rests
+  std::vector<double> last_value;     // per sensor: the last value read
+  std::vector<double> moved_at_s;     // per sensor: when that value last changed
   double interval_s = 0.1;                 // the requested rate (after the wrap bound)
   double tick_s = 0.1;                     // the sampler's wake-up period
   std::vector<std::string> notes;
@@ -86,7 +93,13 @@ struct Meter::Impl {
     for (std::size_t i : edge ? sampled : periodic) {
       // Half a tick of slack: a sensor due at this tick is not put off to the next.
       if (!edge && now - last_read_s[i] < period_s[i] - 0.5 * tick_s) continue;
-      tracks[i].apply(sensors[i]->read());
+      if (!edge && stuck_after_s[i] > 0.0 && now - moved_at_s[i] >= stuck_after_s[i]) continue;  // resting
+      const SensorReading r = sensors[i]->read();
+      if (r.ok && r.sample.value != last_value[i]) {
+        last_value[i] = r.sample.value;
+        moved_at_s[i] = now;
+      }
+      tracks[i].apply(r);
       last_read_s[i] = now;
     }
     if (attribution.pid > 0 && !gpu_sensors.empty()) check_gpu_processes_locked();
@@ -199,6 +212,15 @@ Meter::Meter(SensorList sensors, MeterOptions options) : impl_(std::make_unique<
   // (a wake-up alone costs ~30 us of CPU in a VM, docs/benchmarks.md).
   s.period_s.assign(s.sensors.size(), s.interval_s);
   s.last_read_s.assign(s.sensors.size(), -1e300);
+  s.stuck_after_s.assign(s.sensors.size(), 0.0);
+  s.last_value.assign(s.sensors.size(), std::numeric_limits<double>::quiet_NaN());
+  s.moved_at_s.assign(s.sensors.size(), std::chrono::duration<double>(SteadyClock::now().time_since_epoch()).count());
+  for (std::size_t i : s.sampled) {
+    const SensorInfo& info = s.sensors[i]->info();
+    if (info.kind == SensorKind::energy_counter && info.provenance.kind == ProvenanceKind::measured &&
+        info.update_period_s > 0.0)
+      s.stuck_after_s[i] = counter_stuck_after_s(info);
+  }
   double slowest_tick_s = 0.0;
   bool every_tick = !s.gpu_sensors.empty() || s.periodic.empty();
   std::vector<std::string> slow;

@@ -151,6 +151,32 @@ TEST(Collector, PowerSensorIntegratedAndFallbackWhenBestFails) {
   EXPECT_EQ(find(s, Component::gpu)->provenance, "sampled:hwmon");
 }
 
+// A counter that stands still at start-up (a VM's psys): served down with the
+// reason, and no energy line for it (never "0 J").
+TEST(Collector, AStuckCounterIsDownWithItsReasonAndServesNoEnergy) {
+  testing::FakeTree tree;
+  const std::string dir = "sys/class/powercap/intel-rapl:0/";
+  tree.write(dir + "name", "psys\n");
+  tree.write(dir + "energy_uj", "1000000\n");
+  tree.write(dir + "max_energy_range_uj", "262143328850\n");
+  SensorOptions so = tree.options();
+  so.liveness_probe_s = 0.005;
+  so.disabled_backends = {"rapl-perf", "rapl-msr", "nvml", "hwmon", "estimate"};
+  EnergyCollector c(discover_sensors(so), no_proc_options());
+  c.sample();
+  const auto s = c.snapshot();
+  ASSERT_EQ(s.sensors.size(), 1u);
+  EXPECT_FALSE(s.sensors[0].up);
+  EXPECT_NE(s.sensors[0].reason.find("stuck"), std::string::npos) << s.sensors[0].reason;
+  const std::string text = render_metrics(s, MetricsFormat::prometheus_text);
+  EXPECT_TRUE(std::regex_search(
+      text, std::regex(R"(joulebench_sensor_up\{sensor="rapl-powercap:psys",backend="rapl-powercap",component="psys",)"
+                       R"(reason="stuck: its counter did not advance[^"]*"\} 0)")))
+      << text;
+  EXPECT_EQ(text.find("joulebench_sensor_energy_joules_total{sensor=\"rapl-powercap:psys\""), std::string::npos)
+      << text;
+}
+
 // The real powercap backend on a fake tree: a zone whose counter cannot be
 // read (garbage in energy_uj, as a driver mid-reload gives) is marked down,
 // its counter holds, and it continues when it reads again.
@@ -311,8 +337,8 @@ ExporterSnapshot golden_snapshot() {
   ExporterSnapshot s;
   s.components.push_back({Component::cpu, "measured:rapl-powercap", 1234.5, 42.25});
   s.components.push_back({Component::gpu, "measured:nvml-energy", 10.0, std::nullopt});
-  s.sensors.push_back({"rapl-powercap:package-0", "rapl-powercap", Component::cpu, true, 1234.5, 42.25});
-  s.sensors.push_back({"nvml:gpu-0", "nvml", Component::gpu, false, 10.0, std::nullopt});
+  s.sensors.push_back({"rapl-powercap:package-0", "rapl-powercap", Component::cpu, true, 1234.5, 42.25, {}});
+  s.sensors.push_back({"nvml:gpu-0", "nvml", Component::gpu, false, 10.0, std::nullopt, {}});
   s.processes.push_back({"4242", "python \"serve\"\\x", 7.5});
   s.processes_other_j = 0.25;
   s.containers.push_back({"/kubepods/pod1", "", 3.0});

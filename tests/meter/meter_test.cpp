@@ -496,5 +496,35 @@ TEST(Meter, AStuckCounterFallsBackAndIsNeverZeroJoules) {
   }
 }
 
+// A stuck counter rests: the sampler stops reading it between edges (it cost
+// ten times the sampler's budget on a VM) until an edge read sees it move.
+TEST(Meter, AStuckCounterIsNotReadBetweenEdgesUntilItMoves) {
+  FakeRig rig;
+  SensorInfo info = make_info("rapl-perf:psys", "rapl-perf", Component::cpu, "p", kCounter, ProvenanceKind::measured);
+  info.update_period_s = 0.001;
+  auto rapl = rig.add(info);
+  Meter meter(std::move(rig.sensors), every(0.005));
+  rapl->set(0, 5.0);
+  meter.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto reads = [&] {
+    std::lock_guard lock(rapl->mutex);
+    return rapl->reads;
+  };
+  const int resting = reads();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // 20 ticks
+  EXPECT_EQ(reads(), resting) << "no periodic reads while it stands still";
+  {
+    std::lock_guard lock(rapl->mutex);  // it comes alive: 10 W from now on
+    rapl->real_time = true;
+    rapl->rate_w = 10.0;
+    rapl->t0 = std::chrono::steady_clock::now();
+  }
+  meter.begin_window("w");  // the edge read sees it move
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_GT(reads(), resting + 5) << "periodic reads again once it moves";
+  meter.stop();
+}
+
 }  // namespace
 }  // namespace joulebench
