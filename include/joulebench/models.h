@@ -141,6 +141,20 @@ TorchScriptSpec read_torchscript_spec(const std::string& path, const std::string
 // TorchScript archive, forward() failing on the described input.
 std::unique_ptr<Model> load_torchscript(const TorchScriptSpec& spec, const LoadOptions& options = {});
 
+// The zoo's machinery as it runs: libtorch, CUDA, and the BLAS kernel its
+// matrix products use (docs/measurement.md, "The BLAS kernel"). Loads the
+// zoo plugin (and so libtorch) when it is not loaded yet.
+struct RuntimeInfo {
+  std::string torch_version;  // "2.0.1"
+  bool cuda_available = false;
+  int cuda_devices = 0;
+  int intra_op_threads = 0;   // at::get_num_threads()
+  std::string blas_library;   // OpenBLAS's openblas_get_config() ("OpenBLAS 0.3.21 DYNAMIC_ARCH ..."), "" unknown
+  std::string blas_core;      // the kernel in use ("Zen", "SkylakeX", "Prescott"), "" unknown
+  std::string blas_core_chosen_by;  // who chose it, in words
+};
+RuntimeInfo zoo_runtime_info();
+
 // Every preset of the zoo (text and vision).
 std::vector<ModelInfo> list_models();
 // Throws InputError naming the valid presets when `name` is unknown.

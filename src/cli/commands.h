@@ -33,5 +33,6 @@ void register_exporter_command(CommandRegistry& registry);
 void register_bench_command(CommandRegistry& registry);
 void register_merge_command(CommandRegistry& registry);
 void register_study_command(CommandRegistry& registry);
+void register_doctor_command(CommandRegistry& registry);
 
 }  // namespace joulebench::cli

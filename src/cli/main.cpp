@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   cli::register_bench_command(registry);
   cli::register_merge_command(registry);
   cli::register_study_command(registry);
+  cli::register_doctor_command(registry);
 
   try {
     app.parse(argc, argv);

@@ -13,13 +13,14 @@
 namespace joulebench::models {
 
 // Bumped when ZooApi or the types of models.h change layout.
-inline constexpr int kZooAbiVersion = 2;  // 2: load_torchscript
+inline constexpr int kZooAbiVersion = 3;  // 2: load_torchscript; 3: runtime_info
 
 struct ZooApi {
   int abi_version;
   std::vector<ModelInfo> (*list_models)();
   std::unique_ptr<Model> (*load_model)(std::string_view name, const LoadOptions& options);
   std::unique_ptr<Model> (*load_torchscript)(const TorchScriptSpec& spec, const LoadOptions& options);
+  RuntimeInfo (*runtime_info)();  // blas_core_chosen_by is the loader's to fill
 };
 
 }  // namespace joulebench::models

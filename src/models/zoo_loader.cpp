@@ -2,6 +2,7 @@
 // plugin is dlopened on first use (where it is looked for: core/plugin.h).
 #include <cstdlib>
 
+#include "blas_kernel.h"
 #include "core/plugin.h"
 #include "joulebench/error.h"
 #include "zoo_api.h"
@@ -15,13 +16,30 @@ namespace {
 // burning energy the meter would count. A user's own setting wins.
 void quiet_openmp() { ::setenv("GOMP_SPINCOUNT", "1000", /*overwrite=*/0); }
 
+// Who chose the BLAS kernel: set once, before libtorch (and OpenBLAS) loads.
+models::BlasChoice& blas_choice() {
+  static models::BlasChoice choice;
+  return choice;
+}
+
+void before_libtorch_loads() {
+  quiet_openmp();
+  blas_choice() = models::choose_openblas_core();
+}
+
 const models::ZooApi& zoo() {
   static const core::PluginSpec spec{"libjoulebench_zoo.so", "JOULEBENCH_ZOO_LIBRARY", "joulebench_zoo_api",
                                      "the model zoo plugin (built when JOULEBENCH_WITH_TORCH=ON)"};
-  return core::plugin_table<models::ZooApi>(spec, models::kZooAbiVersion, &quiet_openmp);
+  return core::plugin_table<models::ZooApi>(spec, models::kZooAbiVersion, &before_libtorch_loads);
 }
 
 }  // namespace
+
+RuntimeInfo zoo_runtime_info() {
+  RuntimeInfo r = zoo().runtime_info();
+  r.blas_core_chosen_by = blas_choice().chosen_by;
+  return r;
+}
 
 std::vector<ModelInfo> list_models() { return zoo().list_models(); }
 
