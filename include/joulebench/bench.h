@@ -165,6 +165,9 @@ struct BenchContext {
   ModelLoader loader;
   MachineInfo machine;
   double idle_baseline_s = 0.0;  // > 0: measured once before the first cell
+  // What runs the models, recorded with every run ("libtorch", "blas",
+  // "blas_core", "blas_core_chosen_by"); `compare` warns when two differ.
+  std::map<std::string, std::string> software;
 };
 
 // Runs the cells: each cell is one store run (kind bench, status complete or

@@ -4,7 +4,9 @@
 // the windows of each side). Contract: docs/report.md.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,9 @@ struct CompareSide {
   std::string task;   // "" when mixed
   Sample kwh_per_1000, gco2e_per_1000;
   std::optional<Sample> latency_p50_s;
+  // What ran it, over the side's runs: "cpu", "blas kernel", "libtorch",
+  // "threads" -> the values seen (empty where not recorded, e.g. imports).
+  std::map<std::string, std::set<std::string>> setup;
 };
 
 struct Comparison {
@@ -50,6 +55,9 @@ struct Comparison {
   std::optional<WelchTest> energy_test;
   bool energy_difference_significant = false;  // p < 0.05
   std::string verdict;  // in words
+  // The sides ran on different setups (CPU, BLAS kernel, libtorch, threads):
+  // their ratio measures that difference too, not the models alone.
+  std::vector<std::string> warnings;
 };
 
 // A side is a run (id or unique prefix) when one matches, else a model name.

@@ -55,6 +55,8 @@ double regularized_incomplete_beta(double a, double b, double x) {
 struct Windows {
   std::vector<double> kwh, g, latency;
   std::set<std::string> tasks;
+  std::set<std::string> run_ids;
+  std::set<std::string> threads;
 };
 
 Windows collect(const std::vector<StoredWindow>& windows) {
@@ -67,6 +69,8 @@ Windows collect(const std::vector<StoredWindow>& windows) {
     w.g.push_back((sw.window.g_co2e ? *sw.window.g_co2e : kwh * sw.pue * sw.intensity_g_per_kwh) * per);
     if (sw.window.latency_p50_s) w.latency.push_back(*sw.window.latency_p50_s);
     w.tasks.insert(sw.window.task);
+    w.run_ids.insert(sw.run_id);
+    if (sw.window.threads) w.threads.insert(*sw.window.threads == 0 ? "library default" : std::to_string(*sw.window.threads));
   }
   return w;
 }
@@ -108,6 +112,15 @@ CompareSide side(Store& store, const std::string& query, const std::string& task
   s.kwh_per_1000 = summarize(w.kwh);
   s.gco2e_per_1000 = summarize(w.g);
   if (!w.latency.empty()) s.latency_p50_s = summarize(w.latency);
+  // The setup each run recorded (bench records what ran the models; docs/bench.md).
+  for (const auto& id : w.run_ids) {
+    const auto r = store.load_run(id);
+    if (!r) continue;
+    if (!r->machine.cpu_model.empty()) s.setup["cpu"].insert(r->machine.cpu_model);
+    for (const auto& [key, label] : {std::pair{"blas_core", "blas kernel"}, std::pair{"libtorch", "libtorch"}})
+      if (auto it = r->software.find(key); it != r->software.end() && !it->second.empty()) s.setup[label].insert(it->second);
+  }
+  if (!w.threads.empty()) s.setup["threads"] = w.threads;
   return s;
 }
 
@@ -170,6 +183,13 @@ Comparison compare(Store& store, const std::string& a, const std::string& b, con
   if (c.a.gco2e_per_1000.mean > 0) c.co2e_ratio = c.b.gco2e_per_1000.mean / c.a.gco2e_per_1000.mean;
   if (c.a.latency_p50_s && c.b.latency_p50_s && c.a.latency_p50_s->mean > 0)
     c.latency_ratio = c.b.latency_p50_s->mean / c.a.latency_p50_s->mean;
+  for (const auto& [what, a_values] : c.a.setup) {
+    const auto b_it = c.b.setup.find(what);
+    if (b_it == c.b.setup.end() || b_it->second == a_values) continue;
+    c.warnings.push_back(fmt::format("the sides ran on different {}: {} (A) against {} (B); the ratio measures that "
+                                     "difference too, not the models alone",
+                                     what, fmt::join(a_values, ", "), fmt::join(b_it->second, ", ")));
+  }
   c.energy_test = welch_t_test(c.a.kwh_per_1000, c.b.kwh_per_1000);
   c.energy_difference_significant = c.energy_test && c.energy_test->p < 0.05;
   if (!c.energy_test)
@@ -197,7 +217,8 @@ nlohmann::json comparison_json(const Comparison& c) {
           {"energy_test", test},
           {"alpha", 0.05},
           {"energy_difference_significant", c.energy_difference_significant},
-          {"verdict", c.verdict}};
+          {"verdict", c.verdict},
+          {"warnings", c.warnings}};
 }
 
 std::string render_comparison(const Comparison& c) {
@@ -217,6 +238,7 @@ std::string render_comparison(const Comparison& c) {
                      c.latency_ratio ? fmt::format("{:.3g}", *c.latency_ratio) : "-");
   out += "\nmean ± sample standard deviation over windows (runs of N inferences)\n";
   out += c.verdict + "\n";
+  for (const auto& w : c.warnings) out += "warning: " + w + "\n";
   return out;
 }
 

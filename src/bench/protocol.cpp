@@ -223,7 +223,8 @@ CampaignResult run_campaign(const std::vector<BenchCell>& all_cells, const Bench
     record.started_at = std::chrono::system_clock::now();
     record.user = current_user();
     record.machine = ctx.machine;
-    record.software = {{"joulebench", JOULEBENCH_VERSION}};
+    record.software = ctx.software;
+    record.software["joulebench"] = JOULEBENCH_VERSION;
     record.intensity = ctx.carbon.intensity;
     record.pue = ctx.carbon.pue.value;
     record.pue_source = ctx.carbon.pue.source;

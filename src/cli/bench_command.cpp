@@ -329,7 +329,19 @@ int run(Args& args) {
     loader = [&args](const std::string&, const LoadOptions& o) {
       return make_endpoint_model(args.endpoint, o.task.value_or(Task::text_generation));
     };
-  BenchContext ctx{tracker, *store, carbon, loader, detect_machine(args.sensors.paths.procfs_root), idle_s};
+  BenchContext ctx{tracker, *store, carbon, loader, detect_machine(args.sensors.paths.procfs_root), idle_s, {}};
+  if (!live) try {  // the zoo runs the models: record what runs them (the BLAS kernel can change energy 5x)
+    const RuntimeInfo rt = zoo_runtime_info();
+    ctx.software = {{"libtorch", rt.torch_version},
+                    {"blas", rt.blas_library},
+                    {"blas_core", rt.blas_core},
+                    {"blas_core_chosen_by", rt.blas_core_chosen_by}};
+    if (!args.quiet && !rt.blas_core.empty())
+      fmt::print(stderr, "joulebench: libtorch {}, OpenBLAS kernel {} ({})\n", rt.torch_version, rt.blas_core,
+                 rt.blas_core_chosen_by);
+  } catch (const Error&) {
+    // No zoo plugin: each cell's model load says so (and fails that cell only).
+  }
   BenchCallbacks cb;
   cb.stop = &g_stop;
   std::string last_line;

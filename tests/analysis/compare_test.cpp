@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "joulebench/compare.h"
@@ -47,15 +49,19 @@ class Compare : public ::testing::Test {
     store_.reset();
     for (const char* s : {"", "-wal", "-shm"}) fs::remove(path_.string() + s);
   }
-  std::string add(const std::string& model, std::vector<double> kwh) {
+  std::string add(const std::string& model, std::vector<double> kwh, std::map<std::string, std::string> software = {},
+                  std::optional<int> threads = std::nullopt) {
     RunRecord run;
     run.intensity = intensity_from_user(100);
+    run.software = std::move(software);
+    run.machine.cpu_model = "AMD EPYC";
     for (double v : kwh) {
       WindowRecord w;
       w.task = "fill-mask";
       w.model = model;
       w.inferences = 1000;
       w.latency_p50_s = v * 10;
+      w.threads = threads;
       ComponentEnergy c;
       c.component = Component::gpu;
       c.energy_j = kwh_to_joules(v);
@@ -103,4 +109,24 @@ TEST_F(Compare, UnknownSideListsWhatIsStoredAndEmptyStoreSaysHowToFill) {
     EXPECT_NE(std::string(e.what()).find("small"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("nothing"), std::string::npos);
   }
+}
+
+TEST_F(Compare, RunsOnDifferentBlasKernelsOrThreadsAreNotComparedSilently) {
+  const std::string zen = add("bert", {0.010, 0.011}, {{"blas_core", "Zen"}, {"libtorch", "1.13.0"}}, 2);
+  const std::string generic = add("bert", {0.050, 0.051}, {{"blas_core", "Prescott"}, {"libtorch", "1.13.0"}}, 2);
+  auto c = compare(*store_, zen.substr(0, 8), generic.substr(0, 8));
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_NE(c.warnings[0].find("blas kernel: Zen (A) against Prescott (B)"), std::string::npos) << c.warnings[0];
+  EXPECT_NE(render_comparison(c).find("warning: the sides ran on different blas kernel"), std::string::npos);
+  EXPECT_EQ(comparison_json(c)["warnings"].size(), 1u);
+  // Threads too.
+  const std::string four = add("bert", {0.010, 0.012}, {{"blas_core", "Zen"}, {"libtorch", "1.13.0"}}, 4);
+  c = compare(*store_, zen.substr(0, 8), four.substr(0, 8));
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_NE(c.warnings[0].find("threads: 2 (A) against 4 (B)"), std::string::npos) << c.warnings[0];
+  // The same setup: nothing to say; imports (nothing recorded): nothing either.
+  const std::string zen2 = add("bert", {0.011, 0.010}, {{"blas_core", "Zen"}, {"libtorch", "1.13.0"}}, 2);
+  EXPECT_TRUE(compare(*store_, zen.substr(0, 8), zen2.substr(0, 8)).warnings.empty());
+  const std::string imported = add("other", {0.02, 0.021});
+  EXPECT_TRUE(compare(*store_, zen.substr(0, 8), imported.substr(0, 8)).warnings.empty());
 }

@@ -57,6 +57,13 @@ TEST_F(BenchCli, JsonContractAndResume) {
   auto s = joulebench::open_store(store());
   ASSERT_EQ(s->list_runs().size(), 1u);
   EXPECT_EQ(s->list_runs()[0].windows, 2);
+  // What ran the model is recorded with the run: libtorch and the BLAS kernel (docs/bench.md).
+  const auto stored = s->load_run(s->list_runs()[0].id);
+  ASSERT_TRUE(stored);
+  EXPECT_FALSE(stored->software.at("libtorch").empty());
+  EXPECT_TRUE(stored->software.count("blas_core"));
+  EXPECT_FALSE(stored->software.at("blas_core_chosen_by").empty());
+  EXPECT_FALSE(stored->machine.cpu_model.empty());
 }
 
 TEST_F(BenchCli, TorchScriptInputFlagsNeedATorchScriptModel) {
