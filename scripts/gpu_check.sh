@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The GPU check: joulebench's NVML path against a real NVIDIA GPU, the one part
+# CI can only test with a fake NVML library (docs/measurement.md, "NVIDIA GPUs").
+#
+#   bash scripts/gpu_check.sh prepare        here: builds joulebench and a small CUDA load
+#                                            (scripts/gpu_load.cpp, plain g++: no CUDA toolkit),
+#                                            and gathers them with the shared libraries they
+#                                            need into build/gpu-check/ (carry that folder)
+#   bash scripts/gpu_check.sh run [OUT]      on the GPU machine (one short call, about 1 min):
+#                                            sensors, doctor, then measure around 20 s of load;
+#                                            compares NVML's energy counter (what measure uses)
+#                                            with nvidia-smi's power readings integrated over the
+#                                            same time, and writes OUT/report.md (OUT: $OUT, else
+#                                            build/gpu-check/out)
+#
+# Exit codes: 0 report written and the two agree within 5 %; 1 they do not, or a
+# step failed; 2 no NVIDIA GPU here.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+pack="$here/build/gpu-check"
+load_s="${GPU_CHECK_SECONDS:-20}"
+
+prepare() {
+  cd "$here"
+  [[ -x build/joulebench ]] || bash scripts/setup.sh build
+  rm -rf "$pack"
+  mkdir -p "$pack/bin" "$pack/lib"
+  cp build/joulebench "$pack/bin/"
+  g++ -O2 -std=c++17 -o "$pack/bin/gpu_load" scripts/gpu_load.cpp -ldl
+  # The libraries the binary links, beside it: the GPU machine may lack them
+  # (libc and the loader stay the machine's own).
+  ldd build/joulebench | awk '$3 ~ /^\// {print $3}' | grep -vE '/(libc|libm|libdl|libpthread|ld-linux)[^/]*$' |
+    while read -r lib; do cp -L "$lib" "$pack/lib/"; done
+  du -sh "$pack"
+  echo "gpu_check: carry build/gpu-check, then run: bash scripts/gpu_check.sh run"
+}
+
+run() {
+  local out="${1:-${OUT:-$pack/out}}"
+  mkdir -p "$out"
+  export LD_LIBRARY_PATH="$pack/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  local jb="$pack/bin/joulebench"
+  local report="$out/report.md"
+  if ! nvidia-smi -L > "$out/nvidia-smi-L.txt" 2>&1; then
+    echo "gpu_check: no NVIDIA GPU here (nvidia-smi -L failed)" | tee "$report"
+    return 2
+  fi
+  "$jb" --version > "$out/version.txt" 2>&1 || { echo "gpu_check: the packed joulebench does not start here:"; cat "$out/version.txt"; return 1; }
+  "$jb" sensors --json > "$out/sensors.json" 2> "$out/sensors.err" || true
+  "$jb" sensors > "$out/sensors.txt" 2>&1 || true
+  "$jb" doctor --json > "$out/doctor.json" 2> "$out/doctor.err" || true
+
+  # nvidia-smi's power readings every 100 ms while joulebench measures the load.
+  nvidia-smi -i 0 --query-gpu=power.draw --format=csv,noheader,nounits -lms 100 > "$out/smi-power.csv" 2>&1 &
+  local smi=$!
+  sleep 1
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$jb" measure --country USA --gpu 0 --json "$out/measure.json" -- "$pack/bin/gpu_load" "$load_s" 0 \
+    > "$out/measure.out" 2> "$out/measure.err" || { kill "$smi"; cat "$out/measure.err"; return 1; }
+  t1=$(date +%s.%N)
+  sleep 1
+  kill "$smi" 2>/dev/null || true
+  wait "$smi" 2>/dev/null || true
+
+  # joulebench's GPU energy (NVML's total-energy counter) and its provenance.
+  # (No jq or Python assumed on that machine: the JSON is flattened and grepped.)
+  local flat jb_gpu_j provenance duration
+  flat=$(tr -d '\n' < "$out/measure.json" | tr -s ' ')
+  jb_gpu_j=$(grep -o '"component": "gpu"[^}]*' <<< "$flat" | grep -o '"energy_j": [0-9.e+-]*' | head -1 | awk '{print $2}')
+  provenance=$(grep -o '"component": "gpu"[^}]*' <<< "$flat" | grep -o '"provenance": "[^"]*"' | head -1 | cut -d'"' -f4)
+  duration=$(grep -o '"duration_s": [0-9.e+-]*' <<< "$flat" | tail -1 | awk '{print $2}')
+  # nvidia-smi's readings inside the measured seconds: the file has one sample
+  # per 100 ms from 1 s before t0 to 1 s after t1, so drop 10 at each end.
+  local smi_j
+  smi_j=$(grep -E '^[0-9.]+$' "$out/smi-power.csv" | awk -v d="$duration" '
+    { p[NR] = $1 } END { n = 0; s = 0; for (i = 11; i <= NR - 10; i++) { s += p[i]; n++ }
+                         if (n > 0) printf "%.3f", s / n * d; else print "" }')
+  {
+    echo "# joulebench GPU check, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo
+    echo '```'; cat "$out/nvidia-smi-L.txt"; cat "$out/version.txt"; echo '```'
+    echo
+    echo "Load: scripts/gpu_load.cpp, ${load_s} s of FMA spinning on device 0; measured by \`joulebench measure --gpu 0\`."
+    echo
+    echo "| figure | joules |"
+    echo "| --- | --- |"
+    echo "| joulebench, GPU ($provenance), ${duration} s | ${jb_gpu_j:-none} |"
+    echo "| nvidia-smi power.draw (NVML power) x time, mean of its 100 ms readings x ${duration} s | ${smi_j:-none} |"
+    if [[ -n "${jb_gpu_j:-}" && -n "${smi_j:-}" ]]; then
+      echo "| ratio joulebench / nvidia-smi | $(awk -v a="$jb_gpu_j" -v b="$smi_j" 'BEGIN { printf "%.4f", a / b }') |"
+    fi
+    echo
+    echo "Sensors as joulebench sees them:"
+    echo '```'; cat "$out/sensors.txt"; echo '```'
+    echo "Warnings of the measurement:"
+    echo '```'; cat "$out/measure.err"; echo '```'
+  } > "$report"
+  cat "$report"
+  [[ -n "${jb_gpu_j:-}" && -n "${smi_j:-}" ]] || return 1
+  awk -v a="$jb_gpu_j" -v b="$smi_j" 'BEGIN { r = a / b; exit (r > 0.95 && r < 1.05) ? 0 : 1 }'
+}
+
+case "${1:-}" in
+  prepare) prepare ;;
+  run) shift; run "$@" ;;
+  *) echo "usage: scripts/gpu_check.sh prepare | run [OUT]" >&2; exit 2 ;;
+esac
