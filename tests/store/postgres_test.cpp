@@ -130,6 +130,44 @@ TEST_F(PostgresStoreTest, SaveAndLoadRoundTripsEveryField) {
   EXPECT_EQ(store->query_windows({}).size(), 1u);
 }
 
+// Schema 3's window fields, and replace_run: a run completed in place (an
+// import whose other log files came later), all or nothing.
+TEST_F(PostgresStoreTest, ZeroShotLoadingFieldsAndReplaceRun) {
+  auto store = open_store(url());
+  RunRecord in = run_record(1);
+  in.windows[0].zero_shot = true;
+  in.windows[0].includes_loading = true;
+  in.windows[0].loading_share = 0.25;
+  in.windows[0].external_id = "cc-a";
+  const std::string id = store->save_run(in);
+  auto out = store->load_run(id);
+  ASSERT_TRUE(out);
+  EXPECT_TRUE(out->windows[0].zero_shot);
+  EXPECT_TRUE(out->windows[0].includes_loading);
+  EXPECT_EQ(out->windows[0].loading_share, 0.25);
+  // Completed: the whole-run window is now phase "whole", a query window joins it.
+  RunRecord more = *out;
+  more.windows[0].phase = "whole";
+  more.windows[0].inferences.reset();
+  more.windows[0].includes_loading = false;
+  more.windows[0].loading_share.reset();
+  more.windows.push_back(window("model-0", 80.0));
+  more.windows.back().external_id = "cc-a/query model";
+  EXPECT_EQ(store->replace_run(more), id);
+  out = store->load_run(id);
+  ASSERT_EQ(out->windows.size(), 2u);
+  EXPECT_EQ(out->windows[0].phase, "whole");
+  EXPECT_FALSE(out->windows[0].loading_share.has_value());
+  EXPECT_EQ(count("runs"), 1);
+  EXPECT_EQ(store->query_windows({}).size(), 1u);  // the query window only
+  // A replacement that cannot be written leaves the run as it was.
+  RunRecord bad = more;
+  bad.windows.push_back(window("model-0", 1.0));
+  bad.windows.back().external_id = "cc-a";  // twice in one run: the unique index refuses it
+  EXPECT_ANY_THROW(store->replace_run(bad));
+  EXPECT_EQ(store->load_run(id)->windows.size(), 2u);
+}
+
 TEST_F(PostgresStoreTest, DuplicateExternalIdRollsTheWholeRunBack) {
   auto store = open_store(url());
   RunRecord r = run_record(1);
