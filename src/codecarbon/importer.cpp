@@ -235,7 +235,6 @@ CodeCarbonFileResult read_codecarbon_file(const fs::path& file, const CodeCarbon
         }
 
         LoggedRow out;
-        out.file_index = 0;
         out.line = rec->line;
         out.log_run_id = run_id;
         out.whole_run = !task_file;
@@ -302,39 +301,74 @@ CodeCarbonFileResult read_codecarbon_file(const fs::path& file, const CodeCarbon
   return result;
 }
 
+// A window from a row without task_name: the whole CodeCarbon run (a study
+// complete/ row). Task-file rows carry "<run_id>/<task_name>" as external id.
+bool is_whole_run_row(const WindowRecord& w) { return w.external_id.find('/') == std::string::npos; }
+
 // The run of `rows` (all of one log run, none stored yet) joined with what the
-// store holds of it: phases, task and dataset settled over all its windows.
-RunRecord merge_log_run(std::optional<RunRecord> stored, std::vector<LoggedRow> rows, std::int64_t inferences) {
+// store holds of it: model, phases, task and dataset settled over all its
+// windows. A new row naming another model than the run's gets a note in
+// `files` (by its file_index) and a warning on its window.
+RunRecord merge_log_run(std::optional<RunRecord> stored, std::vector<LoggedRow> rows, std::int64_t inferences,
+                        std::vector<CodeCarbonFileResult>& files) {
   const std::string log_run_id = rows.front().log_run_id;
   RunRecord run;
   std::vector<WindowRecord> windows;
-  std::set<std::string> files;
   if (stored) {
     run = std::move(*stored);
     windows = std::move(run.windows);
     run.windows.clear();
-    auto config = nlohmann::json::parse(run.config_json, nullptr, false);
-    if (config.is_object() && config.contains("files") && config["files"].is_array())
-      for (const auto& f : config["files"])
-        if (f.is_string()) files.insert(f.get<std::string>());
-    if (config.is_object() && config.value("inferences_per_row", 0) > 0) inferences = config["inferences_per_row"];
   } else {
     run = rows.front().run;  // machine, software, location: the first row's
-    run.id = import_run_id(rows.front().log_run_id);
+    run.id = import_run_id(log_run_id);
     run.pue = rows.front().pue;
     for (const auto& r : rows)
       if (r.pue != run.pue) run.pue_source = "pue column (rows differ; each row's energy is divided by its own)";
   }
-  auto stored_config = nlohmann::json::parse(run.config_json.empty() ? "{}" : run.config_json, nullptr, false);
+  auto config = nlohmann::json::parse(run.config_json.empty() ? "{}" : run.config_json, nullptr, false);
+  if (!config.is_object()) config = nlohmann::json::object();
+  std::set<std::string> sources;
+  if (config.contains("files") && config["files"].is_array())
+    for (const auto& f : config["files"])
+      if (f.is_string()) sources.insert(f.get<std::string>());
+  if (config.value("inferences_per_row", 0) > 0) inferences = config["inferences_per_row"];
   // A study complete/ row is model loading + queries; a plain CodeCarbon row's content is not known.
-  bool whole_includes_loading = stored_config.is_object() && stored_config.value("whole_row_includes_loading", false);
+  bool whole_includes_loading = config.value("whole_row_includes_loading", false);
   for (const auto& r : rows) whole_includes_loading = whole_includes_loading || (r.whole_run && r.study_file);
+
+  // One model per run: its whole-run row's (the file the study's tables are
+  // built from). The study's logs name another model in a few task files
+  // (summarize_cnn_15: distilbart-xsum-12-6 there, distilbart-cnn-6-6 in
+  // base/): said, kept under the run's model, never dropped.
+  std::string model;
+  for (const auto& w : windows)
+    if (is_whole_run_row(w)) model = w.model;
+  for (const auto& r : rows)
+    if (model.empty() && r.whole_run) model = r.window.model;
+  if (model.empty()) model = run.project;
+  run.project = model;
+  auto rename = [&](WindowRecord& w) {
+    w.measurement.warnings.push_back(
+        fmt::format("the log names model '{}' for this row; the run's whole-run row names '{}'", w.model, model));
+    w.model = model;
+  };
+  for (auto& w : windows)
+    if (w.model != model) rename(w);
+
   std::set<std::string> have;
   for (const auto& w : windows) have.insert(w.external_id);
   std::string task_origin;
   for (auto& r : rows) {
-    files.insert(r.source);
+    sources.insert(r.source);
     if (!have.insert(r.window.external_id).second) continue;
+    if (r.window.model != model) {
+      auto& fr = files[r.file_index];
+      fr.notes.push_back({fr.file.string(), r.line,
+                          fmt::format("run_id {} is run of model '{}' (its whole-run row); this row names '{}': "
+                                      "stored under the run's model",
+                                      log_run_id, model, r.window.model)});
+      rename(r.window);
+    }
     if (task_origin.empty() && !r.window.task.empty()) task_origin = r.task_origin;
     windows.push_back(std::move(r.window));
   }
@@ -342,10 +376,9 @@ RunRecord merge_log_run(std::optional<RunRecord> stored, std::vector<LoggedRow> 
   // names them (the study's complete/ files); a task file takes them from it.
   std::string task, dataset;
   bool zero_shot = false;
-  for (int pass = 0; pass < 2; ++pass)
+  for (const bool whole_pass : {true, false})
     for (const auto& w : windows) {
-      const bool whole = w.external_id.find('/') == std::string::npos;
-      if ((pass == 0) != whole) continue;
+      if (is_whole_run_row(w) != whole_pass) continue;
       if (task.empty()) task = w.task;
       if (dataset.empty()) dataset = w.dataset;
       zero_shot = zero_shot || w.zero_shot;
@@ -353,7 +386,7 @@ RunRecord merge_log_run(std::optional<RunRecord> stored, std::vector<LoggedRow> 
   // The run's inference energy is its query row when it has one; its
   // whole-run row (load + query) is then kept as phase "whole".
   const bool has_query = std::any_of(windows.begin(), windows.end(), [](const WindowRecord& w) {
-    return w.external_id.find('/') != std::string::npos && w.phase == "inference";
+    return !is_whole_run_row(w) && w.phase == "inference";
   });
   double load_j = 0.0;
   bool has_load = false;
@@ -365,20 +398,11 @@ RunRecord merge_log_run(std::optional<RunRecord> stored, std::vector<LoggedRow> 
   whole_includes_loading = whole_includes_loading || has_load;
   double g = 0.0, kwh = 0.0;
   std::optional<std::chrono::system_clock::time_point> first, last;
-  std::string model;
-  for (const auto& w : windows)
-    if (w.external_id.find('/') == std::string::npos) model = w.model;
-  if (!model.empty()) run.project = model;
   for (auto& w : windows) {
-    if (!model.empty() && w.model != model) {
-      w.measurement.warnings.push_back(fmt::format(
-          "the log names model '{}' for this row; the run's whole-run row names '{}'", w.model, model));
-      w.model = model;
-    }
     if (w.task.empty()) w.task = task;
     if (w.dataset.empty()) w.dataset = dataset;
     w.zero_shot = zero_shot;
-    const bool whole = w.external_id.find('/') == std::string::npos;
+    const bool whole = is_whole_run_row(w);
     if (whole) {
       w.includes_loading = !has_query && whole_includes_loading;
       w.phase = has_query ? "whole" : "inference";
@@ -410,9 +434,7 @@ RunRecord merge_log_run(std::optional<RunRecord> stored, std::vector<LoggedRow> 
   run.intensity.g_per_kwh = kwh > 0 ? g / kwh : 0.0;
   run.intensity.source = "CodeCarbon log: emissions / energy_consumed";
   run.intensity.zone = run.intensity.country_iso3;
-  run.source = fmt::format("{}", fmt::join(files, "; "));
-  auto config = nlohmann::json::parse(run.config_json.empty() ? "{}" : run.config_json, nullptr, false);
-  if (!config.is_object()) config = nlohmann::json::object();
+  run.source = fmt::format("{}", fmt::join(sources, "; "));
   config["importer"] = "codecarbon";
   config["codecarbon_run_id"] = log_run_id;
   config["inferences_per_row"] = inferences;
@@ -421,7 +443,7 @@ RunRecord merge_log_run(std::optional<RunRecord> stored, std::vector<LoggedRow> 
   config["dataset"] = dataset;
   config["zero_shot"] = zero_shot;
   config["whole_row_includes_loading"] = whole_includes_loading;
-  config["files"] = files;
+  config["files"] = sources;
   run.config_json = config.dump();
   return run;
 }
@@ -501,37 +523,13 @@ CodeCarbonImportSummary import_codecarbon(Store& store, const std::vector<fs::pa
       if (fresh.empty()) continue;
       std::optional<RunRecord> stored = options.dry_run ? std::nullopt : store.load_run(id);
       if (stored && stored->id != id) stored.reset();  // a prefix of another run's id
-      std::set<std::string> there;
-      if (stored)
-        for (const auto& w : stored->windows) there.insert(w.external_id);
-      // One model per run: its whole-run row's (the file the study's tables are
-      // built from). The study's logs name another model in a few task files
-      // (summarize_cnn_15: distilbart-xsum-12-6 there, distilbart-cnn-6-6 in
-      // base/): said, kept under the run's model, never dropped.
-      std::string model;
-      if (stored)
-        for (const auto& w : stored->windows)
-          if (w.external_id.find('/') == std::string::npos) model = w.model;
-      for (const auto& r : fresh)
-        if (model.empty() && r.whole_run) model = r.window.model;
-      if (model.empty()) model = stored ? stored->project : fresh.front().window.model;
-      for (auto& r : fresh) {
-        if (r.window.model == model) continue;
-        auto& fr = summary.files[r.file_index];
-        const std::string what = fmt::format("run_id {} is run of model '{}' (its whole-run row); this row names '{}'",
-                                             r.log_run_id, model, r.window.model);
-        fr.notes.push_back({fr.file.string(), r.line, what + ": stored under the run's model"});
-        r.window.measurement.warnings.push_back(fmt::format("the log names model '{}' for this row; the run's "
-                                                            "whole-run row names '{}'",
-                                                            r.window.model, model));
-        r.window.model = model;
-      }
+      const bool completing = stored.has_value();
       std::vector<std::size_t> fresh_files;
       for (const auto& r : fresh) fresh_files.push_back(r.file_index);
-      RunRecord run = merge_log_run(std::move(stored), std::move(fresh), options.inferences);
+      RunRecord run = merge_log_run(std::move(stored), std::move(fresh), options.inferences, summary.files);
       if (!options.dry_run) {
-        if (there.empty()) store.save_run(run);
-        else store.replace_run(run);
+        if (completing) store.replace_run(run);
+        else store.save_run(run);
       }
       for (std::size_t i : fresh_files) {
         auto& fr = summary.files[i];
