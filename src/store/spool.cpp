@@ -14,23 +14,24 @@
 namespace joulebench {
 
 bool copy_run(RunRecord run, Store& into) {
-  if (const auto there = into.load_run(run.id); there && there->id == run.id) {
+  const auto there = into.load_run(run.id);
+  const bool replacing = there && there->id == run.id;
+  if (replacing) {
     const bool further = there->status == RunStatus::running &&
                          (run.status != RunStatus::running || run.windows.size() > there->windows.size());
     if (!further) return false;
-    std::erase_if(run.windows, [&](const WindowRecord& w) {
-      return !w.external_id.empty() && into.has_external_id(w.external_id) &&
-             std::none_of(there->windows.begin(), there->windows.end(),
-                          [&](const WindowRecord& t) { return t.external_id == w.external_id; });
-    });
-    into.replace_run(std::move(run));  // one transaction: never a moment without the run
-    return true;
   }
   // An imported window keeps its external id, unique per store: skip those
-  // already imported into the target by another route.
-  std::erase_if(run.windows,
-                [&](const WindowRecord& w) { return !w.external_id.empty() && into.has_external_id(w.external_id); });
-  into.save_run(std::move(run));
+  // already imported into the target by another route (not those of the copy
+  // being replaced, which go with it).
+  std::set<std::string> replaced;
+  if (replacing)
+    for (const auto& w : there->windows) replaced.insert(w.external_id);
+  std::erase_if(run.windows, [&](const WindowRecord& w) {
+    return !w.external_id.empty() && !replaced.count(w.external_id) && into.has_external_id(w.external_id);
+  });
+  if (replacing) into.replace_run(std::move(run));  // one transaction: never a moment without the run
+  else into.save_run(std::move(run));
   return true;
 }
 
@@ -53,21 +54,8 @@ class SpooledStoreImpl final : public SpooledStore {
     return spool_ ? spool_->schema_version() : 0;
   }
 
-  std::string save_run(RunRecord run) override {
-    if (run.id.empty()) run.id = make_uuid();
-    if (auto id = on_primary([&] { return primary_->save_run(run); })) return *id;
-    spool().save_run(run);
-    ++spooled_;
-    return run.id;
-  }
-
-  std::string replace_run(RunRecord run) override {
-    if (run.id.empty()) run.id = make_uuid();
-    if (auto id = on_primary([&] { return primary_->replace_run(run); })) return *id;
-    spool().replace_run(run);
-    ++spooled_;
-    return run.id;
-  }
+  std::string save_run(RunRecord run) override { return write_whole(std::move(run), &Store::save_run); }
+  std::string replace_run(RunRecord run) override { return write_whole(std::move(run), &Store::replace_run); }
 
   std::string begin_run(RunRecord run) override {
     if (run.id.empty()) run.id = make_uuid();
@@ -187,6 +175,15 @@ class SpooledStoreImpl final : public SpooledStore {
   }
 
  private:
+  // A whole run to the store, else (it is unavailable) to the spool.
+  std::string write_whole(RunRecord run, std::string (Store::*write)(RunRecord)) {
+    if (run.id.empty()) run.id = make_uuid();
+    if (auto id = on_primary([&] { return (primary_.get()->*write)(run); })) return *id;
+    (spool().*write)(run);
+    ++spooled_;
+    return run.id;
+  }
+
   struct OpenRun {
     RunRecord record;      // as begun, with the windows written so far
     bool spooled = false;  // the rest of it goes to the spool
