@@ -75,6 +75,12 @@ struct Report {
   std::vector<std::string> notes;
 };
 
+// The note every rendering gives when a figure includes model loading (the
+// row's loading_included_runs > 0), marked "*" beside it.
+inline constexpr const char* kLoadingIncludedNote =
+    "* includes model loading: those runs' logs have no query-only row (import the run's task file, e.g. the "
+    "study's base/ folder, to separate it)";
+
 // Reads the store (inference windows only) and aggregates.
 Report build_report(Store& store, const ReportOptions& options);
 // The aggregation alone, for windows obtained elsewhere.

@@ -157,9 +157,7 @@ Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportO
         report.zero_shot_left_out));
   for (const auto& row : report.rows)
     if (row.loading_included_runs > 0) {
-      report.notes.push_back(
-          "* includes model loading: those runs' logs have no query-only row (import the run's task file, e.g. the "
-          "study's base/ folder, to separate it)");
+      report.notes.push_back(kLoadingIncludedNote);
       break;
     }
   if (from_interrupted)

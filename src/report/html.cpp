@@ -396,9 +396,8 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
                      xml_escape(p.provenance_detail));
   h += "</table>\n";
   if (std::any_of(points.begin(), points.end(), [](const ModelPoint& p) { return p.loading_included_runs > 0; }))
-    h += "<p class=\"note\" id=\"note-loading\">* includes model loading: those runs' logs have no query-only row "
-         "(a CodeCarbon whole-run row; import the run's task file, e.g. the study's base/ folder, to separate it). "
-         "Hover the mark for how many runs.</p>\n";
+    h += fmt::format("<p class=\"note\" id=\"note-loading\">{}. Hover the mark for how many runs.</p>\n",
+                     xml_escape(kLoadingIncludedNote));
   h += "<p class=\"note\">measured: an energy counter; sampled: power readings integrated over time; "
        "estimated: a model (e.g. CodeCarbon's fixed CPU and RAM watts). The weakest source in a row names it.</p>\n";
 
@@ -406,6 +405,7 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
   h += "<h2>Where, and every constant used</h2>\n<table id=\"table-runs\"><tr><th>runs</th><th>kind</th><th>started"
        "</th><th>location</th><th>intensity g CO2e/kWh</th><th>source</th><th>PUE</th><th>hardware</th></tr>\n";
   struct Context {
+    std::string kind, cells;  // the run's kind, and the columns after "started"
     std::string first_id, first, last;
     int count = 0;
   };
@@ -415,29 +415,25 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
     const auto& g = r.intensity;
     std::string hw = r.machine.gpu_model;
     if (!r.machine.cpu_model.empty()) hw += (hw.empty() ? "" : ", ") + r.machine.cpu_model;
+    const std::string kind(to_string(r.kind));
     const std::string cells = fmt::format(
-        "<td>{}</td><td>{{}}</td><td>{}</td><td class=\"n\">{}</td><td>{} ({}{})</td><td class=\"n\">{} ({})</td>"
-        "<td>{}</td>",
-        to_string(r.kind), xml_escape(location_of(r)), sig3(g.g_per_kwh), xml_escape(g.source), to_string(g.origin),
+        "<td>{}</td><td class=\"n\">{}</td><td>{} ({}{})</td><td class=\"n\">{} ({})</td><td>{}</td>",
+        xml_escape(location_of(r)), sig3(g.g_per_kwh), xml_escape(g.source), to_string(g.origin),
         g.year ? fmt::format(", {}", *g.year) : "", r.pue, xml_escape(r.pue_source),
         xml_escape(hw.empty() ? "unknown" : hw));
-    auto [it, fresh] = contexts.try_emplace(cells);
-    if (fresh) {
-      context_order.push_back(cells);
-      it->second.first_id = r.id;
-      it->second.first = it->second.last = format_utc(r.started_at);
-    }
-    ++it->second.count;
-    it->second.first = std::min(it->second.first, format_utc(r.started_at));
-    it->second.last = std::max(it->second.last, format_utc(r.started_at));
+    const std::string started = format_utc(r.started_at);
+    auto [it, fresh] = contexts.try_emplace(kind + cells, Context{kind, cells, r.id, started, started, 0});
+    if (fresh) context_order.push_back(kind + cells);
+    Context& c = it->second;
+    ++c.count;
+    c.first = std::min(c.first, started);
+    c.last = std::max(c.last, started);
   }
-  for (const auto& cells : context_order) {
-    const Context& c = contexts.at(cells);
-    const std::string when = c.first == c.last ? c.first : c.first + " to " + c.last;
-    const std::string label = c.count == 1 ? xml_escape(c.first_id.substr(0, 8)) : fmt::format("{} runs", c.count);
-    std::string row = cells;
-    row.replace(row.find("{}"), 2, when);
-    h += fmt::format("<tr><td>{}</td>{}</tr>\n", label, row);
+  for (const auto& key : context_order) {
+    const Context& c = contexts.at(key);
+    h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td>{}</tr>\n",
+                     c.count == 1 ? xml_escape(c.first_id.substr(0, 8)) : fmt::format("{} runs", c.count), c.kind,
+                     c.first == c.last ? c.first : c.first + " to " + c.last, c.cells);
   }
   h += "</table>\n<table id=\"table-constants\"><tr><th>constant</th><th>value</th><th>source</th></tr>\n";
   h += fmt::format("<tr><td>joules per kWh</td><td class=\"n\">{:g}</td><td>definition</td></tr>\n", kJoulesPerKwh);
@@ -448,7 +444,8 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
                      e.amount_per_unit, e.basis == EquivalentBasis::energy_kwh ? "kWh" : "g CO2e",
                      xml_escape(e.unit), xml_escape(e.source));
   h += "</table>\n";
-  for (const auto& n : tasks.notes) h += "<p class=\"note\">Note: " + xml_escape(n) + "</p>\n";
+  for (const auto& n : tasks.notes)
+    if (n != kLoadingIncludedNote) h += "<p class=\"note\">Note: " + xml_escape(n) + "</p>\n";  // shown by its table
   h += kScript;
   h += "</body></html>\n";
   return h;

@@ -183,7 +183,9 @@ TEST_F(Html, FiguresThatIncludeModelLoadingAreMarkedWithTheRunCount) {
   EXPECT_EQ(count(html, "id=\"note-loading\""), 1u);
   // Without such runs, no mark and no note.
   fill();
-  const std::string other = render_html_report(*store_, {.report = {.model = "bert-a"}});
+  HtmlReportOptions only_a;
+  only_a.report.model = "bert-a";
+  const std::string other = render_html_report(*store_, only_a);
   EXPECT_EQ(count(other, "jb-loading"), 0u);
   EXPECT_EQ(count(other, "note-loading"), 0u);
 }
