@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -49,8 +48,6 @@ struct StudyModel {
   std::string architecture, source, note;
 };
 const std::vector<StudyModel>& study_models();
-// The row of `model` (case-insensitive), nullptr when it is not one of the study's.
-const StudyModel* find_study_model(std::string_view model);
 
 struct StudyRow {
   std::string table, row, metric;

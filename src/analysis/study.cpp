@@ -144,13 +144,6 @@ const std::vector<StudyModel>& study_models() {
   return models;
 }
 
-const StudyModel* find_study_model(std::string_view model) {
-  const std::string want = detail::to_lower(model);
-  for (const auto& m : study_models())
-    if (detail::to_lower(m.model) == want) return &m;
-  return nullptr;
-}
-
 const std::vector<std::string>& study_text_to_image_models() {
   // The logs hold ten text-to-image models (30 runs each over DiffusionDB, SD
   // Prompts and ImageReward). These eight are the only ones whose query rows

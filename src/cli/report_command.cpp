@@ -92,11 +92,10 @@ void register_report_command(CommandRegistry& registry) {
       h.report.include_unfinished = args->include_unfinished;
       h.report.include_zero_shot = args->include_zero_shot;
       for (const auto& kv : args->equivalents) override_equivalent(h.report.equivalents, kv);
-      // Parameter counts (docs/models.md "Parameter counts"): the study's models from their compiled
-      // table (the checkpoint's total), the zoo's other presets when its plugin is there.
+      // Parameter counts (docs/models.md "Parameter counts"): the zoo's presets when its plugin is there,
+      // then the study's models from their compiled table (the checkpoint's total), which wins.
       try {
-        for (const auto& m : list_models())
-          if (!find_study_model(m.name)) h.facts[m.name] = {m.parameters + m.head_parameters, m.multi_purpose};
+        for (const auto& m : list_models()) h.facts[m.name] = {m.parameters + m.head_parameters, m.multi_purpose};
       } catch (const std::exception& e) {
         fmt::print(stderr, "joulebench: note: no parameter counts from the model zoo ({})\n", e.what());
       }
