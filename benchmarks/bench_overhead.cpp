@@ -63,7 +63,7 @@ void measure(const std::string& name, int n, int rounds, Tracker& tracker, Store
     settings.warmup = 0;
     BenchContext ctx{tracker, store, carbon,
                      [&](const std::string&, const LoadOptions&) { return std::make_unique<Borrowed>(*model); },
-                     MachineInfo{}, 0.0};
+                     MachineInfo{}, 0.0, {}};
     tracker.begin_window("harness");
     t0 = Clock::now();
     const auto result = run_campaign({BenchCell{task, fmt::format("{} round {}", name, r), inputs, 1}}, settings, ctx);  // a new cell key each round: never skipped

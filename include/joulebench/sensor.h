@@ -42,6 +42,12 @@ struct SensorInfo {
   double update_period_s = 0.0;
 };
 
+// A measured energy counter (RAPL, NVML energy, hwmon energy): the kind of
+// sensor that can be stuck. Models and power readings cannot.
+inline bool is_hardware_counter(const SensorInfo& info) {
+  return info.kind == SensorKind::energy_counter && info.provenance.kind == ProvenanceKind::measured;
+}
+
 // How long a measured energy counter may stay unchanged before it counts as
 // stuck: 10 update periods, at least 5 ms; 2 s when the period is not known
 // (every component draws power, so a live counter always advances).

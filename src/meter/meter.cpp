@@ -65,7 +65,7 @@ struct Meter::Impl {
   // out of periodic reads until an edge read sees them move: reading a dead
   // perf event at 10 Hz cost 10x the sampler's own budget.
   std::vector<double> stuck_after_s;  // per sensor: 0 = never rests
-  std::vector<double> last_value;     // per sensor: the last value read
+  std::vector<double> last_value;     // per sensor: the last value read (a reset is a move too)
   std::vector<double> moved_at_s;     // per sensor: when that value last changed
   double interval_s = 0.1;                 // the requested rate (after the wrap bound)
   double tick_s = 0.1;                     // the sampler's wake-up period
@@ -217,9 +217,7 @@ Meter::Meter(SensorList sensors, MeterOptions options) : impl_(std::make_unique<
   s.moved_at_s.assign(s.sensors.size(), std::chrono::duration<double>(SteadyClock::now().time_since_epoch()).count());
   for (std::size_t i : s.sampled) {
     const SensorInfo& info = s.sensors[i]->info();
-    if (info.kind == SensorKind::energy_counter && info.provenance.kind == ProvenanceKind::measured &&
-        info.update_period_s > 0.0)
-      s.stuck_after_s[i] = counter_stuck_after_s(info);
+    if (is_hardware_counter(info) && info.update_period_s > 0.0) s.stuck_after_s[i] = counter_stuck_after_s(info);
   }
   double slowest_tick_s = 0.0;
   bool every_tick = !s.gpu_sensors.empty() || s.periodic.empty();

@@ -44,8 +44,7 @@ SensorResult evaluate(const SensorWindowView& v, const WindowInput& in, std::vec
   if (v.kind == SensorKind::energy_counter && in.duration_s > 0.0) {
     // A hardware counter that stood still over many of its update periods is
     // stuck, not idle (every component draws power): never "0 J measured".
-    if (energy_j == 0.0 && v.info->provenance.kind == ProvenanceKind::measured &&
-        in.duration_s >= counter_stuck_after_s(*v.info))
+    if (energy_j == 0.0 && is_hardware_counter(*v.info) && in.duration_s >= counter_stuck_after_s(*v.info))
       return {false, 0.0,
               fmt::format("stuck: its counter did not advance in {}{}; common in VMs, whose hypervisor exposes the "
                           "counter without updating it",

@@ -57,9 +57,7 @@ void drop_stuck_counters(SensorList& sensors, double probe_s) {
   for (std::size_t i = 0; i < sensors.size(); ++i) {
     const Sensor& s = *sensors[i];
     const SensorInfo& info = s.info();
-    if (!s.status().available || info.kind != SensorKind::energy_counter || info.update_period_s <= 0 ||
-        info.provenance.kind != ProvenanceKind::measured)
-      continue;
+    if (!s.status().available || !is_hardware_counter(info) || info.update_period_s <= 0) continue;
     const SensorReading r = sensors[i]->read();
     if (!r.ok) continue;  // read errors are reported by the meter as they happen
     probed.emplace_back(i, r.sample.value);

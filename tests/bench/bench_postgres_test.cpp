@@ -74,7 +74,7 @@ class BenchPostgres : public ::testing::Test {
                        if (on_load_) on_load_(name);
                        return std::make_unique<FakeModel>(name, state_);
                      },
-                     detect_machine(), 0.0};
+                     detect_machine(), 0.0, {}};
     return run_campaign(cells(), settings_, ctx);
   }
 

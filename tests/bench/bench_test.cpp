@@ -51,7 +51,7 @@ struct Fixture : ::testing::Test {
                           if (name == "missing") throw InputError("unknown model 'missing'");
                           return std::make_unique<FakeModel>(name, state);
                         },
-                        detect_machine(), 0.0};
+                        detect_machine(), 0.0, {}};
   }
   std::vector<BenchCell> cells(std::vector<std::string> models, int batch = 1) {
     std::vector<BenchCell> out;
@@ -255,7 +255,7 @@ TEST_F(Fixture, MergeCopiesRunsOnce) {
   auto ctx = context();
   run_campaign(cells({"a"}), small_settings(2, 1), ctx);
   auto other = open_store(dir / "other.db");
-  BenchContext ctx2{*tracker, *other, carbon, ctx.loader, detect_machine(), 0.0};
+  BenchContext ctx2{*tracker, *other, carbon, ctx.loader, detect_machine(), 0.0, {}};
   run_campaign(cells({"b"}), small_settings(2, 1), ctx2);
   auto out = open_store(dir / "out.db");
   EXPECT_EQ(merge_stores(*store, *out), 1u);
@@ -265,7 +265,7 @@ TEST_F(Fixture, MergeCopiesRunsOnce) {
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0].windows + runs[1].windows, 2);
   // Resume against the merged store skips both.
-  BenchContext ctx3{*tracker, *out, carbon, ctx.loader, detect_machine(), 0.0};
+  BenchContext ctx3{*tracker, *out, carbon, ctx.loader, detect_machine(), 0.0, {}};
   EXPECT_EQ(run_campaign(cells({"a", "b"}), small_settings(2, 1), ctx3).skipped.size(), 2u);
 }
 

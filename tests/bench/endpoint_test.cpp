@@ -195,7 +195,7 @@ TEST(Endpoint, CampaignThroughTheServer) {
     o.url = s.url("/v1/completions");
     BenchContext ctx{tracker, *store, carbon,
                      [&](const std::string&, const LoadOptions&) { return make_endpoint_model(o, Task::text_generation); },
-                     MachineInfo{}, 0.0};
+                     MachineInfo{}, 0.0, {}};
     auto inputs = std::make_shared<BenchInputSet>();
     inputs->name = "prompts";
     inputs->inputs = {text("one two"), text("three four five")};

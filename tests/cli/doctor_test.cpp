@@ -29,7 +29,9 @@ TEST_F(Doctor, JsonContractAndTheBlasKernelInUse) {
     for (const char* k : {"name", "status", "detail", "fix"}) EXPECT_TRUE(c.contains(k)) << k << " in " << c.dump();
     const std::string status = c.at("status");
     EXPECT_TRUE(status == "ok" || status == "warn" || status == "fail") << status;
-    if (status != "ok") EXPECT_TRUE(c.at("fix").is_string()) << "a problem comes with what to do: " << c.dump();
+    if (status != "ok") {
+      EXPECT_TRUE(c.at("fix").is_string()) << "a problem comes with what to do: " << c.dump();
+    }
   }
   for (const char* name : {"energy source: cpu", "stuck counters", "perf_event_paranoid", "CPU frequency governor",
                            "threads", "libtorch"})

@@ -292,7 +292,7 @@ def forward(self, x):
                    [&](const std::string& name, const LoadOptions& o) {
                      return load_torchscript(name == "single" ? single_spec : spec, o);
                    },
-                   MachineInfo{}, 0.0};
+                   MachineInfo{}, 0.0, {}};
   auto inputs = std::make_shared<BenchInputSet>();
   inputs->name = "words";
   inputs->inputs = {text("one two three"), text("four five")};
