@@ -173,7 +173,9 @@ struct BenchContext {
 // Runs the cells: each cell is one store run (kind bench, status complete or
 // failed with its error) holding one window per repetition. Cells whose key
 // already has a complete run in the store are skipped; an older incomplete
-// run of the same key is deleted first. A model that throws fails its cell
+// run of the same key is deleted first when it is proven abandoned (failed,
+// interrupted, or 'running' for a process of this host that is gone); a run
+// another live process is measuring is left alone. A model that throws fails its cell
 // only. Store errors propagate.
 CampaignResult run_campaign(const std::vector<BenchCell>& cells, const BenchSettings& settings, BenchContext& context,
                             const BenchCallbacks& callbacks = {});

@@ -76,6 +76,10 @@ CodeCarbonRecord make_codecarbon_record(const Measurement& m, const CarbonResult
 // log throws InputError rather than being appended to.
 void append_codecarbon_csv(const std::filesystem::path& file, const CodeCarbonRecord& record);
 
+// Throws InputError unless append_codecarbon_csv could append to `file` (it is
+// missing, empty, or a CodeCarbon log): checked before a measured run starts.
+void check_codecarbon_csv_appendable(const std::filesystem::path& file);
+
 // ---- Import ----------------------------------------------------------------
 
 struct CodeCarbonImportOptions {

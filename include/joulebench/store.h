@@ -181,9 +181,17 @@ class Store {
 
 inline constexpr const char* kDefaultStorePath = "joulebench.db";
 
-// Opens (creating and migrating as needed) a SQLite store. A file written by a
-// newer joulebench (higher schema version) throws Error saying so.
-std::unique_ptr<Store> open_store(const std::filesystem::path& path = kDefaultStorePath);
+enum class StoreAccess {
+  read_write,  // creates and migrates as needed
+  read,        // report, compare, study: never creates; a file we may not write opens read-only
+};
+
+// Opens a SQLite store (or connects to a PostgreSQL URL). A file written by a
+// newer joulebench (higher schema version) throws Error saying so; `read` on
+// a missing file or a folder, or on a read-only file of an older schema,
+// throws InputError.
+std::unique_ptr<Store> open_store(const std::filesystem::path& path = kDefaultStorePath,
+                                  StoreAccess access = StoreAccess::read_write);
 
 // A PostgreSQL connection URI ("postgresql://...", "postgres://...") rather
 // than a SQLite file: open_store() connects to it (docs/store.md).
@@ -191,7 +199,9 @@ bool is_store_url(std::string_view location);
 // True when open_store(location) has data to read: an existing file, or any
 // URL (its existence is checked on connect).
 bool store_exists(const std::filesystem::path& location);
-// The location as messages may show it: a URL without its password.
+// The location as messages may show it: a URL without its password (removed,
+// not masked, so that a printed command can be pasted; libpq then takes the
+// password from PGPASSWORD or ~/.pgpass).
 std::string display_store_location(std::string_view location);
 
 // Copies `run` (as loaded from another store) into `into` under its own id,

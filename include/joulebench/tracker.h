@@ -85,4 +85,9 @@ struct CommandResult {
 // InputError when argv is empty.
 CommandResult run_command(Tracker& tracker, const std::vector<std::string>& argv);
 
+// Throws CommandStartError (the message run_command would give) unless
+// argv[0] names an executable file, as posix_spawnp would find it in PATH:
+// checked before an idle baseline, so that a typo does not wait for it.
+void check_command_startable(const std::vector<std::string>& argv);
+
 }  // namespace joulebench

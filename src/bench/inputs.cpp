@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "carbon/csv_reader.h"
 #include "joulebench/bench.h"
 #include "joulebench/error.h"
 
@@ -156,34 +157,6 @@ std::vector<std::string> image_files(const fs::path& folder) {
   }
   std::sort(files.begin(), files.end());
   return files;
-}
-
-// RFC 4180 records: quoted fields may hold commas, doubled quotes and newlines.
-std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row;
-  std::string field;
-  bool quoted = false, any = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') field += '"', ++i;
-      else if (c == '"') quoted = false;
-      else field += c;
-    } else if (c == '"') {
-      quoted = true, any = true;
-    } else if (c == ',') {
-      row.push_back(std::move(field)), field.clear(), any = true;
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      if (any || !field.empty()) row.push_back(std::move(field)), rows.push_back(std::move(row));
-      row.clear(), field.clear(), any = false;
-    } else {
-      field += c, any = true;
-    }
-  }
-  if (any || !field.empty()) row.push_back(std::move(field)), rows.push_back(std::move(row));
-  return rows;
 }
 
 // One length-matched set per study dataset whose mean input length is known.
@@ -368,7 +341,11 @@ BenchInputSet user_inputs(Task task, const fs::path& path, const std::string& te
       set.inputs.push_back(std::move(input));
     }
   } else if (ext == ".csv") {
-    const auto rows = parse_csv(text);
+    // The one CSV reader (libcsv, strict): an unclosed quote is file:line, not a silently merged row.
+    std::vector<std::vector<std::string>> rows;
+    std::istringstream in(text);
+    detail::CsvReader reader(in, path.string());
+    while (auto record = reader.next()) rows.push_back(std::move(record->fields));
     if (rows.empty()) throw InputError(fmt::format("{}: empty CSV file", path.string()));
     const auto& header = rows.front();
     const auto col = std::find(header.begin(), header.end(), text_column);

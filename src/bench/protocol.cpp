@@ -8,6 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include <unistd.h>
+
+#include "core/procfs.h"
 #include "joulebench/bench.h"
 #include "joulebench/error.h"
 #include "joulebench/version.h"
@@ -153,15 +156,54 @@ std::set<std::string> completed_cell_keys(Store& store) {
 }
 
 namespace {
-// Runs of `key` that did not complete (failed, interrupted, a crash's 'running').
-std::vector<std::string> stale_runs(Store& store, const std::string& key) {
+
+// The process that measures a run, recorded in its config ("owner") so that
+// another process can prove the run abandoned before deleting it: a pid alone
+// is reused, a pid with its start time and the boot id is not.
+nlohmann::json owner_of_this_process(const std::string& hostname) {
+  const auto self = procfs::read_process_stat("/proc", static_cast<int>(::getpid()));
+  return {{"host", hostname},
+          {"pid", static_cast<int>(::getpid())},
+          {"start_ticks", self ? self->start_ticks : 0},
+          {"boot_id", procfs::boot_id("/proc")}};
+}
+
+// A run of this cell that no process is working on: finished by its owner
+// (failed, interrupted), or 'running' but owned by a process of this host
+// that is gone. A run owned by another host, or recorded without an owner,
+// is never proven abandoned, so it is kept.
+bool abandoned(const RunRecord& run, const nlohmann::json& config, const std::string& hostname) {
+  if (run.status == RunStatus::failed || run.status == RunStatus::interrupted) return true;
+  if (run.status != RunStatus::running) return false;
+  const auto it = config.find("owner");
+  if (it == config.end() || !it->is_object()) return false;
+  const nlohmann::json& o = *it;
+  if (o.value("host", "") != hostname || hostname.empty()) return false;
+  const std::string boot = procfs::boot_id("/proc");
+  if (!boot.empty() && o.value("boot_id", "") != boot) return true;  // the machine restarted since
+  const auto p = procfs::read_process_stat("/proc", o.value("pid", 0));
+  return !p || p->start_ticks != o.value("start_ticks", std::uint64_t{0});
+}
+
+// A failure as the run's note: libtorch appends a stack trace of 20+ frames
+// ("Exception raised from ...") that tells a user nothing; a note stays short.
+std::string failure_text(const std::exception& e) {
+  std::string text = e.what();
+  if (const auto trace = text.find("\nException raised from "); trace != std::string::npos) text.resize(trace);
+  constexpr std::size_t kMaxNote = 1000;
+  if (text.size() > kMaxNote) text = text.substr(0, kMaxNote) + "...";
+  return text;
+}
+
+// Runs of `key` that did not complete and that no live process owns.
+std::vector<std::string> abandoned_runs(Store& store, const std::string& key, const std::string& hostname) {
   std::vector<std::string> ids;
   for (const auto& r : store.list_runs()) {
     if (r.kind != RunKind::bench || r.status == RunStatus::complete) continue;
     auto run = store.load_run(r.id);
     if (!run) continue;
     const auto j = nlohmann::json::parse(run->config_json, nullptr, false);
-    if (j.is_object() && j.value("cell_key", "") == key) ids.push_back(r.id);
+    if (j.is_object() && j.value("cell_key", "") == key && abandoned(*run, j, hostname)) ids.push_back(r.id);
   }
   return ids;
 }
@@ -178,6 +220,9 @@ CampaignResult run_campaign(const std::vector<BenchCell>& all_cells, const Bench
   std::vector<BenchCell> cells;
   for (const auto& c : all_cells) {
     if (c.batch < 1) throw InputError(fmt::format("--batch {}: expected at least 1", c.batch));
+    if (c.batch > settings.n)
+      throw InputError(fmt::format("--batch {} is larger than --n {}: give --batch {} or less, or a larger --n",
+                                   c.batch, settings.n, settings.n));
     if (!c.inputs || c.inputs->inputs.empty())
       throw InputError(fmt::format("{} / {}: no inputs", to_string(c.task), c.model));
     if (done_keys.count(cell_key(c, settings))) result.skipped.push_back(c);
@@ -215,7 +260,7 @@ CampaignResult run_campaign(const std::vector<BenchCell>& all_cells, const Bench
       return result;
     }
     const std::string key = cell_key(cell, settings);
-    for (const auto& id : stale_runs(ctx.store, key)) ctx.store.delete_run(id);
+    for (const auto& id : abandoned_runs(ctx.store, key, ctx.machine.hostname)) ctx.store.delete_run(id);
 
     RunRecord record;
     record.kind = RunKind::bench;
@@ -228,7 +273,11 @@ CampaignResult run_campaign(const std::vector<BenchCell>& all_cells, const Bench
     record.intensity = ctx.carbon.intensity;
     record.pue = ctx.carbon.pue.value;
     record.pue_source = ctx.carbon.pue.source;
-    record.config_json = config_json(cell, settings);
+    {
+      nlohmann::json config = nlohmann::json::parse(config_json(cell, settings));
+      config["owner"] = owner_of_this_process(ctx.machine.hostname);
+      record.config_json = config.dump();
+    }
     record.source = settings.source;
     record.project = "bench";
     const std::string run_id = ctx.store.begin_run(record);
@@ -312,13 +361,14 @@ CampaignResult run_campaign(const std::vector<BenchCell>& all_cells, const Bench
         }
       }
       // Only the model's own failure is the cell's: the store must keep working.
-      ctx.store.finish_run(run_id, RunStatus::failed, e.what());
+      const std::string error = failure_text(e);
+      ctx.store.finish_run(run_id, RunStatus::failed, error);
       std::erase_if(result.runs, [&](const BenchRun& r) { return r.run_id == run_id; });
       BenchRun failed;
       failed.cell = cell;
       failed.run_id = run_id;
       failed.status = "failed";
-      failed.error = e.what();
+      failed.error = error;
       if (cb.run_done) cb.run_done(failed);
       result.runs.push_back(std::move(failed));
       ++result.failed_cells;

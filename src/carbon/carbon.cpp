@@ -5,6 +5,7 @@
 
 #include "joulebench/carbon.h"
 #include "joulebench/error.h"
+#include "joulebench/limits.h"
 #include "text_util.h"
 
 namespace joulebench {
@@ -20,10 +21,7 @@ Pue parse_pue(std::string_view text, std::string_view where) {
     throw InputError(fmt::format("{}: PUE '{}' is not a number nor a preset (none = 1.0, hyperscale = 1.1, "
                                  "industry-average = 1.56)",
                                  where, text));
-  if (*v < 1.0 || *v > 5.0)
-    throw InputError(fmt::format("{}: PUE {} refused: power usage effectiveness is facility energy / IT energy, "
-                                 "so it lies between 1.0 and about 3 (hyperscale 1.1, industry average 1.56)",
-                                 where, *v));
+  check_limits(*v, kPueLimits, where);
   return Pue{*v, fmt::format("given by the user ({})", where)};
 }
 

@@ -3,6 +3,7 @@
 #include <csv.h>
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <deque>
 #include <sstream>
 
@@ -17,6 +18,7 @@ struct CsvReader::Impl {
   std::size_t line = 0;           // physical lines consumed so far
   std::size_t record_start = 0;   // line where the current record began
   bool in_record = false;
+  std::size_t record_bytes = 0;  // of the record being read, over its lines
   std::vector<std::string> fields;
   std::deque<CsvRecord> ready;
   bool finished = false;
@@ -31,11 +33,29 @@ struct CsvReader::Impl {
     self->ready.push_back(CsvRecord{std::move(self->fields), self->record_start});
     self->fields.clear();
     self->in_record = false;
+    self->record_bytes = 0;
   }
 };
 
 namespace {
 int never_space(unsigned char) { return 0; }  // keep fields exactly as written
+
+enum class LineRead { line, end, nul, too_long };
+
+// std::getline with a bound and a NUL check, so that a binary file fails at
+// its first bad byte rather than after reading it all.
+LineRead read_line(std::istream& in, std::string& text, std::size_t limit) {
+  text.clear();
+  std::streambuf* buf = in.rdbuf();
+  for (;;) {
+    const int c = buf->sbumpc();
+    if (c == std::char_traits<char>::eof()) return text.empty() ? LineRead::end : LineRead::line;
+    if (c == '\n') return LineRead::line;
+    if (c == 0) return LineRead::nul;
+    if (text.size() >= limit) return LineRead::too_long;
+    text.push_back(static_cast<char>(c));
+  }
+}
 }  // namespace
 
 CsvReader::CsvReader(std::istream& in, std::string source_name, CsvOptions options)
@@ -58,7 +78,16 @@ std::optional<CsvRecord> CsvReader::next() {
   Impl& s = *impl_;
   std::string text;
   while (s.ready.empty() && !s.finished) {
-    if (!std::getline(*s.in, text)) {
+    const std::size_t room = s.options.max_record_bytes - std::min(s.record_bytes, s.options.max_record_bytes);
+    const LineRead got = read_line(*s.in, text, room);
+    if (got == LineRead::nul)
+      throw InputError(fmt::format("{}:{}: a NUL byte: this is a binary file, not CSV text", source_, s.line + 1));
+    if (got == LineRead::too_long)
+      throw InputError(fmt::format("{}:{}: a record longer than {} bytes: not a CSV log (or a quoted field is "
+                                   "not closed)",
+                                   source_, s.record_start && s.in_record ? s.record_start : s.line + 1,
+                                   s.options.max_record_bytes));
+    if (got == LineRead::end) {
       if (csv_fini(&s.parser, Impl::on_field, Impl::on_record, &s) != 0)
         throw InputError(fmt::format("{}:{}: malformed CSV: {} (a quoted field is not closed)", source_,
                                      s.record_start ? s.record_start : s.line,
@@ -72,6 +101,7 @@ std::optional<CsvRecord> CsvReader::next() {
     // parser state 0 = between records: a '#' line there is a comment, not data.
     if (s.options.skip_comment_lines && s.parser.pstate == 0 && !text.empty() && text[0] == '#') continue;
     text.push_back('\n');
+    s.record_bytes += text.size();
     if (csv_parse(&s.parser, text.data(), text.size(), Impl::on_field, Impl::on_record, &s) != text.size())
       throw InputError(fmt::format("{}:{}: malformed CSV: {} (a quote inside an unquoted field, or "
                                    "text after a closing quote)",

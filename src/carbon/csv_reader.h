@@ -20,10 +20,14 @@ struct CsvRecord {
 
 struct CsvOptions {
   bool skip_comment_lines = false;  // lines starting with '#' outside quotes
+  // A record longer than this is refused (file:line) before it is all read:
+  // a binary file or /dev/zero must not fill the memory.
+  std::size_t max_record_bytes = std::size_t{1} << 20;
 };
 
 // Reads records one at a time. A malformed file (a stray quote, an unterminated
-// quoted field) throws InputError "source:line: malformed CSV: ...".
+// quoted field, a NUL byte, a record over max_record_bytes) throws InputError
+// "source:line: ...".
 class CsvReader {
  public:
   CsvReader(std::istream& in, std::string source_name, CsvOptions options = {});

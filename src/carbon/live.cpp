@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "joulebench/carbon.h"
+#include "joulebench/limits.h"
 #include "net/http.h"
 
 namespace joulebench {
@@ -55,8 +56,8 @@ std::optional<GridIntensity> from_response(const std::string& body, std::string_
     return std::nullopt;
   }
   const double g = it->get<double>();
-  if (g < 0.0) {
-    *why = fmt::format("the answer's carbonIntensity {} is negative", g);
+  if (const std::string bad = limits_violation(g, kIntensityLimits); !bad.empty()) {
+    *why = fmt::format("the answer's carbonIntensity refused: {}", bad);
     return std::nullopt;
   }
   GridIntensity out;

@@ -9,6 +9,7 @@
 #include "core/toml_file.h"
 #include "joulebench/carbon.h"
 #include "joulebench/error.h"
+#include "joulebench/limits.h"
 #include "text_util.h"
 
 namespace joulebench {
@@ -25,6 +26,15 @@ struct Level {
 };
 
 std::optional<GridIntensity> location_of(const Level& l, std::string* origin) {
+  // Within one level the three exclude each other, as the flags do: none silently wins.
+  std::vector<std::string> given;
+  if (l.country) given.push_back(l.country_where);
+  if (l.cloud) given.push_back(l.cloud_where);
+  if (l.intensity) given.push_back(l.intensity_where);
+  if (given.size() > 1)
+    throw InputError(fmt::format("{} and {} both give the location; keep one: a country, a cloud region and an "
+                                 "intensity exclude each other",
+                                 given[0], given[1]));
   if (l.intensity) {
     *origin = l.intensity_where;
     return intensity_from_user(*l.intensity, l.intensity_where);
@@ -108,10 +118,10 @@ ConfigFile read_config(const fs::path& file) {
     const std::string where = fmt::format("{}:{}", file.string(), node.source().begin.line);
     if (k == "country") {
       out.level.country = string_of(node, file, key);
-      out.level.country_where = where;
+      out.level.country_where = where + " (carbon.country)";
     } else if (k == "cloud") {
       out.level.cloud = string_of(node, file, key);
-      out.level.cloud_where = where;
+      out.level.cloud_where = where + " (carbon.cloud)";
     } else if (k == "intensity_g_per_kwh") {
       out.level.intensity = number_of(node, file, key);
       out.level.intensity_where = where + " (carbon.intensity_g_per_kwh)";
@@ -146,8 +156,9 @@ ConfigFile read_config(const fs::path& file) {
         else if (lk == "cache_ttl_s") lo.cache_ttl_s = number_of(ln, file, lkey);
         else unknown_key(file, ln, lkey, live_known);
       }
-      if (lo.timeout_s <= 0)
-        throw InputError(fmt::format("{}: carbon.live.timeout_s must be positive", file.string()));
+      check_limits(lo.timeout_s, {"timeout", 0.001, 600, "s", false, ""}, file.string() + " (carbon.live.timeout_s)");
+      check_limits(lo.cache_ttl_s, {"cache lifetime", 0, 86400 * 365, "s", false, ""},
+                   file.string() + " (carbon.live.cache_ttl_s)");
     } else {
       unknown_key(file, node, key, known);
     }
@@ -247,7 +258,7 @@ CarbonSettings resolve_carbon_settings(const CarbonRequest& request, const Carbo
     config = read_config(*config_path);
   } else {
     for (const auto& f : env.config_files)
-      if (fs::is_regular_file(f, ec)) {
+      if (fs::exists(f, ec)) {  // a folder of that name is refused by name, not skipped
         config = read_config(f);
         break;
       }

@@ -10,6 +10,7 @@
 #include "csv_reader.h"
 #include "joulebench/carbon.h"
 #include "joulebench/error.h"
+#include "joulebench/limits.h"
 #include "text_util.h"
 
 namespace joulebench::embedded {
@@ -222,10 +223,7 @@ GridIntensity intensity_for_cloud(std::string_view provider_colon_region) {
 }
 
 GridIntensity intensity_from_user(double g_per_kwh, std::string_view where) {
-  if (!(g_per_kwh >= 0.0) || g_per_kwh > 5000.0)
-    throw InputError(fmt::format("{}: carbon intensity {} g CO2e/kWh refused: it must be between 0 and 5000 "
-                                 "(coal is about 1000)",
-                                 where, g_per_kwh));
+  check_limits(g_per_kwh, kIntensityLimits, where);
   GridIntensity g;
   g.g_per_kwh = g_per_kwh;
   g.origin = IntensityOrigin::user;

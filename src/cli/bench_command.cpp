@@ -17,7 +17,10 @@
 #include <nlohmann/json.hpp>
 
 #include "carbon_options.h"
+#include "option_checks.h"
 #include "commands.h"
+#include "json_text.h"
+#include "core/output_file.h"
 #include "joulebench/bench.h"
 #include "joulebench/error.h"
 #include "joulebench/models.h"
@@ -138,7 +141,8 @@ std::size_t finish_spool(SpooledStore& spooled, const Args& args) {
              "back, push them with:\n  joulebench merge {} -o '{}'{}\n(or run this bench command again: it skips "
              "their cells and pushes them first)\n",
              left, url, spooled.last_error(), path, path, url,
-             url != args.store ? "\n(with the password the URL of --store had)" : "");
+             url != args.store ? "\n(the password is left out: give it in PGPASSWORD or ~/.pgpass, which libpq reads)"
+                               : "");
   return left;
 }
 
@@ -172,6 +176,12 @@ int run(Args& args) {
   settings.source = own_command_line();
   if (args.steps) settings.load.steps = *args.steps;
   if (args.batches.empty()) args.batches = {1};
+  for (int b : args.batches)
+    if (b > settings.n)
+      throw InputError(fmt::format("--batch {} is larger than --n {}: a repetition runs {} inferences, so it would "
+                                   "never fill one batch; give --batch {} or less, or a larger --n",
+                                   b, settings.n, settings.n, settings.n));
+  if (!args.html.empty()) check_output_file(args.html, "--html");
 
   // Tasks and models: validated before anything is measured.
   std::vector<Task> tasks;
@@ -395,7 +405,7 @@ int run(Args& args) {
   if (args.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : result.runs) out.push_back(bench_run_json(r));
-    fmt::print("{}\n", out.dump(2));
+    fmt::print("{}", json_text(out));
   }
   if (!args.quiet) {
     const std::string table = render_bench_summary(result);
@@ -423,9 +433,7 @@ int run(Args& args) {
       for (const auto& m : zoo) h.facts[m.name] = {m.parameters + m.head_parameters, m.multi_purpose};
       for (const auto& [name, parameters] : torchscript_parameters) h.facts[name] = {parameters, false};
       const std::string page = render_html_report(*store, h);
-      std::ofstream out(html, std::ios::binary | std::ios::trunc);
-      out << page;
-      if (!out.flush()) throw Error("cannot write the file");
+      write_output_file(html.string(), page);
       if (!args.quiet) fmt::print(stderr, "joulebench: report: {}\n", std::filesystem::absolute(html).string());
     } catch (const std::exception& e) {
       fmt::print(stderr, "joulebench: warning: no HTML report at {}: {}\n", html.string(), e.what());
@@ -461,21 +469,52 @@ void register_bench_command(CommandRegistry& registry) {
                   "docs/bench.md)");
   sub->add_option("--input-length", args->input_length,
                   "TorchScript text models: token ids per input, cut and padded (0 = longest of each batch)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(within({"input length", 0, 1e6, "tokens", true, ""}));
   sub->add_option("--image-size", args->image_size, "TorchScript image models: input HEIGHTxWIDTH (e.g. 224x224)");
-  sub->add_option("--n", args->n, "inferences per repetition (study: 1000; default run: 30)")->check(CLI::PositiveNumber);
-  sub->add_option("--reps", args->reps, "repetitions per cell (study: 10; default run: 3)")->check(CLI::PositiveNumber);
+  sub->add_option("--n", args->n, "inferences per repetition (study: 1000; default run: 30)")
+      ->check(within({"inferences per repetition", 1, 1e9, "", true, ""}));
+  sub->add_option("--reps", args->reps, "repetitions per cell (study: 10; default run: 3)")
+      ->check(within({"repetitions", 1, 1e6, "", true, ""}));
   sub->add_option("--warmup", args->warmup, "unmeasured inferences before the first repetition (default 10)")
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--batch", args->batches, "batch sizes to sweep, e.g. 1,8,32 (default 1)")->delimiter(',');
-  sub->add_option("--threads", args->threads, "intra-op threads (0 = libtorch default)")->check(CLI::NonNegativeNumber);
+      ->check(within({"warm-up inferences", 0, 1e9, "", true, ""}));
+  // Split here rather than by CLI11, which drops the empty item of "1,,2".
+  sub->add_option_function<std::string>(
+         "--batch",
+         [args](const std::string& list) {
+           constexpr Limits kBatch{"batch size", 1, 1e6, "", true, ""};
+           std::size_t start = 0;
+           for (;;) {
+             const std::size_t end = std::min(list.find(',', start), list.size());
+             const std::string item = list.substr(start, end - start);
+             const auto v = parse_number(item);
+             if (!v) throw CLI::ValidationError("--batch", fmt::format("'{}' is not a number; give a list of batch "
+                                                                     "sizes such as 1,8,32",
+                                                                     item));
+             if (auto bad = limits_violation(*v, kBatch); !bad.empty()) throw CLI::ValidationError("--batch", bad);
+             args->batches.push_back(static_cast<int>(*v));
+             if (end == list.size()) break;
+             start = end + 1;
+           }
+         },
+         "batch sizes to sweep, e.g. 1,8,32 (default 1); each at most --n")
+      ->type_name("LIST");
+  sub->add_option("--threads", args->threads, "intra-op threads (0 = libtorch default)")
+      ->check(within({"threads", 0, 4096, "", true, "0 = libtorch's default"}));
   sub->add_option("--dtype", args->dtype, "fp32 (default), bf16 or fp16")->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
-  sub->add_option("--device", args->device, "cpu (default), cuda or cuda:N");
+  sub->add_option("--device", args->device, "cpu (default), cuda or cuda:N")
+      ->check(CLI::Validator(
+          [](std::string& d) -> std::string {
+            const bool cuda_n = d.rfind("cuda:", 0) == 0 && d.size() > 5 &&
+                                d.find_first_not_of("0123456789", 5) == std::string::npos;
+            if (d == "cpu" || d == "cuda" || cuda_n) return {};
+            return fmt::format("unknown device '{}': give cpu, cuda or cuda:N (N a GPU index)", d);
+          },
+          "DEVICE"));
   sub->add_option("--data", args->data,
                   "your inputs: a .jsonl/.csv file with a text column, a folder of images, or a prompts file");
   sub->add_option("--text-column", args->text_column, "the text column of a --data .jsonl/.csv (default text)");
   sub->add_option("--steps", args->steps, "text-to-image diffusion steps (default: the model's, 50)")
-      ->check(CLI::PositiveNumber);
+      ->check(within({"diffusion steps", 1, 10000, "", true, ""}));
   sub->add_flag("--json", args->json, "JSON array on stdout, one object per run (docs/bench.md)");
   sub->add_flag("--quiet,-q", args->quiet, "no progress, messages or table (with --json: only the JSON)");
   sub->add_option("--shard", args->shard, "run shard I of N of the cells (join stores with `joulebench merge`)");
@@ -484,11 +523,11 @@ void register_bench_command(CommandRegistry& registry) {
       ->check(CLI::IsMember({"quick", "study"}));
   sub->add_option("--idle-baseline", args->idle_baseline_s,
                   "seconds of idle power measured before the campaign (default 5; study 30; 0 = none)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(within(kWaitSecondsLimits));
   sub->add_option("--cooldown", args->cooldown_s, "seconds of pause after each repetition (default 0; study 5)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(within(kWaitSecondsLimits));
   sub->add_option("--interval", args->interval_ms, "sampling interval in milliseconds (default 100)")
-      ->check(CLI::PositiveNumber);
+      ->check(within(kIntervalMsLimits));
   sub->add_option("--html", args->html,
                   "where the HTML report of the store goes at the end (default: the store's name + -report.html)");
   sub->add_flag("--no-report", args->no_report, "write no HTML report at the end");
@@ -496,14 +535,14 @@ void register_bench_command(CommandRegistry& registry) {
                   "a live OpenAI-compatible server: URL of /v1/completions, /v1/chat/completions, /v1/embeddings or "
                   "/v1/images/generations (--model is then the request's model field)");
   sub->add_option("--server-pid", args->server_pid, "the server's PID: its process tree gets the attributed energy")
-      ->check(CLI::PositiveNumber);
+      ->check(within({"process id", 1, 4194304, "", true, "Linux's largest pid_max"}));
   sub->add_option("--max-tokens", args->endpoint.max_tokens, "new tokens asked of an endpoint (default 10, the study's)")
-      ->check(CLI::PositiveNumber);
+      ->check(within({"new tokens", 1, 1e6, "", true, ""}));
   sub->add_option("--timeout", args->endpoint.timeout_s, "seconds per endpoint request attempt (default 60)")
-      ->check(CLI::PositiveNumber);
+      ->check(within({"request timeout", 0.001, 86400, "s", false, ""}));
   sub->add_option("--retries", args->endpoint.retries,
                   "further attempts after an endpoint timeout, connection error, HTTP 5xx or 429 (default 2)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(within({"retries", 0, 100, "", true, ""}));
   add_store_option(*sub, args->store);
   sub->add_option("--spool", args->spool,
                   "with a postgresql:// --store: the SQLite file that keeps runs while the database is unreachable "

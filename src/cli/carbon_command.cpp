@@ -8,6 +8,8 @@
 
 #include "carbon_options.h"
 #include "commands.h"
+#include "json_text.h"
+#include "option_checks.h"
 #include "joulebench/carbon.h"
 #include "joulebench/error.h"
 
@@ -54,9 +56,11 @@ void register_carbon_command(CommandRegistry& registry) {
   auto args = std::make_shared<Args>();
   CLI::App* sub = registry.app.add_subcommand(
       "carbon", "convert energy to grams CO2e (kWh x PUE x grid intensity) with the source and equivalents");
-  auto* kwh = sub->add_option_function<double>("--kwh", [args](double v) { args->kwh = v; }, "energy in kWh");
+  auto* kwh = sub->add_option_function<double>("--kwh", [args](double v) { args->kwh = v; }, "energy in kWh")
+                 ->check(within(kEnergyKwhLimits));
   auto* joules =
-      sub->add_option_function<double>("--joules", [args](double v) { args->joules = v; }, "energy in joules");
+      sub->add_option_function<double>("--joules", [args](double v) { args->joules = v; }, "energy in joules")
+                   ->check(within(kEnergyJouleLimits));
   kwh->excludes(joules);
   add_carbon_options(*sub, args->request);
   sub->add_flag("--json", args->json, "JSON on stdout (contract: docs/carbon.md)");
@@ -75,7 +79,7 @@ void register_carbon_command(CommandRegistry& registry) {
     if (args->json) {
       auto j = carbon_result_json(r);
       j["location_origin"] = settings.location_origin;
-      fmt::print("{}\n", j.dump(2));
+      fmt::print("{}", json_text(j));
       return 0;
     }
     fmt::print("{:.6g} g CO2e  = {:.6g} kWh x PUE {} x {:.4g} g CO2e/kWh\n", r.g_co2e, r.energy_kwh, r.pue,

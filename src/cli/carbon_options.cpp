@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include "joulebench/store.h"
+#include "option_checks.h"
 
 namespace joulebench::cli {
 
@@ -16,7 +17,8 @@ void add_carbon_options(CLI::App& app, CarbonRequest& request) {
       "cloud provider region, PROVIDER:REGION (gcp:europe-west1, aws:us-west-2, azure:westeurope)");
   auto* intensity = app.add_option_function<double>(
       "--intensity", [&request](double v) { request.intensity_g_per_kwh = v; },
-      "carbon intensity in g CO2e per kWh, given outright");
+      "carbon intensity in g CO2e per kWh, given outright")
+      ->check(within(kIntensityLimits));
   country->excludes(cloud)->excludes(intensity);
   cloud->excludes(intensity);
   app.add_option_function<std::string>(

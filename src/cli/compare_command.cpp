@@ -9,6 +9,7 @@
 
 #include "carbon_options.h"
 #include "commands.h"
+#include "json_text.h"
 #include "joulebench/compare.h"
 #include "joulebench/error.h"
 #include "joulebench/store.h"
@@ -34,9 +35,9 @@ void register_compare_command(CommandRegistry& registry) {
       throw InputError(fmt::format("no store at {}: fill one with `joulebench bench` or `joulebench import "
                                    "codecarbon FILES`, or give --store PATH",
                                    args->store));
-    auto store = open_store(args->store);
+    auto store = open_store(args->store, StoreAccess::read);
     const auto c = compare(*store, args->a, args->b, args->task);
-    if (args->json) fmt::print("{}\n", comparison_json(c).dump(2));
+    if (args->json) fmt::print("{}", json_text(comparison_json(c)));
     else fmt::print("{}", render_comparison(c));
     return 0;
   });

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "json_text.h"
 #include "joulebench/models.h"
 #include "joulebench/sensor.h"
 #include "sensor_options.h"
@@ -180,7 +181,7 @@ void register_doctor_command(CommandRegistry& registry) {
       for (const auto& c : checks)
         arr.push_back({{"name", c.name}, {"status", c.status}, {"detail", c.detail},
                        {"fix", c.fix.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.fix)}});
-      fmt::print("{}\n", nlohmann::json{{"checks", arr}, {"blas", blas}}.dump(2));
+      fmt::print("{}", json_text(nlohmann::json{{"checks", arr}, {"blas", blas}}));
     } else {
       for (const auto& c : checks) {
         fmt::print("{:<5} {}: {}\n", c.status, c.name, c.detail);

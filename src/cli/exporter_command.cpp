@@ -8,6 +8,7 @@
 
 #include "carbon_options.h"
 #include "commands.h"
+#include "option_checks.h"
 #include "joulebench/exporter.h"
 #include "sensor_options.h"
 
@@ -32,8 +33,11 @@ void register_exporter_command(CommandRegistry& registry) {
   sub->add_option("--token-file", args->token_file, "require 'Authorization: Bearer <first line of FILE>'");
   sub->add_option("--tls-cert", args->tls_cert, "PEM certificate: serve HTTPS (with --tls-key)");
   sub->add_option("--tls-key", args->tls_key, "PEM private key for --tls-cert");
-  sub->add_option("--interval", args->interval_s, "sensor sampling interval in seconds")->capture_default_str();
+  sub->add_option("--interval", args->interval_s, "sensor sampling interval in seconds")
+      ->check(within(kIntervalSecondsLimits))
+      ->capture_default_str();
   sub->add_option("--top", args->top_k, "series per process and per cgroup; the rest is summed as \"other\"")
+      ->check(within({"series per process and per cgroup", 1, 100000, "", true, ""}))
       ->capture_default_str();
   add_sensor_options(*sub, args->sensors);
   add_carbon_options(*sub, args->carbon);

@@ -9,6 +9,8 @@
 
 #include "carbon_options.h"
 #include "commands.h"
+#include "json_text.h"
+#include "option_checks.h"
 #include "joulebench/codecarbon.h"
 #include "joulebench/error.h"
 #include "joulebench/models.h"
@@ -39,7 +41,8 @@ void register_import_command(CommandRegistry& registry) {
   sub->add_option("--phase", args->phases,
                   "task files: NAME=PHASE maps a task_name to inference, load, warmup or idle; repeatable");
   sub->add_option("--inferences", args->inferences,
-                  "inferences per logged row (default 1000, the study's protocol)");
+                  "inferences per logged row (default 1000, the study's protocol)")
+      ->check(within(kInferencesLimits));
   sub->add_flag("--dry-run", args->dry_run, "read and report, store nothing");
   sub->add_flag("--json", args->json, "summary as JSON on stdout (contract: docs/codecarbon.md)");
   add_store_option(*sub, args->store);
@@ -67,7 +70,10 @@ void register_import_command(CommandRegistry& registry) {
       throw InputError(fmt::format("--task '{}' is not one of the study's tasks: {}", *o.task, tasks));
     }
     if (o.inferences <= 0) throw InputError(fmt::format("--inferences must be positive, got {}", o.inferences));
-    auto store = open_store(args->store);
+    // A dry run creates no store: it reads the existing one (to count what is stored already), if any.
+    auto store = !args->dry_run                ? open_store(args->store)
+                 : store_exists(args->store) ? open_store(args->store, StoreAccess::read)
+                                             : open_store(":memory:");
     std::vector<std::filesystem::path> paths(args->paths.begin(), args->paths.end());
     const auto s = import_codecarbon(*store, paths, o);
     // Issues go to stderr as file:line: reason, whatever the output format.
@@ -100,15 +106,14 @@ void register_import_command(CommandRegistry& registry) {
                          {"notes", notes},
                          {"error", f.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.error)}});
       }
-      fmt::print("{}\n", nlohmann::json{{"store", store->location()},
-                                        {"dry_run", args->dry_run},
-                                        {"inferences_per_row", s.inferences_per_row},
-                                        {"imported", s.imported()},
-                                        {"skipped", s.skipped()},
-                                        {"duplicates", s.duplicates()},
-                                        {"failed_files", s.failed_files()},
-                                        {"files", files}}
-                             .dump(2));
+      fmt::print("{}", json_text({{"store", display_store_location(args->store)},
+                                  {"dry_run", args->dry_run},
+                                  {"inferences_per_row", s.inferences_per_row},
+                                  {"imported", s.imported()},
+                                  {"skipped", s.skipped()},
+                                  {"duplicates", s.duplicates()},
+                                  {"failed_files", s.failed_files()},
+                                  {"files", files}}));
     } else {
       // Many files (the study's base/ folder has thousands): a line only for those with something to say.
       const bool every_file = s.files.size() <= 20;
@@ -129,7 +134,8 @@ void register_import_command(CommandRegistry& registry) {
       for (const auto& f : s.files) runs.insert(f.run_ids.begin(), f.run_ids.end());
       fmt::print("{} rows {} into {}{} ({} skipped, {} already stored, {} file(s) failed); each inference row counted "
                  "as {} inferences{}\n",
-                 s.imported(), args->dry_run ? "readable (dry run, nothing stored)" : "imported", store->location(),
+                 s.imported(), args->dry_run ? "readable (dry run, nothing stored)" : "imported",
+                 display_store_location(args->store),
                  args->dry_run ? "" : fmt::format(", {} run(s) written", runs.size()),
                  s.skipped(), s.duplicates(), s.failed_files(), s.inferences_per_row,
                  args->inferences == 1000 ? " (the study's protocol; change with --inferences N)" : "");

@@ -17,6 +17,9 @@
 
 #include "carbon_options.h"
 #include "commands.h"
+#include "json_text.h"
+#include "core/output_file.h"
+#include "option_checks.h"
 #include "joulebench/carbon.h"
 #include "joulebench/codecarbon.h"
 #include "joulebench/error.h"
@@ -41,27 +44,6 @@ struct Args {
   CarbonRequest carbon;
 };
 
-// Fails before the command runs if an output file cannot be written.
-void check_writable(const std::string& file, const char* option) {
-  if (file.empty()) return;
-  std::ofstream probe(file, std::ios::app);
-  if (!probe) throw InputError(fmt::format("{} {}: cannot open for writing: {}", option, file, std::strerror(errno)));
-}
-
-// Write to a temporary beside the target, then rename: no half-written file.
-void write_atomically(const std::string& file, const std::string& text) {
-  const std::string tmp = file + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) throw Error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) throw Error(fmt::format("cannot rename {} to {}: {}", tmp, file, ec.message()));
-}
-
 std::string command_line(const std::vector<std::string>& argv) {
   std::string out;
   for (const auto& a : argv) {
@@ -72,11 +54,24 @@ std::string command_line(const std::vector<std::string>& argv) {
 }
 
 int run(const Args& args) {
-  check_writable(args.json_file, "--json");
-  check_writable(args.csv_file, "--csv");
+  // Output files are checked before the command runs; nothing is created yet.
+  if (!args.json_file.empty()) check_output_file(args.json_file, "--json");
+  if (!args.csv_file.empty()) {
+    check_output_file(args.csv_file, "--csv");
+    check_codecarbon_csv_appendable(args.csv_file);
+  }
   // Carbon settings (flags > environment > config > time zone, docs/carbon.md)
   // are resolved before the run so that a bad value stops us early.
   const CarbonSettings carbon_settings = resolve_carbon_settings(args.carbon);
+
+  if (args.idle_baseline_s > 0.0) {  // a typo must not wait for the baseline first
+    try {
+      check_command_startable(args.command);
+    } catch (const CommandStartError& e) {
+      fmt::print(stderr, "joulebench: error: {}\n", e.what());
+      return kCannotStart;
+    }
+  }
 
   TrackerOptions options;
   options.interval_s = args.interval_ms / 1000.0;
@@ -145,7 +140,7 @@ int run(const Args& args) {
       j["idle_baseline"] = idle ? idle_baseline_json(*idle) : nlohmann::json(nullptr);
       j["carbon"] = carbon ? carbon_result_json(*carbon) : nlohmann::json(nullptr);
       j["attributed_g_co2e"] = attributed_carbon ? nlohmann::json(attributed_carbon->g_co2e) : nlohmann::json(nullptr);
-      write_atomically(args.json_file, j.dump(2) + "\n");
+      write_output_file(args.json_file, json_text(j));
     } catch (const std::exception& e) {
       report("--json " + args.json_file, e);
     }
@@ -164,21 +159,6 @@ int run(const Args& args) {
   return result.exit_code != 0 ? result.exit_code : failure;
 }
 
-// CLI11's own range checks print the whole range of double; say it plainly.
-CLI::Validator number_check(bool zero_ok, const std::string& what) {
-  return CLI::Validator(
-      [zero_ok, what](std::string& text) -> std::string {
-        try {
-          std::size_t used = 0;
-          const double v = std::stod(text, &used);
-          if (used == text.size() && std::isfinite(v) && (v > 0.0 || (zero_ok && v == 0.0))) return {};
-        } catch (const std::exception&) {
-        }
-        return "'" + text + "' is not " + what;
-      },
-      "");
-}
-
 }  // namespace
 
 void register_measure_command(CommandRegistry& registry) {
@@ -186,12 +166,12 @@ void register_measure_command(CommandRegistry& registry) {
   CLI::App* sub = registry.app.add_subcommand(
       "measure", "run a command and report its energy and carbon on stderr (like perf stat); returns its exit code");
   sub->add_option("--interval", args->interval_ms, "sampling interval in milliseconds")
-      ->check(number_check(false, "a number of milliseconds above 0"))
+      ->check(within(kIntervalMsLimits))
       ->type_name("MS")
       ->capture_default_str();
   sub->add_option("--idle-baseline", args->idle_baseline_s,
                   "measure idle power for SECONDS before the run and report dynamic energy above it")
-      ->check(number_check(true, "a number of seconds, 0 or more"))
+      ->check(within(kWaitSecondsLimits))
       ->type_name("SECONDS");
   sub->add_option("--json", args->json_file, "write the result as JSON to FILE (docs/cli.md)")->type_name("FILE");
   sub->add_option("--csv", args->csv_file, "append a CodeCarbon-compatible emissions.csv row to FILE")

@@ -26,8 +26,7 @@ void register_merge_command(CommandRegistry& registry) {
   sub->add_option("stores", args->inputs, "stores to read")->required();
   sub->add_option("-o,--output", args->output, "store to write (created when missing)")->required();
   registry.add(sub, [args] {
-    auto out = open_store(args->output);
-    std::size_t total = 0;
+    // Every input is checked before the output is created: a typo creates no empty store.
     for (const auto& in : args->inputs) {
       const std::string shown = display_store_location(in);
       if (!store_exists(in)) throw InputError(fmt::format("merge: no store at {}", shown));
@@ -35,7 +34,12 @@ void register_merge_command(CommandRegistry& registry) {
       if (in == args->output ||
           (!is_store_url(in) && !is_store_url(args->output) && std::filesystem::equivalent(in, args->output, ec)))
         throw InputError(fmt::format("merge: {} is also the output; give another -o", shown));
-      auto from = open_store(in);
+    }
+    auto out = open_store(args->output);
+    std::size_t total = 0;
+    for (const auto& in : args->inputs) {
+      const std::string shown = display_store_location(in);
+      auto from = open_store(in, StoreAccess::read);
       const std::size_t copied = merge_stores(*from, *out);
       fmt::print(stderr, "joulebench: {}: {} runs copied\n", shown, copied);
       total += copied;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "json_text.h"
 #include "joulebench/error.h"
 #include "joulebench/models.h"
 
@@ -57,7 +58,7 @@ void register_models_command(CommandRegistry& registry) {
                        {"weights_path", m.weights_found ? nlohmann::ordered_json(m.weights_path)
                                                         : nlohmann::ordered_json(nullptr)}});
       }
-      fmt::print("{}\n", out.dump(2));
+      fmt::print("{}", json_text(out));
       return 0;
     }
     fmt::print("{:<50} {:<22} {:<17} {:<6} {:>14} {:>11}  {}\n", "name", "task", "family", "size", "parameters",

@@ -11,6 +11,8 @@
 
 #include "carbon_options.h"
 #include "commands.h"
+#include "json_text.h"
+#include "option_checks.h"
 #include "joulebench/error.h"
 #include "joulebench/projection.h"
 #include "joulebench/store.h"
@@ -34,7 +36,7 @@ std::unique_ptr<Store> open_existing(const std::string& path) {
     throw InputError(fmt::format("no store at {}: fill one with `joulebench bench` or `joulebench import "
                                  "codecarbon FILES`, or give --store PATH (or the energy with --kwh-per-request)",
                                  path));
-  return open_store(path);
+  return open_store(path, StoreAccess::read);
 }
 
 int run_project(const Args& a) {
@@ -137,7 +139,7 @@ int run_project(const Args& a) {
                           *a.requests_per_user, *per_day);
     text += render_deployment(main, alternatives, settings);
   }
-  if (a.json) fmt::print("{}\n", out.dump(2));
+  if (a.json) fmt::print("{}", json_text(out));
   else fmt::print("{}", text);
   return 0;
 }
@@ -149,19 +151,28 @@ void register_project_command(CommandRegistry& registry) {
   CLI::App* sub = registry.app.add_subcommand(
       "project", "deployment projection (kWh, kg CO2e, cost per day/year), lifecycle break-even against training, "
                  "users x requests what-ifs");
-  sub->add_option("--kwh-per-request,--kwh-per-query", a->kwh_per_request, "inference energy per request, kWh");
-  sub->add_option("--wh-per-request", a->wh_per_request, "inference energy per request, Wh");
+  sub->add_option("--kwh-per-request,--kwh-per-query", a->kwh_per_request, "inference energy per request, kWh")
+      ->check(within(kEnergyKwhLimits));
+  sub->add_option("--wh-per-request", a->wh_per_request, "inference energy per request, Wh")
+      ->check(within(kEnergyWhLimits));
   sub->add_option("--model", a->model, "energy per request: mean of this stored model's inference windows");
   sub->add_option("--task", a->task, "with --model: only this task's windows (also names the task for alternatives)");
   sub->add_option("--run", a->run, "energy per request: mean of this stored run's inference windows");
-  sub->add_option("--requests-per-day,--queries-per-day", a->requests_per_day, "requests a day");
-  sub->add_option("--users", a->users, "what-if at scale: number of users (with --requests-per-user)");
-  sub->add_option("--requests-per-user", a->requests_per_user, "what-if at scale: requests per user a day");
-  sub->add_option("--days", a->days, "horizon of the total (default 365)");
-  sub->add_option("--price-per-kwh", a->price_per_kwh, "electricity price per facility kWh (PUE included)");
+  sub->add_option("--requests-per-day,--queries-per-day", a->requests_per_day, "requests a day")
+      ->check(within({"requests a day", 0, 1e15, "", false, ""}));
+  sub->add_option("--users", a->users, "what-if at scale: number of users (with --requests-per-user)")
+      ->check(within({"users", 0, 1e11, "", false, ""}));
+  sub->add_option("--requests-per-user", a->requests_per_user, "what-if at scale: requests per user a day")
+      ->check(within({"requests per user a day", 0, 1e6, "", false, ""}));
+  sub->add_option("--days", a->days, "horizon of the total (default 365)")
+      ->check(within({"days", 0, 36500, "", false, "100 years"}));
+  sub->add_option("--price-per-kwh", a->price_per_kwh, "electricity price per facility kWh (PUE included)")
+      ->check(within({"price per kWh", 0, 1e6, "", false, ""}));
   sub->add_option("--currency", a->currency, "currency of --price-per-kwh (default USD; only a label)");
-  sub->add_option("--training-kwh", a->training_kwh, "lifecycle: training energy, kWh");
-  sub->add_option("--finetune-kwh", a->finetune_kwh, "lifecycle: fine-tuning energy, kWh");
+  sub->add_option("--training-kwh", a->training_kwh, "lifecycle: training energy, kWh")
+      ->check(within(kEnergyKwhLimits));
+  sub->add_option("--finetune-kwh", a->finetune_kwh, "lifecycle: fine-tuning energy, kWh")
+      ->check(within(kEnergyKwhLimits));
   sub->add_option("--training-run", a->training_run, "lifecycle: training energy of a stored `measure` run");
   sub->add_option("--finetune-run", a->finetune_run, "lifecycle: fine-tuning energy of a stored `measure` run");
   sub->add_flag("--no-alternatives", a->no_alternatives, "leave out the other stored models of the task");

@@ -10,6 +10,8 @@
 
 #include "carbon_options.h"
 #include "commands.h"
+#include "json_text.h"
+#include "core/output_file.h"
 #include "joulebench/error.h"
 #include "joulebench/models.h"
 #include "joulebench/projection.h"
@@ -63,25 +65,11 @@ void register_report_command(CommandRegistry& registry) {
       throw InputError(fmt::format("no store at {}: run `joulebench import codecarbon` or `joulebench bench` "
                                    "first, or give --store PATH",
                                    args->store));
-    auto store = open_store(args->store);
-    // Written beside the target and renamed: a failed write never leaves half a page under the name.
-    auto write_file = [](const std::string& path, const std::string& text) {
-      const std::string tmp = path + ".tmp";
-      {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw InputError(fmt::format("cannot write {}: check the folder exists and is writable", path));
-        out << text;
-        if (!out.flush()) {
-          std::filesystem::remove(tmp);
-          throw Error(fmt::format("writing {} failed (disk full?)", path));
-        }
-      }
-      std::filesystem::rename(tmp, path);
-    };
+    auto store = open_store(args->store, StoreAccess::read);
     if (!args->label.empty()) {
       const auto svg = render_energy_label_svg(make_energy_label(*store, args->label, args->label_task));
       if (args->output.empty()) fmt::print("{}", svg);
-      else write_file(args->output, svg);
+      else write_output_file(args->output, svg);
       return 0;
     }
     if (!args->html.empty()) {
@@ -101,7 +89,7 @@ void register_report_command(CommandRegistry& registry) {
       }
       for (const auto& m : study_models())
         if (m.total_parameters > 0) h.facts[m.model] = {m.total_parameters, m.multi_purpose};
-      write_file(args->html, render_html_report(*store, h));
+      write_output_file(args->html, render_html_report(*store, h));
       fmt::print(stderr, "joulebench: wrote {}\n", args->html);
       return 0;
     }
@@ -136,7 +124,7 @@ void register_report_command(CommandRegistry& registry) {
                          {"windows", r.windows},
                          {"energy_kwh", joules_to_kwh(r.energy_j)},
                          {"g_co2e", r.g_co2e}});
-        fmt::print("{}\n", arr.dump(2));
+        fmt::print("{}", json_text(arr));
       } else {
         fmt::print("{}", render_runs_table(runs));
       }
@@ -159,7 +147,19 @@ void register_report_command(CommandRegistry& registry) {
                                                    "import codecarbon FILES`)"
                                                  : names));
     }
-    if (args->json) fmt::print("{}\n", report_json(report).dump(2));
+    if (report.rows.empty()) {  // docs/report.md: an empty store or a filter that matches nothing is exit 2
+      if (o.task.empty())
+        throw InputError(fmt::format("no inference measurements in {}{}: fill it with `joulebench bench` or "
+                                     "`joulebench import codecarbon FILES`",
+                                     display_store_location(args->store),
+                                     o.include_unfinished ? "" : " (complete runs; --include-unfinished adds the others)"));
+      std::string tasks;
+      for (const auto& r : build_report(*store, ReportOptions{}).rows)
+        if (!r.task.empty()) tasks += (tasks.empty() ? "" : ", ") + r.task;
+      throw InputError(fmt::format("no inference windows of task '{}' in {}; stored tasks: {}", o.task,
+                                   display_store_location(args->store), tasks.empty() ? "(none)" : tasks));
+    }
+    if (args->json) fmt::print("{}", json_text(report_json(report)));
     else if (args->markdown) fmt::print("{}", render_markdown(report));
     else if (args->csv) fmt::print("{}", render_csv(report));
     else fmt::print("{}", render_table(report));

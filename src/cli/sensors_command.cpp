@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "json_text.h"
 #include "joulebench/meter.h"
 #include "joulebench/meter_output.h"
 #include "sensor_options.h"
@@ -26,7 +27,7 @@ void register_sensors_command(CommandRegistry& registry) {
     // A meter that is never started: it makes the same choices `measure` would.
     const Meter meter(discover_sensors(args->sensors));
     if (args->json) {
-      fmt::print("{}\n", sensors_json(meter).dump(2));
+      fmt::print("{}", json_text(sensors_json(meter)));
     } else {
       fmt::print("{}", format_sensors_table(meter));
     }

@@ -8,6 +8,7 @@
 
 #include "carbon_options.h"
 #include "commands.h"
+#include "json_text.h"
 #include "joulebench/error.h"
 #include "joulebench/study.h"
 
@@ -29,9 +30,9 @@ void register_study_command(CommandRegistry& registry) {
       throw InputError(fmt::format("no store at {}: import the study's logs first, e.g. `joulebench import "
                                    "codecarbon study-logs/complete study-logs/base`, or give --store PATH",
                                    args->store));
-    auto store = open_store(args->store);
+    auto store = open_store(args->store, StoreAccess::read);
     const StudyReport report = reproduce_study(*store);
-    if (args->json) fmt::print("{}\n", study_json(report).dump(2));
+    if (args->json) fmt::print("{}", json_text(study_json(report)));
     else fmt::print("{}", render_study_table(report));
     return 0;
   });

@@ -13,8 +13,10 @@
 #include "carbon/csv_reader.h"
 #include "carbon/text_util.h"
 #include "columns.h"
+#include "core/text_safety.h"
 #include "joulebench/codecarbon.h"
 #include "joulebench/error.h"
+#include "joulebench/limits.h"
 #include "joulebench/models.h"
 
 namespace joulebench {
@@ -92,7 +94,10 @@ std::string hash_hex(std::string_view text) {
 
 }  // namespace
 
-std::string ImportIssue::to_string() const { return fmt::format("{}:{}: {}", file, line, reason); }
+// Printable: a reason may quote a field, which may hold terminal escapes.
+std::string ImportIssue::to_string() const {
+  return text::printable(fmt::format("{}:{}: {}", file, line, reason));
+}
 
 std::size_t CodeCarbonImportSummary::imported() const {
   std::size_t n = 0;
@@ -200,16 +205,36 @@ CodeCarbonFileResult read_codecarbon_file(const fs::path& file, const CodeCarbon
       }
       Row row(index, rec->fields);
       try {
+        // Text is stored as UTF-8 (JSON, PostgreSQL and the reports need it): a
+        // row that is not is refused here, with its line, not later by a report.
+        for (std::size_t i = 0; i < rec->fields.size(); ++i)
+          if (auto at = text::invalid_utf8_at(rec->fields[i]))
+            throw std::invalid_argument(fmt::format("column {}: not valid UTF-8 (byte {} of the value); re-save "
+                                                    "the file as UTF-8",
+                                                    columns[i], *at + 1));
         const auto end = parse_utc(row.text("timestamp"));
         if (!end) throw std::invalid_argument(fmt::format("column timestamp: '{}' is not a date", row.text("timestamp")));
         const double duration_s = row.energy("duration");
         const double cpu = row.energy("cpu_energy"), gpu = row.energy("gpu_energy"), ram = row.energy("ram_energy");
         const double total = row.energy("energy_consumed");
         const double emissions_kg = row.energy("emissions");
+        // The same bounds as the flags (include/joulebench/limits.h): a PUE of
+        // 1000 would divide the energy by it, NaN would pass as 1.0.
         double pue = 1.0;
-        if (auto p = row.optional_number("pue")) {
-          if (*p < 1.0) throw std::invalid_argument(fmt::format("column pue: {} is below 1.0", *p));
+        if (row.has("pue") && !row.text("pue").empty()) {
+          const auto p = parse_number(row.text("pue"));
+          if (!p) throw std::invalid_argument(fmt::format("column pue: '{}' is not a number", row.text("pue")));
+          if (auto bad = limits_violation(*p, kPueLimits); !bad.empty())
+            throw std::invalid_argument("column pue: " + bad);
           pue = *p;
+        }
+        if (total > 0.0) {
+          if (auto bad = limits_violation(emissions_kg * 1000.0 / total, kIntensityLimits); !bad.empty())
+            throw std::invalid_argument(fmt::format(
+                "emissions {} kg for energy_consumed {} kWh: the intensity {}", emissions_kg, total, bad));
+        } else if (emissions_kg > 0.0) {
+          throw std::invalid_argument(
+              fmt::format("emissions {} kg with energy_consumed 0 kWh: the two columns disagree", emissions_kg));
         }
         if (cpu + gpu + ram > total * 1.001 + 1e-12)
           throw std::invalid_argument(fmt::format(
@@ -293,7 +318,7 @@ CodeCarbonFileResult read_codecarbon_file(const fs::path& file, const CodeCarbon
         issue(e.what());
       }
     }
-    if (result.rows == 0) result.issues.push_back({name, 1, "header only, no rows"});
+    if (result.rows == 0) result.error = fmt::format("{}: the header only, no rows: nothing to import", name);
     result.runs = log_runs.size();
   } catch (const InputError& e) {
     result.error = e.what();  // malformed CSV (file:line) from the reader
@@ -512,36 +537,62 @@ CodeCarbonImportSummary import_codecarbon(Store& store, const std::vector<fs::pa
     const std::string id = import_run_id(log_run_id);
     std::vector<std::pair<std::size_t, std::size_t>> placed;  // (file, line) of each row
     for (const auto& r : rows) placed.emplace_back(r.file_index, r.line);
-    try {
-      // Stored already (in this run, or by an older joulebench in another): counted, not added.
-      std::vector<LoggedRow> fresh;
-      for (auto& r : rows) {
-        if (store.has_external_id(r.window.external_id)) ++summary.files[r.file_index].duplicates;
-        else fresh.push_back(std::move(r));
-      }
-      rows.clear();
-      if (fresh.empty()) continue;
-      std::optional<RunRecord> stored = options.dry_run ? std::nullopt : store.load_run(id);
-      if (stored && stored->id != id) stored.reset();  // a prefix of another run's id
-      const bool completing = stored.has_value();
-      std::vector<std::size_t> fresh_files;
-      for (const auto& r : fresh) fresh_files.push_back(r.file_index);
-      RunRecord run = merge_log_run(std::move(stored), std::move(fresh), options.inferences, summary.files);
-      if (!options.dry_run) {
-        if (completing) store.replace_run(run);
-        else store.save_run(run);
-      }
-      for (std::size_t i : fresh_files) {
-        auto& fr = summary.files[i];
-        ++fr.imported;
-        if (std::find(fr.run_ids.begin(), fr.run_ids.end(), run.id) == fr.run_ids.end()) fr.run_ids.push_back(run.id);
-      }
-    } catch (const Error& e) {
-      // Nothing of this run was written (one transaction): the files can be imported again.
-      for (const auto& [file_index, line] : placed) {
-        auto& fr = summary.files[file_index];
-        fr.issues.push_back({fr.file.string(), line, fmt::format("not stored: {}", e.what())});
-        ++fr.skipped;
+    // Another import may store the same run between our check and our write
+    // (the store refuses the second copy): the rows are then checked again,
+    // and count as already stored, or complete the run the other one wrote.
+    for (int attempt = 1;; ++attempt) {
+      try {
+        // The run as stored now, read before the rows are checked: a row another
+        // process stores in between is then seen by the check, or makes our
+        // write fail (and this loop look again); it is never stored twice.
+        std::optional<RunRecord> stored = options.dry_run ? std::nullopt : store.load_run(id);
+        if (stored && stored->id != id) stored.reset();  // a prefix of another run's id
+        std::set<std::string> in_stored;
+        if (stored)
+          for (const auto& w : stored->windows) in_stored.insert(w.external_id);
+        // Stored already (in this run, or by an older joulebench in another): counted, not added.
+        std::vector<LoggedRow> fresh;
+        std::vector<std::size_t> duplicate_files;
+        for (const auto& r : rows) {
+          if (in_stored.count(r.window.external_id) || store.has_external_id(r.window.external_id))
+            duplicate_files.push_back(r.file_index);
+          else
+            fresh.push_back(r);
+        }
+        std::vector<std::size_t> fresh_files;
+        for (const auto& r : fresh) fresh_files.push_back(r.file_index);
+        if (!fresh.empty()) {
+          const bool completing = stored.has_value();
+          RunRecord run = merge_log_run(std::move(stored), std::move(fresh), options.inferences, summary.files);
+          if (!options.dry_run) {
+            if (completing) store.replace_run(run);
+            else store.save_run(run);
+          }
+          for (std::size_t i : fresh_files) {
+            auto& fr = summary.files[i];
+            ++fr.imported;
+            if (std::find(fr.run_ids.begin(), fr.run_ids.end(), run.id) == fr.run_ids.end())
+              fr.run_ids.push_back(run.id);
+          }
+        }
+        for (std::size_t i : duplicate_files) ++summary.files[i].duplicates;
+        break;
+      } catch (const Error& e) {
+        std::optional<RunRecord> now;
+        if (attempt < 3 && !options.dry_run) {
+          try {
+            now = store.load_run(id);
+          } catch (const Error&) {
+          }
+        }
+        if (now && now->id == id) continue;  // written meanwhile by another process: look again
+        // Nothing of this run was written (one transaction): the files can be imported again.
+        for (const auto& [file_index, line] : placed) {
+          auto& fr = summary.files[file_index];
+          fr.issues.push_back({fr.file.string(), line, fmt::format("not stored: {}", e.what())});
+          ++fr.skipped;
+        }
+        break;
       }
     }
   }

@@ -126,32 +126,47 @@ CodeCarbonRecord make_codecarbon_record(const Measurement& m, const CarbonResult
   return r;
 }
 
-void append_codecarbon_csv(const fs::path& file, const CodeCarbonRecord& record) {
+namespace {
+
+// The columns of an existing log (empty when the file is new or empty); a
+// file that is not a CodeCarbon log is refused rather than appended to.
+std::vector<std::string> existing_columns(const fs::path& file, bool* needs_newline) {
   std::error_code ec;
-  const bool is_new = !fs::exists(file, ec) || fs::file_size(file, ec) == 0;
-  std::vector<std::string> columns;
-  bool needs_newline = false;
-  if (is_new) {
-    if (!record.task_name.empty()) columns.push_back("task_name");
-    for (const auto& c : codecarbon_columns()) columns.push_back(c);
-  } else {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw Error(fmt::format("cannot read {} to append to it", file.string()));
-    detail::CsvReader reader(in, file.string());
-    auto header = reader.next();
-    std::vector<std::string> missing;
-    for (const auto& c : codecarbon_required_columns())
-      if (!header || std::find(header->fields.begin(), header->fields.end(), c) == header->fields.end())
-        missing.push_back(c);
-    if (!missing.empty())
-      throw InputError(fmt::format("{} exists and is not a CodeCarbon emissions.csv (missing columns: {}); "
-                                   "not appending to it: choose another --csv file",
-                                   file.string(), fmt::join(missing, ", ")));
-    columns = header->fields;
+  if (!fs::exists(file, ec) || fs::file_size(file, ec) == 0) return {};
+  if (fs::is_directory(file, ec))
+    throw InputError(fmt::format("{} is a folder; give a CSV file name", file.string()));
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(fmt::format("cannot read {} to append to it", file.string()));
+  detail::CsvReader reader(in, file.string());
+  auto header = reader.next();
+  std::vector<std::string> missing;
+  for (const auto& c : codecarbon_required_columns())
+    if (!header || std::find(header->fields.begin(), header->fields.end(), c) == header->fields.end())
+      missing.push_back(c);
+  if (!missing.empty())
+    throw InputError(fmt::format("{} exists and is not a CodeCarbon emissions.csv (missing columns: {}); "
+                                 "not appending to it: choose another --csv file",
+                                 file.string(), fmt::join(missing, ", ")));
+  if (needs_newline) {
     in.clear();
     in.seekg(-1, std::ios::end);
     char last = '\n';
-    if (in.get(last) && last != '\n') needs_newline = true;
+    *needs_newline = in.get(last) && last != '\n';
+  }
+  return header->fields;
+}
+
+}  // namespace
+
+void check_codecarbon_csv_appendable(const fs::path& file) { existing_columns(file, nullptr); }
+
+void append_codecarbon_csv(const fs::path& file, const CodeCarbonRecord& record) {
+  bool needs_newline = false;
+  std::vector<std::string> columns = existing_columns(file, &needs_newline);
+  const bool is_new = columns.empty();
+  if (is_new) {
+    if (!record.task_name.empty()) columns.push_back("task_name");
+    for (const auto& c : codecarbon_columns()) columns.push_back(c);
   }
   std::ofstream out(file, std::ios::app | std::ios::binary);
   if (!out) throw Error(fmt::format("cannot open {} for writing", file.string()));

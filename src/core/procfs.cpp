@@ -193,7 +193,15 @@ ProcessStat parse_process_stat(const std::string& text, const std::string& sourc
       throw Error(source + ": malformed process stat (bad time field '" + std::string(rest[11 + i]) + "')");
     *targets[i] = static_cast<double>(ticks) / tick;
   }
+  if (rest.size() >= 20 && !parse_number(rest[19], p.start_ticks))
+    throw Error(source + ": malformed process stat (bad starttime)");
   return p;
+}
+
+std::string boot_id(const std::string& procfs_root) {
+  std::string text;
+  if (read_file(procfs_root + "/sys/kernel/random/boot_id", text) != 0) return {};
+  return std::string(trim(text));
 }
 
 std::optional<ProcessStat> read_process_stat(const std::string& procfs_root, int pid) {

@@ -80,6 +80,9 @@ struct ProcessStat {
   int ppid = 0;
   double utime_s = 0, stime_s = 0;    // this process (all its threads)
   double cutime_s = 0, cstime_s = 0;  // its children that exited and were waited for
+  // Field 22: when it started, in clock ticks since boot (0 when the file has
+  // fewer fields). With the pid and the boot id it names a process across pid reuse.
+  std::uint64_t start_ticks = 0;
   double cpu_s() const { return utime_s + stime_s; }
   // Own time plus reaped children: summing this over the live members of a
   // tree counts every descendant once, dead or alive (if reaped inside the tree).
@@ -93,6 +96,9 @@ ProcessStat parse_process_stat(const std::string& text, const std::string& sourc
 // <root>/<pid>/stat; std::nullopt when the process does not exist (anymore).
 // Throws Error on any other failure (unreadable, malformed).
 std::optional<ProcessStat> read_process_stat(const std::string& procfs_root, int pid);
+
+// <root>/sys/kernel/random/boot_id, trimmed: changes at every boot. Empty when unreadable.
+std::string boot_id(const std::string& procfs_root);
 
 // Every process under <root> (numeric directories), read once; processes that
 // vanish during the scan or whose stat file is malformed are skipped.

@@ -7,6 +7,11 @@
 namespace joulebench::core {
 
 toml::table read_toml_file(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))
+    throw InputError(fmt::format("{} is a folder: a configuration is a TOML file; rename or remove the folder, or "
+                                 "give --config FILE",
+                                 file.string()));
   try {
     return toml::parse_file(file.string());
   } catch (const toml::parse_error& e) {

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -33,6 +34,9 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 }  // namespace
 
 std::string read_token_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError("--token-file " + path + ": is a folder; give the file that holds the token");
   std::ifstream in(path);
   if (!in) throw InputError("--token-file " + path + ": cannot read the file (check the path and its permissions)");
   std::string token;
@@ -89,6 +93,7 @@ struct Exporter::Impl {
           !constant_time_equal(std::string_view(auth).substr(kBearer.size()), options.token)) {
         res.status = 401;
         res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"joulebench\"");
+        res.headers.emplace_back("Connection", "close");  // answered and closed: no worker held by a stranger
         res.body = "unauthorized\n";
         return res;
       }

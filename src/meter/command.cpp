@@ -4,11 +4,14 @@
 // an error here, not a child that exits 127.
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
@@ -80,6 +83,33 @@ std::string describe_start_error(const std::string& program, int err) {
 }
 
 }  // namespace
+
+void check_command_startable(const std::vector<std::string>& argv) {
+  if (argv.empty()) throw InputError("no command to run: give it after '--', e.g. joulebench measure -- sleep 1");
+  const std::string& program = argv.front();
+  auto runnable = [](const std::string& path) -> int {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return errno;
+    if (S_ISDIR(st.st_mode)) return EACCES;
+    return ::access(path.c_str(), X_OK) == 0 ? 0 : errno;
+  };
+  int err = ENOENT;
+  if (program.find('/') != std::string::npos) {
+    err = runnable(program);
+  } else {
+    const char* path = std::getenv("PATH");
+    const std::string dirs = path ? path : "/usr/local/bin:/bin:/usr/bin";  // posix_spawnp's default
+    for (std::size_t start = 0; start <= dirs.size();) {
+      const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+      const std::string dir = end > start ? dirs.substr(start, end - start) : ".";
+      const int e = runnable(dir + "/" + program);
+      if (e == 0) return;
+      if (e == EACCES) err = EACCES;  // as execvp: a non-executable match is reported if nothing better is found
+      start = end + 1;
+    }
+  }
+  if (err != 0) throw CommandStartError(describe_start_error(program, err));
+}
 
 CommandResult run_command(Tracker& tracker, const std::vector<std::string>& argv) {
   if (argv.empty()) throw InputError("no command to run: give it after '--', e.g. joulebench measure -- sleep 1");

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <ctime>
@@ -36,6 +37,7 @@ const IdlePower* IdleBaseline::find(Component c) const {
 
 namespace {
 constexpr double kMinIntervalS = 0.001;  // below this the sampler itself becomes the load
+constexpr double kSamplerBudget = 0.01;   // of one core: above it, Meter::notes() says so
 
 double thread_cpu_s(clockid_t clock) {
   timespec ts{};
@@ -81,6 +83,7 @@ struct Meter::Impl {
   std::uint64_t served = 0;
   std::atomic<std::uint64_t> samples{0};
   std::atomic<double> final_thread_cpu_s{0.0};
+  std::chrono::steady_clock::time_point started{};  // of the sampler thread, for its CPU share
 
   std::map<std::string, Window> windows;
   std::optional<IdleBaseline> idle;
@@ -267,6 +270,7 @@ void Meter::start() {
   sigset_t all{}, old{};
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  s.started = std::chrono::steady_clock::now();
   s.thread = std::thread([&s] { s.loop(); });
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
@@ -290,7 +294,23 @@ bool Meter::running() const {
 }
 
 double Meter::interval_s() const { return impl_->interval_s; }
-std::vector<std::string> Meter::notes() const { return impl_->notes; }
+std::vector<std::string> Meter::notes() const {
+  std::vector<std::string> out = impl_->notes;
+  // The sampler's own CPU time is part of what the machine's counters see: a
+  // note when it is over 1 % of a core (docs/measurement.md "Sampling cost").
+  double elapsed_s = 0.0;
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->started != std::chrono::steady_clock::time_point{})
+      elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - impl_->started).count();
+  }
+  const double cpu_s = sampler_cpu_s();
+  if (elapsed_s > 0.5 && cpu_s / elapsed_s > kSamplerBudget)
+    out.push_back(fmt::format("the sampler itself used {:.1f} % of a core (every {:.1f} ms); that energy is in "
+                              "the figures: a longer --interval costs less",
+                              100.0 * cpu_s / elapsed_s, impl_->interval_s * 1000.0));
+  return out;
+}
 const SensorList& Meter::sensors() const { return impl_->sensors; }
 const std::vector<ComponentChoice>& Meter::choices() const { return impl_->choices; }
 

@@ -6,6 +6,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
 #include "joulebench/error.h"
 #include "net/httplib_backend.h"
 
@@ -16,9 +22,27 @@ HttpHeaders to_headers(const httplib::Headers& in) { return HttpHeaders(in.begin
 
 httplib::Headers to_httplib(const HttpHeaders& in) { return httplib::Headers(in.begin(), in.end()); }
 
+// What went wrong, in words a user can act on (httplib says "Connection").
+std::string describe(httplib::Error e) {
+  switch (e) {
+    case httplib::Error::Connection:
+      return "cannot connect: nothing listens at that host and port, or a firewall drops the connection";
+    case httplib::Error::ConnectionTimeout: return "the connection timed out: the host does not answer";
+    case httplib::Error::Read: return "the connection broke or timed out while reading the answer";
+    case httplib::Error::Write: return "the connection broke while sending the request";
+    case httplib::Error::BindIPAddress: return "cannot bind the local address";
+    case httplib::Error::SSLConnection: return "the TLS handshake failed (is it an https:// server?)";
+    case httplib::Error::SSLLoadingCerts: return "cannot load the system's CA certificates";
+    case httplib::Error::SSLServerVerification: return "the server's TLS certificate is not trusted";
+    case httplib::Error::ExceedRedirectCount: return "too many redirects";
+    case httplib::Error::Canceled: return "canceled";
+    default: return "HTTP error " + httplib::to_string(e);
+  }
+}
+
 std::optional<HttpResponse> to_response(const httplib::Result& res, std::string& error) {
   if (!res) {
-    error = httplib::to_string(res.error());
+    error = describe(res.error());
     return std::nullopt;
   }
   HttpResponse out;
@@ -56,6 +80,63 @@ class HttplibClient final : public HttpClient {
   httplib::Client client_;
 };
 
+// cpp-httplib's ThreadPool has a fixed number of workers (8 here), and a
+// connection that sends nothing holds one until its read timeout: 8 idle
+// sockets would stall every scrape. This queue starts a worker whenever no
+// idle one is waiting, up to max_workers, and lets the extra ones exit after a
+// quiet minute, so idle connections cost a sleeping thread each, not a scrape.
+class ElasticQueue final : public httplib::TaskQueue {
+ public:
+  ElasticQueue(std::size_t min_workers, std::size_t max_workers) : min_(min_workers), max_(max_workers) {}
+  ~ElasticQueue() override { shutdown(); }
+
+  void enqueue(std::function<void()> fn) override {
+    std::lock_guard lk(mutex_);
+    jobs_.push_back(std::move(fn));
+    if (jobs_.size() > idle_ && workers_ < max_) {
+      ++workers_;
+      std::thread([this] { work(); }).detach();  // shutdown() waits for every worker
+    } else {
+      wake_.notify_one();
+    }
+  }
+
+  void shutdown() override {
+    std::unique_lock lk(mutex_);
+    stopping_ = true;
+    wake_.notify_all();
+    gone_.wait(lk, [this] { return workers_ == 0; });
+  }
+
+ private:
+  void work() {
+    std::unique_lock lk(mutex_);
+    for (;;) {
+      ++idle_;
+      const bool woken = wake_.wait_for(lk, std::chrono::minutes(1), [this] { return stopping_ || !jobs_.empty(); });
+      --idle_;
+      if (!jobs_.empty()) {
+        auto fn = std::move(jobs_.front());
+        jobs_.pop_front();
+        lk.unlock();
+        fn();
+        lk.lock();
+        continue;
+      }
+      if (stopping_ || (!woken && workers_ > min_)) break;
+    }
+    --workers_;
+    gone_.notify_all();
+  }
+
+  const std::size_t min_, max_;
+  std::mutex mutex_;
+  std::condition_variable wake_, gone_;
+  std::deque<std::function<void()>> jobs_;
+  std::size_t workers_ = 0, idle_ = 0;
+  bool stopping_ = false;
+};
+
 class HttplibServer final : public HttpServer {
  public:
   explicit HttplibServer(const HttpServerOptions& o) {
@@ -75,6 +156,12 @@ class HttplibServer final : public HttpServer {
     } else {
       server_ = std::make_unique<httplib::Server>();
     }
+    // Idle or slow clients are dropped after a few seconds; every connection
+    // gets its own worker (ElasticQueue), up to kMaxWorkers at once.
+    server_->new_task_queue = [] { return new ElasticQueue(kMinWorkers, kMaxWorkers); };
+    server_->set_read_timeout(kReadTimeoutS, 0);
+    server_->set_write_timeout(kReadTimeoutS, 0);
+    server_->set_keep_alive_timeout(kKeepAliveS);
     // TCP_NODELAY (inherited by accepted sockets on Linux): a response goes
     // out in two writes, and Nagle's algorithm with the client's delayed ACK
     // would hold the second one ~40 ms.
@@ -84,6 +171,9 @@ class HttplibServer final : public HttpServer {
       ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
     });
   }
+
+  static constexpr std::size_t kMinWorkers = 4, kMaxWorkers = 512;
+  static constexpr time_t kReadTimeoutS = 5, kKeepAliveS = 5;
 
   void get(const std::string& path, Handler handler) override {
     server_->Get(path, [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {

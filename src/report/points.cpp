@@ -7,6 +7,8 @@
 #include <set>
 #include <tuple>
 
+#include "carbon/csv_reader.h"
+#include "core/text_safety.h"
 #include "joulebench/error.h"
 #include "joulebench/models.h"
 #include "joulebench/report_html.h"
@@ -36,12 +38,8 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
+// A text cell: quoted as RFC 4180 says, and never a spreadsheet formula.
+std::string csv_field(const std::string& s) { return detail::csv_escape(text::spreadsheet_safe(s)); }
 
 std::string number(double v) { return fmt::format("{:.17g}", v); }
 

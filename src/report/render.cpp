@@ -5,6 +5,7 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "core/text_safety.h"
 #include "joulebench/report.h"
 
 namespace joulebench {
@@ -73,12 +74,13 @@ std::vector<std::vector<std::string>> cells(const Report& report) {
   std::vector<std::vector<std::string>> out;
   const auto show = varying_config(report);
   for (const auto& r : report.rows) {
-    std::vector<std::string> row{r.task.empty() ? "(unknown)" : r.task};
-    if (report.by == ReportGrouping::model) row.push_back(r.model);
-    if (report.by == ReportGrouping::dataset) row.push_back(r.dataset);
+    // Names come from logs: shown printable (no terminal escapes, no line breaks).
+    std::vector<std::string> row{r.task.empty() ? "(unknown)" : text::printable(r.task)};
+    if (report.by == ReportGrouping::model) row.push_back(text::printable(r.model));
+    if (report.by == ReportGrouping::dataset) row.push_back(text::printable(r.dataset));
     const auto config = config_of(r);
     for (std::size_t i = 0; i < show.size(); ++i)
-      if (show[i]) row.push_back(config[i]);
+      if (show[i]) row.push_back(text::printable(config[i]));
     row.push_back(std::to_string(r.runs));
     row.push_back(sig(r.kwh_per_1000_mean) + loading_mark(r));
     row.push_back(sig(r.kwh_per_1000_std));
@@ -132,7 +134,7 @@ std::string render_table(const Report& report) {
   for (const auto& r : rows) out += line(r);
   out += "\nper 1,000 inferences; std = sample standard deviation over runs\n";
   out += constants_footer(report, "");
-  for (const auto& n : report.notes) out += "note: " + n + "\n";
+  for (const auto& n : report.notes) out += "note: " + text::printable(n) + "\n";
   return out;
 }
 
@@ -147,16 +149,12 @@ std::string render_markdown(const Report& report) {
   out += "\n" + rule + "\n";
   for (const auto& r : cells(report)) {
     out += "|";
-    for (const auto& v : r) {
-      std::string cell = v;
-      for (std::size_t p = 0; (p = cell.find('|', p)) != std::string::npos; p += 2) cell.replace(p, 1, "\\|");
-      out += " " + cell + " |";
-    }
+    for (const auto& v : r) out += " " + text::markdown_cell(v) + " |";
     out += "\n";
   }
   out += "\nPer 1,000 inferences; std is the sample standard deviation over runs.\n";
   out += constants_footer(report, "- ");
-  for (const auto& n : report.notes) out += "- Note: " + n + "\n";
+  for (const auto& n : report.notes) out += "- Note: " + text::markdown_cell(n) + "\n";
   return out;
 }
 
@@ -209,9 +207,9 @@ std::string render_runs_table(const std::vector<RunSummary>& runs) {
   for (const auto& r : runs)
     out += fmt::format("{:<36}  {:<7}  {:<11}  {:<20}  {:>7}  {:>12.6g}  {:>10.4g}  {}\n", r.id, to_string(r.kind),
                        to_string(r.status), format_utc(r.started_at), r.windows, joules_to_kwh(r.energy_j), r.g_co2e,
-                       r.source);
+                       text::printable(r.source));
   for (const auto& r : runs)
-    if (!r.note.empty()) out += fmt::format("note on {}: {}\n", r.id, r.note);
+    if (!r.note.empty()) out += fmt::format("note on {}: {}\n", r.id, text::printable(r.note));
   return out;
 }
 

@@ -19,20 +19,24 @@ bool store_exists(const std::filesystem::path& location) {
 std::string display_store_location(std::string_view location) {
   std::string s(location);
   if (!is_store_url(s)) return s;
-  // scheme://user:PASSWORD@host... -> scheme://user:***@host...
+  // scheme://user:PASSWORD@host... -> scheme://user@host...
   const auto start = s.find("://") + 3;
   const auto at = s.find('@', start);
   const auto slash = s.find('/', start);
   if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
     const auto colon = s.find(':', start);
-    if (colon != std::string::npos && colon < at) s.replace(colon + 1, at - colon - 1, "***");
+    if (colon != std::string::npos && colon < at) s.erase(colon, at - colon);
   }
-  // ...?password=PASSWORD&... -> password=***
-  for (std::size_t p = s.find("password="); p != std::string::npos; p = s.find("password=", p + 1)) {
-    const auto value = p + 9;
-    const auto end = s.find('&', value);
-    s.replace(value, (end == std::string::npos ? s.size() : end) - value, "***");
+  // ...?a=1&password=PASSWORD&b=2 -> ...?a=1&b=2
+  for (auto p = s.find("password="); p != std::string::npos; p = s.find("password=", p)) {
+    if (p == 0 || (s[p - 1] != '?' && s[p - 1] != '&')) {
+      ++p;
+      continue;
+    }
+    const auto end = s.find('&', p);
+    s.erase(p, end == std::string::npos ? std::string::npos : end + 1 - p);
   }
+  while (!s.empty() && (s.back() == '&' || s.back() == '?')) s.pop_back();
   return s;
 }
 

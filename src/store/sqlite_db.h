@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "joulebench/error.h"
+
 namespace joulebench::store {
 
 class Statement {
@@ -52,9 +54,18 @@ class Statement {
   std::string sql_;
 };
 
+// SQLITE_BUSY that the busy timeout did not absorb: switching a new file to
+// WAL and reading a WAL index being rebuilt return it at once, without
+// waiting. The caller may retry.
+class Busy : public Error {
+ public:
+  using Error::Error;
+};
+
 class Database {
  public:
-  explicit Database(const std::string& path);
+  // read_only: never creates or writes the file (report, compare, study).
+  explicit Database(const std::string& path, bool read_only = false);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -1,8 +1,12 @@
 // The SQLite backend of Store: WAL journal, foreign keys on, every write in a
 // transaction, values only through bound parameters.
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "joulebench/error.h"
 #include "joulebench/store.h"
@@ -24,7 +28,32 @@ using store::time_text;
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(const std::filesystem::path& path) : db_(path.string()) {
+  SqliteStore(const std::filesystem::path& path, bool read_only) : db_(path.string(), read_only) {
+    if (read_only) {
+      const int have = stored_schema_version();
+      check_not_newer(have, store::current_schema_version());
+      if (have < store::current_schema_version())
+        throw InputError(fmt::format("store {} has schema version {}, older than this joulebench's ({}), and is "
+                                     "read-only to us: upgrade it once with a command that writes (e.g. "
+                                     "`joulebench import` or `joulebench merge {} -o COPY.db`)",
+                                     db_.path(), have, store::current_schema_version(), db_.path()));
+      return;
+    }
+    // Processes opening a new store together: the switch to WAL and the
+    // first reads of its index may return SQLITE_BUSY at once (no busy
+    // wait); they are retried for up to about 10 s.
+    for (int attempt = 1;; ++attempt) {
+      try {
+        prepare();
+        return;
+      } catch (const store::Busy&) {
+        if (attempt >= 200) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5 * attempt, 100)));
+      }
+    }
+  }
+
+  void prepare() {
     // WAL: readers never block the writer, and a crash mid-transaction leaves
     // the last committed state. Not available on some network filesystems:
     // SQLite then keeps its rollback journal, which is as safe, only slower.
@@ -259,28 +288,38 @@ SELECT id, kind, status, started_at, ended_at, user_name, hostname, os, cpu_mode
        config_json, source, project, note
 FROM runs)sql";
 
-  void migrate() {
-    const int latest = store::current_schema_version();
-    bool has_table = false;
-    {
-      Statement exists(db_.handle(), "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
-      has_table = exists.step();
-    }
-    const int have = has_table ? schema_version() : 0;
+  // The version is read again inside BEGIN IMMEDIATE (the write lock), so that
+  // processes opening a new store together migrate it once: the others wait,
+  // then find it current.
+  int stored_schema_version() {
+    Statement exists(db_.handle(), "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+    return exists.step() ? schema_version() : 0;
+  }
+
+  void check_not_newer(int have, int latest) {
     if (have > latest)
       throw Error(fmt::format("store {} has schema version {}, newer than this joulebench understands ({}): "
                               "use a newer joulebench or another --store",
                               db_.path(), have, latest));
+  }
+
+  void migrate() {
+    const int latest = store::current_schema_version();
+    int have = stored_schema_version();  // without the lock: the usual, current store is not locked
+    check_not_newer(have, latest);
+    if (have == latest) return;
+    Transaction txn(db_);
+    have = stored_schema_version();
+    check_not_newer(have, latest);
     for (const auto& m : store::migrations()) {
       if (m.version <= have) continue;
-      Transaction txn(db_);
       for (const char* sql : m.statements) db_.exec(sql);
       for (const char* sql : m.sqlite) db_.exec(sql);
       Statement rec(db_.handle(), "INSERT INTO schema_version (version, applied_at, description) VALUES (?1, ?2, ?3)");
       rec.bind(1, m.version).bind(2, time_text(Clock::now())).bind(3, m.description);
       rec.run();
-      txn.commit();
     }
+    txn.commit();
   }
 
   std::optional<std::string> resolve_id(const std::string& id_or_prefix) {
@@ -424,9 +463,23 @@ INSERT INTO component_energy (run_id, seq, idx, component, energy_j, attributed_
 
 }  // namespace
 
-std::unique_ptr<Store> open_store(const std::filesystem::path& path) {
+std::unique_ptr<Store> open_store(const std::filesystem::path& path, StoreAccess access) {
   if (store::is_postgres_url(path.string())) return net::open_postgres_store(path.string());
-  return std::make_unique<SqliteStore>(path);
+  if (access == StoreAccess::read && path != ":memory:") {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+      throw InputError(fmt::format("no store at {}: run `joulebench import codecarbon` or `joulebench bench` first, "
+                                   "or give --store PATH",
+                                   path.string()));
+    if (std::filesystem::is_directory(path, ec))
+      throw InputError(fmt::format("--store {} is a folder; give the store's file", path.string()));
+    // Writable: opened as usual, so that an older store is migrated and WAL kept.
+    const auto folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    if (::access(path.c_str(), W_OK) == 0 && ::access(folder.c_str(), W_OK) == 0)
+      return std::make_unique<SqliteStore>(path, false);
+    return std::make_unique<SqliteStore>(path, true);
+  }
+  return std::make_unique<SqliteStore>(path, false);
 }
 
 }  // namespace joulebench

@@ -231,7 +231,7 @@ class BenchPostgresCli : public jbtest::CliFixture {
 
 TEST_F(BenchPostgresCli, DatabaseGoneMidCampaignExits3AndThePrintedMergeCompletesIt) {
   // Four cells (a batch sweep); cool-downs leave time to stop the server between cells.
-  const pid_t pid = start("bench --task text-classification --model tiny-distilbert-sst2 --batch 1,2,3,4 --n 3 "
+  const pid_t pid = start("bench --task text-classification --model tiny-distilbert-sst2 --batch 1,2,3,4 --n 4 "
                           "--reps 2 --cooldown 0.4 --idle-baseline 0 --intensity 200 --no-report --store '" +
                           url_ + "' --spool spool.db");
   ASSERT_GT(pid, 0);
@@ -269,7 +269,7 @@ TEST_F(BenchPostgresCli, DatabaseGoneMidCampaignExits3AndThePrintedMergeComplete
   }
   EXPECT_EQ(batches, (std::set<int>{1, 2, 3, 4})) << "each cell once";
   // The same command again: every cell is done, the spool leaves, exit 0.
-  const auto again = run("bench --task text-classification --model tiny-distilbert-sst2 --batch 1,2,3,4 --n 3 "
+  const auto again = run("bench --task text-classification --model tiny-distilbert-sst2 --batch 1,2,3,4 --n 4 "
                          "--reps 2 --cooldown 0.4 --idle-baseline 0 --intensity 200 --no-report --store '" +
                          url_ + "' --spool spool.db");
   EXPECT_EQ(again.code, 0) << again.err;

@@ -1,6 +1,7 @@
 // The protocol runner against fake models and a scripted energy counter: the
 // real campaign, store and meter code run; no libtorch.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "bench_fakes.h"
+#include "core/procfs.h"
 #include "joulebench/bench.h"
 #include "joulebench/error.h"
 
@@ -162,6 +164,61 @@ TEST_F(Fixture, CompletedCellsAreSkippedOnResume) {
   auto other = small_settings(4, 2);
   const auto third = run_campaign(cells({"a"}), other, ctx);
   EXPECT_TRUE(third.skipped.empty());
+}
+
+// An unfinished run of the same cell is deleted only when proven abandoned:
+// a second campaign on the same store must not delete the first one's run.
+TEST_F(Fixture, UnfinishedRunsAreDeletedOnlyWhenNoLiveProcessOwnsThem) {
+  auto ctx = context();
+  const auto settings = small_settings(2, 1);
+  ASSERT_EQ(run_campaign(cells({"a"}), settings, ctx).runs.size(), 1u);
+  const auto done = store->load_run(store->list_runs().at(0).id);
+  const auto config = nlohmann::json::parse(done->config_json);
+  const std::string key = config.at("cell_key");
+  ASSERT_TRUE(config.at("owner").is_object()) << config.dump();
+  EXPECT_EQ(config.at("owner").at("pid"), static_cast<int>(::getpid()));
+  ASSERT_TRUE(store->delete_run(done->id));
+
+  const pid_t gone = ::fork();
+  if (gone == 0) ::_exit(0);
+  ::waitpid(gone, nullptr, 0);
+  const auto self = procfs::read_process_stat("/proc", static_cast<int>(::getpid()));
+  ASSERT_TRUE(self);
+  auto plant = [&](RunStatus status, const nlohmann::json& owner) {
+    RunRecord r;
+    r.kind = RunKind::bench;
+    r.started_at = std::chrono::system_clock::now();
+    nlohmann::json c{{"cell_key", key}};
+    if (!owner.is_null()) c["owner"] = owner;
+    r.config_json = c.dump();
+    const std::string id = store->begin_run(r);
+    if (status != RunStatus::running) store->finish_run(id, status, "planted");
+    return id;
+  };
+  const std::string host = ctx.machine.hostname;
+  const std::string boot = procfs::boot_id("/proc");
+  const auto live = plant(RunStatus::running, {{"host", host}, {"pid", ::getpid()}, {"start_ticks", self->start_ticks},
+                                               {"boot_id", boot}});
+  const auto reused_pid = plant(RunStatus::running, {{"host", host}, {"pid", ::getpid()},
+                                                     {"start_ticks", self->start_ticks + 1}, {"boot_id", boot}});
+  const auto dead = plant(RunStatus::running, {{"host", host}, {"pid", gone}, {"start_ticks", 1}, {"boot_id", boot}});
+  const auto rebooted = plant(RunStatus::running, {{"host", host}, {"pid", ::getpid()},
+                                                   {"start_ticks", self->start_ticks}, {"boot_id", "another-boot"}});
+  const auto elsewhere = plant(RunStatus::running, {{"host", "another-machine"}, {"pid", gone}, {"start_ticks", 1}});
+  const auto no_owner = plant(RunStatus::running, nullptr);
+  const auto failed = plant(RunStatus::failed, nullptr);
+
+  ASSERT_EQ(run_campaign(cells({"a"}), settings, ctx).runs.size(), 1u);
+  std::set<std::string> left;
+  for (const auto& r : store->list_runs()) left.insert(r.id);
+  EXPECT_TRUE(left.count(live)) << "a live process's run was deleted";
+  EXPECT_TRUE(left.count(elsewhere)) << "another host's run cannot be proven abandoned";
+  EXPECT_TRUE(left.count(no_owner)) << "a run without an owner cannot be proven abandoned";
+  EXPECT_FALSE(left.count(reused_pid)) << "same pid, another start time: the owner is gone";
+  EXPECT_FALSE(left.count(dead));
+  EXPECT_FALSE(left.count(rebooted));
+  EXPECT_FALSE(left.count(failed));
+  EXPECT_EQ(left.size(), 3u + 1u) << "the three kept and the new complete run";
 }
 
 TEST_F(Fixture, AFailingModelFailsItsCellOnly) {

@@ -99,16 +99,60 @@ TEST_F(Location, OrderIsFlagThenEnvironmentThenConfigThenTimeZone) {
   EXPECT_TRUE(flag_level.warnings.empty());
 }
 
-TEST_F(Location, IntensityAndCloudAtOneLevel) {
+TEST_F(Location, IntensityAndCloudAtOneLevelAreRefusedAsTheFlagsAre) {
   vars_["JOULEBENCH_CLOUD"] = "gcp:europe-west9";
   EXPECT_EQ(resolve_carbon_settings({}, env_).intensity.zone, "gcp:europe-west9");
   vars_["JOULEBENCH_INTENSITY"] = "56";
+  try {
+    resolve_carbon_settings({}, env_);
+    FAIL() << "a cloud and an intensity at one level must not silently pick one";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("JOULEBENCH_CLOUD and JOULEBENCH_INTENSITY"), std::string::npos) << e.what();
+  }
+  vars_.erase("JOULEBENCH_CLOUD");
   auto s = resolve_carbon_settings({}, env_);
   EXPECT_EQ(s.intensity.origin, IntensityOrigin::user);
   EXPECT_DOUBLE_EQ(s.intensity.g_per_kwh, 56);
   vars_["JOULEBENCH_INTENSITY"] = "-5";
   EXPECT_THROW(resolve_carbon_settings({}, env_), InputError);
   vars_["JOULEBENCH_INTENSITY"] = "lots";
+  EXPECT_THROW(resolve_carbon_settings({}, env_), InputError);
+}
+
+TEST_F(Location, CountryAndCloudInOneConfigFileAreRefusedWithBothLines) {
+  write(dir_ / "joulebench.toml", "[carbon]\ncountry = \"FRA\"\ncloud = \"gcp:europe-west1\"\n");
+  try {
+    resolve_carbon_settings({}, env_);
+    FAIL() << "the cloud used to win silently";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("joulebench.toml:2 (carbon.country)"), std::string::npos) << m;
+    EXPECT_NE(m.find("joulebench.toml:3 (carbon.cloud)"), std::string::npos) << m;
+  }
+  // A flag still overrides the file's level as a whole (flags > environment > file).
+  CarbonRequest flag;
+  flag.country = "DEU";
+  EXPECT_EQ(resolve_carbon_settings(flag, env_).intensity.country_iso3, "DEU");
+}
+
+TEST_F(Location, AFolderNamedLikeTheConfigIsRefusedByName) {
+  fs::create_directories(dir_ / "joulebench.toml");
+  try {
+    resolve_carbon_settings({}, env_);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("is a folder"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(Location, NonFiniteAndOutOfRangeConfigValuesAreRefused) {
+  write(dir_ / "joulebench.toml", "[carbon]\nintensity_g_per_kwh = nan\n");
+  EXPECT_THROW(resolve_carbon_settings({}, env_), InputError);
+  write(dir_ / "joulebench.toml", "[carbon]\nintensity_g_per_kwh = inf\n");
+  EXPECT_THROW(resolve_carbon_settings({}, env_), InputError);
+  write(dir_ / "joulebench.toml", "[carbon]\ncountry = \"FRA\"\npue = 1000\n");
+  EXPECT_THROW(resolve_carbon_settings({}, env_), InputError);
+  write(dir_ / "joulebench.toml", "[carbon]\ncountry = \"FRA\"\n[carbon.live]\ntimeout_s = nan\n");
   EXPECT_THROW(resolve_carbon_settings({}, env_), InputError);
 }
 

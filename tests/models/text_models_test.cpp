@@ -520,6 +520,12 @@ TEST(Safetensors, ClearErrors) {
   expect_error([&] { read_safetensors(dir / "dtype.safetensors"); }, "F64");
   write_raw(dir / "span.safetensors", R"({"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,16]}})", 16);
   expect_error([&] { read_safetensors(dir / "span.safetensors"); }, "2x3");
+  // 2^32 x 2^32 elements: the byte count wraps to 0 in 64 bits, which matched
+  // the empty span and reached torch::empty (a libtorch stack trace, no file named).
+  write_raw(dir / "huge.safetensors",
+            R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}})", 0);
+  expect_error([&] { read_safetensors(dir / "huge.safetensors"); }, "huge.safetensors: tensor 'w' of shape "
+                                                                   "4294967296x4294967296 is larger than the file");
 
   // Loading into a module: shape mismatch, unexpected and missing tensors.
   auto model = load("tiny-gpt2");

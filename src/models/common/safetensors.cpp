@@ -79,12 +79,19 @@ TensorMap read_safetensors(const std::filesystem::path& path) {
       if (offsets.size() != 2 || offsets[1] < offsets[0]) {
         throw InputError(fmt::format("{}: tensor '{}' has bad data_offsets", file, name));
       }
-      std::uint64_t numel = 1;
+      // Checked products: a damaged header's [2^32, 2^32] must not wrap to 0
+      // bytes and reach torch::empty.
+      std::uint64_t numel = 1, bytes = 0;
+      bool too_big = false;
       for (auto d : shape) {
         if (d < 0) throw InputError(fmt::format("{}: tensor '{}' has a negative dimension", file, name));
-        numel *= static_cast<std::uint64_t>(d);
+        too_big = too_big || __builtin_mul_overflow(numel, static_cast<std::uint64_t>(d), &numel);
       }
-      const std::uint64_t bytes = numel * element_size(dtype);
+      too_big = too_big || __builtin_mul_overflow(numel, element_size(dtype), &bytes);
+      if (too_big || bytes > data_size)
+        throw InputError(fmt::format("{}: tensor '{}' of shape {} is larger than the file's {} bytes of data: a "
+                                     "damaged or hand-edited header; re-export the checkpoint",
+                                     file, name, fmt::join(shape, "x"), data_size));
       if (offsets[1] - offsets[0] != bytes) {
         throw InputError(fmt::format("{}: tensor '{}' of shape {} needs {} bytes but its data_offsets span {}",
                                      file, name, fmt::join(shape, "x"), bytes, offsets[1] - offsets[0]));
