@@ -21,6 +21,14 @@ std::map<CLI::App*, CommandRunner>& runners() {
 
 void CommandRegistry::add(CLI::App* sub, CommandRunner runner) { runners()[sub] = std::move(runner); }
 
+// The last word: stderr may itself be on the full disk (fmt would throw
+// again, and a throw here aborts); a failed write is then ignored.
+void report_error(const char* what) {
+  std::fputs("joulebench: error: ", stderr);
+  std::fputs(what, stderr);
+  std::fputs("\n", stderr);
+}
+
 }  // namespace joulebench::cli
 
 int main(int argc, char** argv) {
@@ -59,10 +67,10 @@ int main(int argc, char** argv) {
     }
     return 0;
   } catch (const InputError& e) {
-    fmt::print(stderr, "joulebench: error: {}\n", e.what());
+    cli::report_error(e.what());
     return 2;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "joulebench: error: {}\n", e.what());
+    cli::report_error(e.what());
     return 1;
   }
 }

@@ -586,6 +586,16 @@ CodeCarbonImportSummary import_codecarbon(Store& store, const std::vector<fs::pa
           }
         }
         if (now && now->id == id) continue;  // written meanwhile by another process: look again
+        // The store itself failing (a full disk, an I/O error), not a refused
+        // value: every further run would fail the same way. Stop; what was
+        // stored stays, and importing the same files again adds only the rest.
+        if (!dynamic_cast<const InputError*>(&e)) {
+          std::size_t stored = 0;
+          for (const auto& f : summary.files) stored += f.imported;
+          throw Error(fmt::format("{} ({} rows were stored before it; import the same files again once it is "
+                                  "fixed: stored rows are skipped)",
+                                  e.what(), stored));
+        }
         // Nothing of this run was written (one transaction): the files can be imported again.
         for (const auto& [file_index, line] : placed) {
           auto& fr = summary.files[file_index];

@@ -93,7 +93,8 @@ struct Exporter::Impl {
           !constant_time_equal(std::string_view(auth).substr(kBearer.size()), options.token)) {
         res.status = 401;
         res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"joulebench\"");
-        res.headers.emplace_back("Connection", "close");  // answered and closed: no worker held by a stranger
+        // Asks the client to close; one that does not is dropped at the idle timeout (5 s) like any other.
+        res.headers.emplace_back("Connection", "close");
         res.body = "unauthorized\n";
         return res;
       }

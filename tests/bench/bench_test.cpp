@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -51,6 +52,11 @@ struct Fixture : ::testing::Test {
                         [this](const std::string& name, const LoadOptions&) -> std::unique_ptr<Model> {
                           ++state.loads;
                           if (name == "missing") throw InputError("unknown model 'missing'");
+                          if (name == "traced")  // as libtorch's c10::Error::what() reads
+                            throw Error("shape '[2, 3]' is invalid for input of size 4\nException raised from "
+                                        "infer_size_impl at ../aten/src/ATen/InferSize.h:92 (most recent call "
+                                        "first):\n" + std::string(25 * 120, 'f'));
+                          if (name == "wordy") throw Error(std::string(5000, 'w'));
                           return std::make_unique<FakeModel>(name, state);
                         },
                         detect_machine(), 0.0, {}};
@@ -219,6 +225,20 @@ TEST_F(Fixture, UnfinishedRunsAreDeletedOnlyWhenNoLiveProcessOwnsThem) {
   EXPECT_FALSE(left.count(rebooted));
   EXPECT_FALSE(left.count(failed));
   EXPECT_EQ(left.size(), 3u + 1u) << "the three kept and the new complete run";
+}
+
+// A failure's note is its message, not libtorch's stack trace nor 5 KB of text.
+TEST_F(Fixture, AFailedCellsNoteIsShort) {
+  auto ctx = context();
+  run_campaign(cells({"traced", "wordy"}), small_settings(2, 1), ctx);
+  std::map<std::string, std::string> notes;
+  for (const auto& r : store->list_runs()) {
+    const auto run = store->load_run(r.id);
+    notes[nlohmann::json::parse(run->config_json).at("model")] = r.note;
+  }
+  EXPECT_EQ(notes["traced"], "shape '[2, 3]' is invalid for input of size 4");
+  EXPECT_LE(notes["wordy"].size(), 1003u);
+  EXPECT_EQ(notes["wordy"].substr(notes["wordy"].size() - 3), "...");
 }
 
 TEST_F(Fixture, AFailingModelFailsItsCellOnly) {

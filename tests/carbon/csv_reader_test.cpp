@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "carbon/csv_reader.h"
 #include "joulebench/error.h"
 
@@ -49,6 +51,35 @@ TEST(CsvReader, MalformedQuotingSaysFileAndLine) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("bad2.csv:2"), std::string::npos) << e.what();
   }
+}
+
+// A binary file or an endless line fails at its first bad byte, before it is
+// all read (a 300 MB line took 900 MB of memory).
+TEST(CsvReader, NulBytesAndOverlongRecordsAreRefusedEarly) {
+  try {
+    parse_csv(std::string("a,b\n1,x\0y\n", 10), "nul.csv");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("nul.csv:2: a NUL byte"), std::string::npos) << e.what();
+  }
+  std::istringstream long_line("a,b\n" + std::string(5000, 'x') + "\n");
+  CsvOptions small;
+  small.max_record_bytes = 1000;
+  CsvReader reader(long_line, "long.csv", small);
+  EXPECT_TRUE(reader.next());
+  try {
+    reader.next();
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("long.csv:2: a record longer than 1000 bytes"), std::string::npos)
+        << e.what();
+  }
+  // Over several lines (an unclosed quote) the record's bytes add up.
+  std::istringstream open_quote("a\n\"" + std::string(400, 'y') + "\n" + std::string(400, 'y') + "\n" +
+                                std::string(400, 'y') + "\n");
+  CsvReader quoted(open_quote, "quote.csv", small);
+  EXPECT_TRUE(quoted.next());
+  EXPECT_THROW(quoted.next(), InputError);
 }
 
 TEST(CsvReader, EscapeRoundTrips) {

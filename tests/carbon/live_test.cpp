@@ -43,6 +43,9 @@ class LiveServer : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(1500));
       res.set_content(R"({"carbonIntensity": 1})", "application/json");
     });
+    server_.Get("/absurd", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(R"({"zone":"FR","carbonIntensity":1e300})", "application/json");
+    });
     server_.Get("/garbage", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("<html>maintenance</html>", "text/html");
     });
@@ -119,6 +122,14 @@ TEST_F(LiveServer, NonJsonAnswerIsRefused) {
   std::string why;
   EXPECT_FALSE(fetch_live_intensity(options("/garbage"), "FR", &why));
   EXPECT_NE(why.find("JSON"), std::string::npos) << why;
+}
+
+// The same bounds as --intensity (limits.h): 1e300 g/kWh is no grid's.
+TEST_F(LiveServer, AnAbsurdIntensityIsRefused) {
+  std::string why;
+  EXPECT_FALSE(fetch_live_intensity(options("/absurd"), "FR", &why));
+  EXPECT_NE(why.find("1e+300 is out of range: carbon intensity must be a number from 0 to 5000"), std::string::npos)
+      << why;
 }
 
 TEST_F(LiveServer, ResolutionUsesLiveFigureForTheCountryZone) {

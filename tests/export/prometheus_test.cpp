@@ -19,10 +19,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <thread>
 
 #include "joulebench/exporter.h"
 #include "../support/free_port.h"
+#include "../support/idle_connections.h"
 #include "sensors/fake_tree.h"
 
 extern char** environ;
@@ -110,35 +113,56 @@ std::optional<double> query_scalar(httplib::Client& prom, const std::string& que
   return std::stod(result[0]["value"][1].get<std::string>());
 }
 
-TEST(Prometheus, ScrapesTheExporterAndSeesTheKnownPower) {
-  if (!std::filesystem::exists(kPrometheus))
-    GTEST_SKIP() << kPrometheus << " not installed (scripts/setup.sh installs the Debian package prometheus)";
-  testing::FakeTree tree;
+// The fake package's files, its counter driven at kPowerW.
+void write_package(testing::FakeTree& tree) {
   tree.write("sys/class/powercap/intel-rapl:0/name", "package-0\n");
   tree.write("sys/class/powercap/intel-rapl:0/energy_uj", "1000000000000\n");
   tree.write("sys/class/powercap/intel-rapl:0/max_energy_range_uj", "9000000000000000\n");
-  PowerDriver driver(tree);
+}
 
+// An exporter of the fake package alone (sampling every 0.2 s), on a free port.
+std::unique_ptr<Exporter> start_exporter(const testing::FakeTree& tree, const std::string& token = "") {
   SensorOptions sensors = tree.options();
   sensors.disabled_backends = {"rapl-perf", "rapl-msr", "nvml", "hwmon", "estimate"};
   ExporterOptions options;
   options.port = 0;
+  options.token = token;
   options.collector.interval_s = 0.2;
   options.collector.procfs_root = tree.path("proc");  // absent: no attribution
-  Exporter exporter(discover_sensors(sensors), options);
-  exporter.start();
+  auto exporter = std::make_unique<Exporter>(discover_sensors(sensors), options);
+  exporter->start();
+  return exporter;
+}
 
+// Prometheus scraping `exporter_port` every second; `job_extra` is YAML for
+// the job (e.g. its authorization).
+std::unique_ptr<Child> start_prometheus(testing::FakeTree& tree, int prom_port, int exporter_port,
+                                        const std::string& job_extra = "") {
+  tree.write("prometheus.yml",
+             "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
+             "scrape_configs:\n  - job_name: joulebench\n" +
+                 job_extra + "    static_configs:\n      - targets: ['127.0.0.1:" + std::to_string(exporter_port) +
+                 "']\n");
+  tree.mkdir("tsdb");
+  return std::make_unique<Child>(
+      std::vector<std::string>{kPrometheus, "--config.file=" + tree.path("prometheus.yml"),
+                               "--storage.tsdb.path=" + tree.path("tsdb"),
+                               "--web.listen-address=127.0.0.1:" + std::to_string(prom_port), "--log.level=warn"},
+      tree.path("prometheus.log"));
+}
+
+TEST(Prometheus, ScrapesTheExporterAndSeesTheKnownPower) {
+  if (!std::filesystem::exists(kPrometheus))
+    GTEST_SKIP() << kPrometheus << " not installed (scripts/setup.sh installs the Debian package prometheus)";
+  testing::FakeTree tree;
+  write_package(tree);
+  PowerDriver driver(tree);
+  auto exporter_ptr = start_exporter(tree);
+  Exporter& exporter = *exporter_ptr;
   const int prom_port = jbtest::free_loopback_port();
   ASSERT_GT(prom_port, 0);
-  tree.write("prometheus.yml",
-             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-             "scrape_configs:\n  - job_name: joulebench\n    static_configs:\n      - targets: ['127.0.0.1:" +
-                 std::to_string(exporter.port()) + "']\n");
-  tree.mkdir("tsdb");
-  Child prometheus({kPrometheus, "--config.file=" + tree.path("prometheus.yml"),
-                    "--storage.tsdb.path=" + tree.path("tsdb"),
-                    "--web.listen-address=127.0.0.1:" + std::to_string(prom_port), "--log.level=warn"},
-                   tree.path("prometheus.log"));
+  auto prometheus_ptr = start_prometheus(tree, prom_port, exporter.port());
+  Child& prometheus = *prometheus_ptr;
   ASSERT_TRUE(prometheus.started());
 
   httplib::Client prom("127.0.0.1", prom_port);
@@ -174,6 +198,50 @@ TEST(Prometheus, ScrapesTheExporterAndSeesTheKnownPower) {
     EXPECT_EQ(res->status, 200);
     EXPECT_NE(res->body.find("joulebench_energy_joules_total{component=\"cpu\"}"), std::string::npos);
   }
+  exporter.stop();
+}
+
+// Issue 16: 40 idle sockets used to make a valid scrape time out. With 100
+// idle connections held open the whole time (reopened as the exporter drops
+// them), a real Prometheus with a bearer token must scrape at its interval
+// and every scrape succeed.
+TEST(Prometheus, KeepsScrapingWhileAHundredIdleConnectionsAreHeld) {
+  if (!std::filesystem::exists(kPrometheus))
+    GTEST_SKIP() << kPrometheus << " not installed (scripts/setup.sh installs the Debian package prometheus)";
+  testing::FakeTree tree;
+  write_package(tree);
+  PowerDriver driver(tree);
+  auto exporter_ptr = start_exporter(tree, "scrape-token");
+  Exporter& exporter = *exporter_ptr;
+  jbtest::IdleConnections idle(exporter.port(), 100);
+  ASSERT_EQ(idle.held(), 100);
+  const int prom_port = jbtest::free_loopback_port();
+  ASSERT_GT(prom_port, 0);
+  auto prometheus_ptr =
+      start_prometheus(tree, prom_port, exporter.port(), "    authorization:\n      credentials: scrape-token\n");
+  Child& prometheus = *prometheus_ptr;
+  ASSERT_TRUE(prometheus.started());
+
+  httplib::Client prom("127.0.0.1", prom_port);
+  prom.set_connection_timeout(1);
+  prom.set_read_timeout(2);
+  // 12 s of scrapes at 1 s, which spans two idle timeouts of the exporter (5 s).
+  std::optional<double> scrapes, ups;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+  while (std::chrono::steady_clock::now() < deadline && prometheus.alive()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    scrapes = query_scalar(prom, "count_over_time(up{job=\"joulebench\"}[12s])");
+    if (scrapes && *scrapes >= 11) {
+      ups = query_scalar(prom, "sum_over_time(up{job=\"joulebench\"}[12s])");
+      break;
+    }
+  }
+  ASSERT_TRUE(prometheus.alive()) << "prometheus exited; log: " << tree.path("prometheus.log");
+  ASSERT_TRUE(scrapes.has_value() && *scrapes >= 11) << "Prometheus did not keep its 1 s interval";
+  ASSERT_TRUE(ups.has_value());
+  EXPECT_EQ(*ups, *scrapes) << "a scrape failed (timed out) while idle connections were held";
+  EXPECT_EQ(idle.held(), 100) << "the idle connections were not held the whole time";
+  EXPECT_GT(idle.reopened(), 0) << "the exporter never dropped an idle connection (no idle timeout?)";
   exporter.stop();
 }
 

@@ -16,6 +16,7 @@ namespace {
 using testing::FakeRig;
 using testing::make_info;
 using testing::ScriptState;
+using testing::ScriptedSensor;
 constexpr auto kCounter = SensorKind::energy_counter;
 constexpr auto kPower = SensorKind::power;
 
@@ -85,6 +86,55 @@ TEST(Meter, WindowEnergyPerComponentWithoutSummingOverlaps) {
   EXPECT_FALSE(m.find(Component::cpu)->attributed_energy_j.has_value());
   EXPECT_FALSE(m.find(Component::cpu)->dynamic_energy_j.has_value());
   EXPECT_TRUE(m.warnings.empty()) << all_warnings(m);
+}
+
+// A power sensor whose every read costs ~0.5 ms of CPU, read every 1 ms:
+// the sampler's own cost is then far above 1 % of a core, and the meter says so.
+class CostlySensor final : public Sensor {
+ public:
+  explicit CostlySensor(std::shared_ptr<ScriptState> state)
+      : inner_(make_info("costly:gpu0", "nvml", Component::gpu, "gpu0", kPower, ProvenanceKind::sampled), state) {}
+  const SensorInfo& info() const override { return inner_.info(); }
+  SensorStatus status() const override { return inner_.status(); }
+  SensorReading read() override {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(500);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    return inner_.read();
+  }
+
+ private:
+  ScriptedSensor inner_;
+};
+
+TEST(Meter, SaysWhenTheSamplerItselfCostsOverOnePercentOfACore) {
+  auto state = std::make_shared<ScriptState>();
+  state->real_time = true;
+  state->value = 50.0;
+  SensorList sensors;
+  sensors.push_back(std::make_unique<CostlySensor>(state));
+  MeterOptions options;
+  options.interval_s = 0.001;
+  Meter meter(std::move(sensors), options);
+  meter.start();
+  auto costly = [&] {
+    for (const auto& n : meter.notes())
+      if (n.find("the sampler itself used") != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_FALSE(costly()) << "no note before there is a measured share";
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  EXPECT_TRUE(costly()) << ::testing::PrintToString(meter.notes());
+  meter.stop();
+}
+
+TEST(Meter, NoSamplerCostNoteAtTheDefaultInterval) {
+  Machine mc;
+  Meter meter(std::move(mc.rig.sensors));
+  meter.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  for (const auto& n : meter.notes()) EXPECT_EQ(n.find("the sampler itself used"), std::string::npos) << n;
+  meter.stop();
 }
 
 TEST(Meter, NestedAndOverlappingWindows) {

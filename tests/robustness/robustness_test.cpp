@@ -128,6 +128,9 @@ TEST_P(Corpus, GivesTheDocumentedExitCodeAndMessage) {
   EXPECT_EQ(r.code, c.at("exit").get<int>()) << what;
   for (const auto& s : c.value("stderr", json::array()))
     EXPECT_NE(r.err.find(expand(s.get<std::string>())), std::string::npos) << "wanted: " << s << "\n" << what;
+  for (const auto& s : c.value("stdout", json::array()))
+    EXPECT_NE(r.out.find(expand(s.get<std::string>())), std::string::npos) << "wanted on stdout: " << s << "\n"
+                                                                          << r.out << "\n" << what;
   for (const auto& s : c.value("stderr_not", json::array()))
     EXPECT_EQ(r.err.find(s.get<std::string>()), std::string::npos) << "unwanted: " << s << "\n" << what;
   EXPECT_LT(r.err.size(), 2000u) << "a message, not a dump\n" << what;
@@ -210,6 +213,25 @@ TEST_F(Output, HtmlReportFollowsASymlinkToo) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(fs::is_symlink(dir_ / "report.html"));
   EXPECT_NE(slurp(dir_ / "page.html").find("<html"), std::string::npos);
+}
+
+// A store on a full disk: exit 1 (not bad input), the file named, and what
+// was stored before stays. Needs a small tmpfs (root, and a kernel that lets
+// this container mount one); skipped otherwise.
+TEST_F(Output, AFullDiskIsExit1AndKeepsWhatWasStored) {
+  const fs::path small = dir_ / "small";
+  fs::create_directories(small);
+  if (::geteuid() != 0 || std::system(("mount -t tmpfs -o size=256k tmpfs '" + small.string() + "' 2>/dev/null").c_str()) != 0)
+    GTEST_SKIP() << "cannot mount a 256 KiB tmpfs here";
+  const Outcome r = run_in(dir_, {"import", "codecarbon", (kShared / "study-logs/complete").string(), "--store",
+                                  "small/s.db"});
+  const Outcome after = run_in(dir_, {"report", "--runs", "--json", "--store", "small/s.db"});
+  (void)std::system(("umount '" + small.string() + "'").c_str());
+  EXPECT_EQ(r.code, 1) << r.err.substr(0, 2000);
+  EXPECT_NE(r.err.find("small/s.db: the disk is full"), std::string::npos) << r.err.substr(0, 2000);
+  EXPECT_NE(r.err.find("rows were stored before it"), std::string::npos) << r.err.substr(0, 2000);
+  ASSERT_EQ(after.code, 0) << after.err;
+  EXPECT_FALSE(json::parse(after.out).empty()) << "the runs stored before the disk filled are kept";
 }
 
 // ---- names from logs ----
@@ -324,6 +346,30 @@ TEST_F(Output, EightImportsIntoANewStoreAtOnceAllSucceed) {
     }
     ASSERT_EQ(imported, 80) << "loop " << loop << ": each row stored once";
     ASSERT_EQ(duplicates, 7 * 80) << "loop " << loop << ": the others say 'already stored'";
+  }
+}
+
+// Two identical campaigns on one store at once: neither deletes the other's
+// 'running' run as stale (its owner is alive), so both complete.
+TEST_F(Output, TwoIdenticalBenchRunsOnOneStoreBothComplete) {
+  if (!fs::exists(fs::path(JOULEBENCH_BINARY).parent_path() / "libjoulebench_zoo.so"))
+    GTEST_SKIP() << "the model zoo (libtorch) is not built";
+  const std::vector<std::string> bench{"bench", "--task", "text-classification", "--model", "tiny-distilbert-sst2",
+                                       "--n", "2", "--reps", "2", "--warmup", "0", "--idle-baseline", "0",
+                                       "--no-report", "--intensity", "100", "-q", "--store", "b.db"};
+  for (int loop = 0; loop < loops(100); ++loop) {
+    for (const char* f : {"b.db", "b.db-wal", "b.db-shm"}) fs::remove(dir_ / f);
+    const pid_t a = spawn(dir_, bench, "a"), b = spawn(dir_, bench, "b");
+    const Outcome ra = wait_for(a, dir_, "a"), rb = wait_for(b, dir_, "b");
+    ASSERT_EQ(ra.code, 0) << "loop " << loop << ": " << ra.err;
+    ASSERT_EQ(rb.code, 0) << "loop " << loop << ": " << rb.err;
+    const Outcome runs = run_in(dir_, {"report", "--runs", "--json", "--store", "b.db"});
+    ASSERT_EQ(runs.code, 0) << runs.err;
+    int complete = 0;
+    for (const auto& r : json::parse(runs.out)) complete += r.at("status") == "complete" && r.at("windows") == 2;
+    // Both complete, or the second found the first's complete run and skipped the cell: never a lost run.
+    ASSERT_GE(complete, 1) << "loop " << loop << ": " << runs.out;
+    ASSERT_EQ(static_cast<int>(json::parse(runs.out).size()), complete) << "loop " << loop << ": " << runs.out;
   }
 }
 

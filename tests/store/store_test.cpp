@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include "joulebench/error.h"
 #include "joulebench/store.h"
@@ -116,6 +117,34 @@ TEST_F(StoreTest, RefusesAStoreFromANewerJoulebench) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("99"), std::string::npos);
+  }
+}
+
+// Messages show a database URL without its password (removed, not masked, so
+// that a printed `joulebench merge` can be pasted; libpq reads PGPASSWORD).
+TEST(StoreLocation, DisplayedUrlsHaveNoPassword) {
+  EXPECT_EQ(display_store_location("postgresql://bench:s3cret@db.example:5432/jb"), "postgresql://bench@db.example:5432/jb");
+  EXPECT_EQ(display_store_location("postgres://db/jb?password=s3cret&sslmode=require"), "postgres://db/jb?sslmode=require");
+  EXPECT_EQ(display_store_location("postgres://db/jb?sslmode=require&password=s3cret"), "postgres://db/jb?sslmode=require");
+  EXPECT_EQ(display_store_location("postgres://db/jb?password=s3cret"), "postgres://db/jb");
+  EXPECT_EQ(display_store_location("postgres://u@db/jb?application_name=xpassword=1"),
+            "postgres://u@db/jb?application_name=xpassword=1")
+      << "only a parameter named password";
+  EXPECT_EQ(display_store_location("results/my:store.db"), "results/my:store.db");
+}
+
+// A store opened for reading never creates a file, and a folder or a
+// damaged file is named.
+TEST_F(StoreTest, ReadingNeverCreatesAndNamesWhatIsWrong) {
+  EXPECT_THROW(open_store(path_, StoreAccess::read), InputError);
+  EXPECT_FALSE(fs::exists(path_));
+  std::ofstream(path_) << "not a database at all, just some text that is long enough\n";
+  try {
+    open_store(path_, StoreAccess::read);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(path_.filename().string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("damaged or not a joulebench store"), std::string::npos) << e.what();
   }
 }
 
