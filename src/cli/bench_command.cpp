@@ -17,15 +17,15 @@
 #include <nlohmann/json.hpp>
 
 #include "carbon_options.h"
-#include "option_checks.h"
 #include "commands.h"
-#include "json_text.h"
 #include "core/output_file.h"
 #include "joulebench/bench.h"
 #include "joulebench/error.h"
 #include "joulebench/models.h"
 #include "joulebench/report_html.h"
 #include "joulebench/version.h"
+#include "json_text.h"
+#include "option_checks.h"
 #include "sensor_options.h"
 
 namespace joulebench::cli {

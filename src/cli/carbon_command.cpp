@@ -8,10 +8,10 @@
 
 #include "carbon_options.h"
 #include "commands.h"
-#include "json_text.h"
-#include "option_checks.h"
 #include "joulebench/carbon.h"
 #include "joulebench/error.h"
+#include "json_text.h"
+#include "option_checks.h"
 
 namespace joulebench::cli {
 namespace {

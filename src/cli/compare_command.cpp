@@ -9,10 +9,10 @@
 
 #include "carbon_options.h"
 #include "commands.h"
-#include "json_text.h"
 #include "joulebench/compare.h"
 #include "joulebench/error.h"
 #include "joulebench/store.h"
+#include "json_text.h"
 
 namespace joulebench::cli {
 

@@ -13,9 +13,9 @@
 #include <thread>
 
 #include "commands.h"
-#include "json_text.h"
 #include "joulebench/models.h"
 #include "joulebench/sensor.h"
+#include "json_text.h"
 #include "sensor_options.h"
 
 namespace joulebench::cli {

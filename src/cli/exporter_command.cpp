@@ -8,8 +8,8 @@
 
 #include "carbon_options.h"
 #include "commands.h"
-#include "option_checks.h"
 #include "joulebench/exporter.h"
+#include "option_checks.h"
 #include "sensor_options.h"
 
 namespace joulebench::cli {

@@ -9,12 +9,12 @@
 
 #include "carbon_options.h"
 #include "commands.h"
-#include "json_text.h"
-#include "option_checks.h"
 #include "joulebench/codecarbon.h"
 #include "joulebench/error.h"
 #include "joulebench/models.h"
 #include "joulebench/store.h"
+#include "json_text.h"
+#include "option_checks.h"
 
 namespace joulebench::cli {
 

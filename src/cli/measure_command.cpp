@@ -17,15 +17,15 @@
 
 #include "carbon_options.h"
 #include "commands.h"
-#include "json_text.h"
 #include "core/output_file.h"
-#include "option_checks.h"
 #include "joulebench/carbon.h"
 #include "joulebench/codecarbon.h"
 #include "joulebench/error.h"
 #include "joulebench/meter_output.h"
 #include "joulebench/store.h"
 #include "joulebench/tracker.h"
+#include "json_text.h"
+#include "option_checks.h"
 #include "sensor_options.h"
 
 namespace joulebench::cli {

@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "json_text.h"
 #include "joulebench/error.h"
 #include "joulebench/models.h"
+#include "json_text.h"
 
 namespace joulebench::cli {
 

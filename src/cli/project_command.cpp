@@ -11,11 +11,11 @@
 
 #include "carbon_options.h"
 #include "commands.h"
-#include "json_text.h"
-#include "option_checks.h"
 #include "joulebench/error.h"
 #include "joulebench/projection.h"
 #include "joulebench/store.h"
+#include "json_text.h"
+#include "option_checks.h"
 
 namespace joulebench::cli {
 namespace {

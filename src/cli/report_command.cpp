@@ -10,7 +10,6 @@
 
 #include "carbon_options.h"
 #include "commands.h"
-#include "json_text.h"
 #include "core/output_file.h"
 #include "joulebench/error.h"
 #include "joulebench/models.h"
@@ -19,6 +18,7 @@
 #include "joulebench/report_html.h"
 #include "joulebench/store.h"
 #include "joulebench/study.h"
+#include "json_text.h"
 
 namespace joulebench::cli {
 

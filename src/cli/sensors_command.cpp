@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "json_text.h"
 #include "joulebench/meter.h"
 #include "joulebench/meter_output.h"
+#include "json_text.h"
 #include "sensor_options.h"
 
 namespace joulebench::cli {

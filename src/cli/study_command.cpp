@@ -8,9 +8,9 @@
 
 #include "carbon_options.h"
 #include "commands.h"
-#include "json_text.h"
 #include "joulebench/error.h"
 #include "joulebench/study.h"
+#include "json_text.h"
 
 namespace joulebench::cli {
 
