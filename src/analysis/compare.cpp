@@ -108,7 +108,15 @@ CompareSide side(Store& store, const std::string& query, const std::string& task
                                  query, task.empty() ? "" : " of task " + task, store.location(),
                                  models.empty() ? "(none)" : models, runs.empty() ? "(none)" : runs));
   }
-  s.task = w.tasks.size() == 1 ? *w.tasks.begin() : "";
+  // A model measured on several tasks has no one energy to compare: its
+  // tasks cost differently (the study's multi-purpose models), so say which.
+  if (w.tasks.size() > 1) {
+    std::string list;
+    for (const auto& t : w.tasks) list += (list.empty() ? "" : ", ") + (t.empty() ? std::string("(no task)") : t);
+    throw InputError(fmt::format("'{}' has inference windows of several tasks ({}): choose one with --task TASK",
+                                 query, list));
+  }
+  s.task = w.tasks.empty() ? "" : *w.tasks.begin();
   s.kwh_per_1000 = summarize(w.kwh);
   s.gco2e_per_1000 = summarize(w.g);
   if (!w.latency.empty()) s.latency_p50_s = summarize(w.latency);
@@ -190,6 +198,11 @@ Comparison compare(Store& store, const std::string& a, const std::string& b, con
                                      "difference too, not the models alone",
                                      what, fmt::join(a_values, ", "), fmt::join(b_it->second, ", ")));
   }
+  if (c.a.task != c.b.task)
+    c.warnings.push_back(fmt::format("the sides are different tasks: {} (A) and {} (B); the ratio compares "
+                                     "different work, not two ways of doing the same",
+                                     c.a.task.empty() ? "(no task)" : c.a.task,
+                                     c.b.task.empty() ? "(no task)" : c.b.task));
   c.energy_test = welch_t_test(c.a.kwh_per_1000, c.b.kwh_per_1000);
   c.energy_difference_significant = c.energy_test && c.energy_test->p < 0.05;
   if (!c.energy_test)

@@ -67,9 +67,12 @@ EnergyPerRequest energy_per_request_of_model(Store& store, const std::string& mo
                                  task.empty() ? "" : fmt::format(" for task '{}'", task), store.location(),
                                  joined(stored_models(store))));
   // A multi-purpose model's tasks cost differently: a mean across them would describe no deployment.
-  if (s.tasks.size() > 1)
-    throw InputError(fmt::format("model '{}' has results for several tasks ({}): give --task",
-                                 model, joined({s.tasks.begin(), s.tasks.end()})));
+  if (s.tasks.size() > 1) {
+    std::vector<std::string> names;
+    for (const auto& t : s.tasks) names.push_back(t.empty() ? "(no task: a run stored without one)" : t);
+    throw InputError(fmt::format("model '{}' has results for several tasks ({}): choose one with --task TASK",
+                                 model, joined(names)));
+  }
   EnergyPerRequest e;
   e.kwh = s.kwh / s.windows;
   e.windows = s.windows;

@@ -185,8 +185,12 @@ EnergyLabel make_energy_label(Store& store, const std::string& model, const std:
   }
   std::set<std::string> tasks;
   for (const auto& p : own_points) tasks.insert(p.task);
-  if (tasks.size() > 1 && task.empty())
-    throw InputError(fmt::format("model '{}' has results for several tasks: give --task", model));
+  if (tasks.size() > 1 && task.empty()) {
+    std::string list;
+    for (const auto& t : tasks) list += (list.empty() ? "" : ", ") + (t.empty() ? std::string("(no task)") : t);
+    throw InputError(fmt::format("model '{}' has results for several tasks ({}): choose one with --label-task TASK",
+                                 model, list));
+  }
   // Several configurations (a batch sweep): the study's own (batch 1) when measured.
   const auto plain = std::find_if(own_points.begin(), own_points.end(), [&](const ModelPoint& p) { return p.model == model; });
   const ModelPoint& me = plain != own_points.end() ? *plain : own_points.front();

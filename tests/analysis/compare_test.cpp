@@ -50,14 +50,14 @@ class Compare : public ::testing::Test {
     for (const char* s : {"", "-wal", "-shm"}) fs::remove(path_.string() + s);
   }
   std::string add(const std::string& model, std::vector<double> kwh, std::map<std::string, std::string> software = {},
-                  std::optional<int> threads = std::nullopt) {
+                  std::optional<int> threads = std::nullopt, const std::string& task = "fill-mask") {
     RunRecord run;
     run.intensity = intensity_from_user(100);
     run.software = std::move(software);
     run.machine.cpu_model = "AMD EPYC";
     for (double v : kwh) {
       WindowRecord w;
-      w.task = "fill-mask";
+      w.task = task;
       w.model = model;
       w.inferences = 1000;
       w.latency_p50_s = v * 10;
@@ -109,6 +109,31 @@ TEST_F(Compare, UnknownSideListsWhatIsStoredAndEmptyStoreSaysHowToFill) {
     EXPECT_NE(std::string(e.what()).find("small"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("nothing"), std::string::npos);
   }
+}
+
+// README's `compare distilgpt2 gpt2` mixed the tasks a model was measured on.
+TEST_F(Compare, SeveralTasksOnOneSideAreRefusedAndDifferentTasksWarned) {
+  add("flan", {0.010, 0.011}, {}, std::nullopt, "question-answering");
+  add("flan", {0.030, 0.031}, {}, std::nullopt, "summarization");
+  add("bert", {0.002, 0.0021}, {}, std::nullopt, "question-answering");
+  add("bart", {0.02, 0.021}, {}, std::nullopt, "summarization");
+  try {
+    compare(*store_, "bert", "flan");
+    FAIL() << "a mean over two tasks was compared";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("'flan' has inference windows of several tasks (question-answering, "
+                                         "summarization): choose one with --task TASK"),
+              std::string::npos)
+        << e.what();
+  }
+  const auto same = compare(*store_, "bert", "flan", "question-answering");
+  EXPECT_NEAR(same.energy_ratio, 0.0105 / 0.00205, 1e-9);
+  EXPECT_TRUE(same.warnings.empty());
+  const auto across = compare(*store_, "bert", "bart");
+  ASSERT_EQ(across.warnings.size(), 1u);
+  EXPECT_NE(across.warnings[0].find("different tasks: question-answering (A) and summarization (B)"),
+            std::string::npos)
+      << across.warnings[0];
 }
 
 TEST_F(Compare, RunsOnDifferentBlasKernelsOrThreadsAreNotComparedSilently) {

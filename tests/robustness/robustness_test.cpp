@@ -287,6 +287,30 @@ TEST_F(Output, EmptyStoreAndUnmatchedTaskAreExit2) {
   EXPECT_NE(task.err.find("no inference windows of task 'nosuch'"), std::string::npos) << task.err;
 }
 
+// A model with windows of two tasks, one of them stored without a task: the
+// message names both (the empty one in words) and the flag that chooses.
+TEST_F(Output, AModelWithSeveralTasksNamesThemAndTheFlag) {
+  ASSERT_EQ(run_in(dir_, {"import", "codecarbon", "--task", "text-generation", (kCorpus / "gpt2-run-a.csv").string()})
+                .code,
+            0);
+  ASSERT_EQ(run_in(dir_, {"import", "codecarbon", (kCorpus / "gpt2-run-b.csv").string()}).code, 0);
+  const Outcome project = run_in(dir_, {"project", "--model", "gpt2", "--requests-per-day", "1000"});
+  EXPECT_EQ(project.code, 2);
+  EXPECT_NE(project.err.find("several tasks ((no task: a run stored without one), text-generation): choose one with "
+                             "--task TASK"),
+            std::string::npos)
+      << project.err;
+  EXPECT_EQ(run_in(dir_, {"project", "--model", "gpt2", "--task", "text-generation", "--requests-per-day", "1000"}).code,
+            0);
+  const Outcome label = run_in(dir_, {"report", "--label", "gpt2", "-o", "gpt2.svg"});
+  EXPECT_EQ(label.code, 2);
+  EXPECT_NE(label.err.find("choose one with --label-task TASK"), std::string::npos) << label.err;
+  EXPECT_FALSE(fs::exists(dir_ / "gpt2.svg"));
+  const Outcome ok = run_in(dir_, {"report", "--label", "gpt2", "--label-task", "text-generation", "-o", "gpt2.svg"});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(slurp(dir_ / "gpt2.svg").find("<svg"), std::string::npos);
+}
+
 TEST_F(Output, AReadOnlyStoreIsReadNotWritten) {
   const std::string log = (kShared / "study-logs/complete/image_class_imagenet.csv").string();
   const Outcome no_folder = run_in(dir_, {"import", "codecarbon", log, "--store", "ro/s.db"});
