@@ -1,12 +1,16 @@
 // joulebench command line: parses arguments and calls the library. Errors
 // become messages and exit codes here, and only here.
 #include <CLI/CLI.hpp>
-#include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <clocale>
 #include <cstdio>
+#include <algorithm>
 #include <map>
+#include <string>
+#include <vector>
 
+#include "carbon/text_util.h"
 #include "commands.h"
 #include "joulebench/error.h"
 #include "joulebench/version.h"
@@ -20,6 +24,46 @@ std::map<CLI::App*, CommandRunner>& runners() {
 }  // namespace
 
 void CommandRegistry::add(CLI::App* sub, CommandRunner runner) { runners()[sub] = std::move(runner); }
+
+// "did you mean": the closest of `names` to a mistyped `word`, when it is close
+// (a prefix, or at most a third of its letters off).
+std::string suggestion(const std::string& word, const std::vector<std::string>& names) {
+  const auto best = detail::closest_matches(word, names, 1);
+  if (best.empty()) return {};
+  const bool prefix = best.front().rfind(word, 0) == 0;
+  if (!prefix && detail::edit_distance(word, best.front()) > std::max<std::size_t>(2, word.size() / 3)) return {};
+  return best.front();
+}
+
+// A typo in a command or an option name gets the name it was probably meant
+// to be; CLI11 alone says "A subcommand is required" or "not expected".
+void suggest_names(const CLI::App& app, int argc, char** argv) {
+  std::vector<std::string> commands;
+  for (const auto* sub : app.get_subcommands({})) commands.push_back(sub->get_name());
+  const CLI::App* chosen = nullptr;
+  for (const auto* sub : app.get_subcommands()) chosen = sub;
+  if (!chosen) {
+    for (int i = 1; i < argc; ++i) {
+      const std::string word = argv[i];
+      if (word.empty() || word[0] == '-') continue;
+      const std::string best = suggestion(word, commands);
+      fmt::print(stderr, "joulebench: '{}' is not a command{} The commands: {}.\n", word,
+                 best.empty() ? "." : fmt::format("; did you mean '{}'?", best), fmt::join(commands, ", "));
+      return;
+    }
+    return;
+  }
+  std::vector<std::string> options;
+  for (const auto* opt : chosen->get_options())
+    for (const auto& name : opt->get_lnames()) options.push_back("--" + name);
+  for (const auto& extra : chosen->remaining()) {
+    if (extra.rfind("--", 0) != 0) continue;
+    const std::string word = extra.substr(0, extra.find('='));
+    const std::string best = suggestion(word, options);
+    if (!best.empty())
+      fmt::print(stderr, "joulebench {}: unknown option {}; did you mean {}?\n", chosen->get_name(), word, best);
+  }
+}
 
 // The last word: stderr may itself be on the full disk (fmt would throw
 // again, and a throw here aborts); a failed write is then ignored.
@@ -57,6 +101,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) || dynamic_cast<const CLI::RequiredError*>(&e))
+      cli::suggest_names(app, argc, argv);
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
