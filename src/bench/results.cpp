@@ -107,6 +107,7 @@ nlohmann::json bench_run_json(const BenchRun& r) {
 std::string render_bench_summary(const CampaignResult& result) {
   struct Group {
     std::vector<double> kwh, g, jpi;
+    ProvenanceKind weakest = ProvenanceKind::measured;  // enum order: measured < sampled < estimated
   };
   // task -> model -> repetitions, in the order the campaign ran them.
   std::vector<std::string> task_order;
@@ -127,9 +128,13 @@ std::string render_bench_summary(const CampaignResult& result) {
     g.kwh.push_back(r.kwh_per_1000());
     if (auto v = r.gco2e_per_1000()) g.g.push_back(*v);
     g.jpi.push_back(r.j_per_inference());
+    g.weakest = std::max(g.weakest, r.measurement.weakest_provenance());
   }
-  std::string out = fmt::format("{:<22} {:<40} {:>4} {:>24} {:>22} {:>12} {:>5}\n", "task", "model", "reps",
-                                "kWh/1000 mean ± std", "gCO2e/1000 mean ± std", "J / inference", "stars");
+  // "source" says how the figure was obtained, where the figure is: an
+  // estimate must not read as a measurement (docs/measurement.md, "Estimates").
+  std::string out = fmt::format("{:<22} {:<40} {:>4} {:>24} {:>22} {:>12} {:>5}  {}\n", "task", "model", "reps",
+                                "kWh/1000 mean ± std", "gCO2e/1000 mean ± std", "J / inference", "stars", "source");
+  bool any_estimated = false;
   for (const auto& task : task_order) {
     std::map<std::string, double> means;
     for (const auto& [model, g] : groups[task]) means[model] = stats(g.kwh).mean;
@@ -138,13 +143,17 @@ std::string render_bench_summary(const CampaignResult& result) {
       const auto& g = groups[task][model];
       const Stats k = stats(g.kwh), c = stats(g.g), e = stats(g.jpi);
       const std::string gtext = g.g.empty() ? "n/a" : fmt::format("{:.4g} ± {:.2g}", c.mean, c.std);
-      out += fmt::format("{:<22} {:<40} {:>4} {:>24} {:>22} {:>12.4g} {:>5}\n", task, model, g.kwh.size(),
+      any_estimated = any_estimated || g.weakest == ProvenanceKind::estimated;
+      out += fmt::format("{:<22} {:<40} {:>4} {:>24} {:>22} {:>12.4g} {:>5}  {}\n", task, model, g.kwh.size(),
                          fmt::format("{:.4g} ± {:.2g}", k.mean, k.std), gtext, e.mean,
-                         std::string(static_cast<std::size_t>(stars.at(model)), '*'));
+                         std::string(static_cast<std::size_t>(stars.at(model)), '*'), to_string(g.weakest));
     }
   }
   for (const auto* r : failed)
     out += fmt::format("{:<22} {:<40} FAILED: {}\n", to_string(r->cell.task), r->cell.model, r->error);
+  if (any_estimated)
+    out += "\nsource estimated: no energy counter could be read for some of it (`joulebench doctor` says why); those "
+           "figures come from a power model, not a measurement\n";
   return out;
 }
 

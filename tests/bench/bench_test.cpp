@@ -346,6 +346,34 @@ TEST_F(Fixture, MergeCopiesRunsOnce) {
   EXPECT_EQ(run_campaign(cells({"a", "b"}), small_settings(2, 1), ctx3).skipped.size(), 2u);
 }
 
+// The summary table says how each figure was obtained, and an estimate is
+// called one (#17: "bench never says 'estimated' in its table").
+TEST(BenchSummary, SaysWhereEachFigureComesFrom) {
+  auto run = [](const std::string& model, ProvenanceKind kind) {
+    BenchRun r;
+    r.cell.task = Task::text_classification;
+    r.cell.model = model;
+    r.inferences = 10;
+    ComponentEnergy c;
+    c.component = Component::cpu;
+    c.energy_j = 5.0;
+    c.provenance = {kind, kind == ProvenanceKind::estimated ? "cpu-tdp-model" : "rapl-powercap"};
+    r.measurement.components = {c};
+    return r;
+  };
+  CampaignResult measured;
+  measured.runs = {run("a", ProvenanceKind::measured), run("a", ProvenanceKind::measured)};
+  const std::string m = render_bench_summary(measured);
+  EXPECT_NE(m.find("source"), std::string::npos) << m;
+  EXPECT_NE(m.find("measured"), std::string::npos) << m;
+  EXPECT_EQ(m.find("estimated"), std::string::npos) << m;
+  CampaignResult mixed;
+  mixed.runs = {run("b", ProvenanceKind::measured), run("b", ProvenanceKind::estimated)};
+  const std::string e = render_bench_summary(mixed);
+  EXPECT_NE(e.find("  estimated\n"), std::string::npos) << "the weakest of the group: " << e;
+  EXPECT_NE(e.find("source estimated: no energy counter could be read"), std::string::npos) << e;
+}
+
 TEST(BenchStars, FiveEqualBandsLowestGetsFive) {
   const auto s = energy_stars({{"a", 1.0}, {"b", 2.0}, {"c", 6.0}, {"d", 3.9}});
   EXPECT_EQ(s.at("a"), 5);
