@@ -183,9 +183,10 @@ CampaignResult run_campaign(const std::vector<BenchCell>& cells, const BenchSett
 // Keys of the cells that have a complete bench run in `store`.
 std::set<std::string> completed_cell_keys(Store& store);
 
-// AI Energy Score stars: the values' range (per task) cut into 5 equal bands,
-// lowest band 5 stars, highest 1; a single value (or all equal) gets 5.
-std::map<std::string, int> energy_stars(const std::map<std::string, double>& value_by_model);
+// Stars of models of one task and configuration (joulebench/stars.h): their
+// range cut into 5 bands equal on a log scale, lowest 5 stars; none (nullopt)
+// among fewer than kMinModelsForStars models.
+std::map<std::string, std::optional<int>> energy_stars(const std::map<std::string, double>& value_by_model);
 
 // One JSON object per run (docs/bench.md): task, model, dataset, batch,
 // repetition, status, error, inferences, duration_s, energy_j, components[],

@@ -44,6 +44,7 @@ struct ModelPoint {
   std::int64_t parameters = 0;
   bool multi_purpose = false;
   int loading_included_runs = 0;  // runs whose energy also covers loading the model
+  std::string configuration;      // " (batch 8, bf16)" where not the study's, else empty
 };
 
 // Models of the windows (inference windows with a count), in task order.
@@ -67,16 +68,17 @@ struct EnergyLabel {
   std::string model;
   std::string task;
   double wh_per_1000 = 0.0;  // measured (IT) energy per 1,000 queries, GPU + CPU + RAM
-  int stars = 0;             // 1..5
-  int models_in_task = 0;    // the range the stars are relative to
+  int stars = 0;             // 1..5; 0: not ranked (see stars_note)
+  std::string stars_note;    // why there are no stars (too few models), or empty
+  int models_in_task = 0;    // of the same configuration: the range the stars are relative to
   double task_min_wh = 0.0, task_max_wh = 0.0;
   std::string hardware;
   std::string date;  // YYYY-MM-DD of the newest window
   std::string provenance;
 };
 
-// Stars: the task's range of per-model means cut into 5 equal bands, the
-// lowest-energy band 5 stars (AI Energy Score). Throws InputError listing the
+// Stars (joulebench/stars.h): among the task's models of the same
+// configuration, bands equal on a log scale; none among fewer than 5. Throws InputError listing the
 // stored models when `model` has no inference windows.
 EnergyLabel make_energy_label(Store& store, const std::string& model, const std::string& task = {});
 std::string render_energy_label_svg(const EnergyLabel& label);

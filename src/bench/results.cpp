@@ -35,12 +35,13 @@ nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*
 
 }  // namespace
 
-std::map<std::string, int> energy_stars(const std::map<std::string, double>& value_by_model) {
-  std::map<std::string, int> stars;
+std::map<std::string, std::optional<int>> energy_stars(const std::map<std::string, double>& value_by_model) {
+  std::map<std::string, std::optional<int>> stars;
   if (value_by_model.empty()) return stars;
   double lo = value_by_model.begin()->second, hi = lo;
   for (const auto& [_, v] : value_by_model) lo = std::min(lo, v), hi = std::max(hi, v);
-  for (const auto& [model, v] : value_by_model) stars[model] = stars_for(v, lo, hi);
+  const int n = static_cast<int>(value_by_model.size());
+  for (const auto& [model, v] : value_by_model) stars[model] = stars_among(v, lo, hi, n);
   return stars;
 }
 
@@ -108,6 +109,7 @@ std::string render_bench_summary(const CampaignResult& result) {
   struct Group {
     std::vector<double> kwh, g, jpi;
     ProvenanceKind weakest = ProvenanceKind::measured;  // enum order: measured < sampled < estimated
+    int batch = 1;
   };
   // task -> model -> repetitions, in the order the campaign ran them.
   std::vector<std::string> task_order;
@@ -129,16 +131,20 @@ std::string render_bench_summary(const CampaignResult& result) {
     if (auto v = r.gco2e_per_1000()) g.g.push_back(*v);
     g.jpi.push_back(r.j_per_inference());
     g.weakest = std::max(g.weakest, r.measurement.weakest_provenance());
+    g.batch = r.cell.batch;
   }
   // "source" says how the figure was obtained, where the figure is: an
   // estimate must not read as a measurement (docs/measurement.md, "Estimates").
   std::string out = fmt::format("{:<22} {:<40} {:>4} {:>24} {:>22} {:>12} {:>5}  {}\n", "task", "model", "reps",
                                 "kWh/1000 mean ± std", "gCO2e/1000 mean ± std", "J / inference", "stars", "source");
   bool any_estimated = false;
+  bool any_unranked = false;
   for (const auto& task : task_order) {
-    std::map<std::string, double> means;
-    for (const auto& [model, g] : groups[task]) means[model] = stats(g.kwh).mean;
-    const auto stars = energy_stars(means);
+    // Ranked within one configuration: batch 8 of a model is not ranked against batch 1.
+    std::map<int, std::map<std::string, double>> means_by_batch;
+    for (const auto& [model, g] : groups[task]) means_by_batch[g.batch][model] = stats(g.kwh).mean;
+    std::map<std::string, std::optional<int>> stars;
+    for (const auto& [batch, means] : means_by_batch) stars.merge(energy_stars(means));
     for (const auto& model : model_order[task]) {
       const auto& g = groups[task][model];
       const Stats k = stats(g.kwh), c = stats(g.g), e = stats(g.jpi);
@@ -146,11 +152,17 @@ std::string render_bench_summary(const CampaignResult& result) {
       any_estimated = any_estimated || g.weakest == ProvenanceKind::estimated;
       out += fmt::format("{:<22} {:<40} {:>4} {:>24} {:>22} {:>12.4g} {:>5}  {}\n", task, model, g.kwh.size(),
                          fmt::format("{:.4g} ± {:.2g}", k.mean, k.std), gtext, e.mean,
-                         std::string(static_cast<std::size_t>(stars.at(model)), '*'), to_string(g.weakest));
+                         stars.at(model) ? std::string(static_cast<std::size_t>(*stars.at(model)), '*') : "-",
+                         to_string(g.weakest));
+      any_unranked = any_unranked || !stars.at(model);
     }
   }
   for (const auto* r : failed)
     out += fmt::format("{:<22} {:<40} FAILED: {}\n", to_string(r->cell.task), r->cell.model, r->error);
+  if (any_unranked)
+    out += fmt::format("\nstars: only among {} or more models of one task and batch size (bands equal on a log scale "
+                       "of energy; docs/bench.md), \"-\" where fewer were measured\n",
+                       kMinModelsForStars);
   if (any_estimated)
     out += "\nsource estimated: no energy counter could be read for some of it (`joulebench doctor` says why); those "
            "figures come from a power model, not a measurement\n";

@@ -1,16 +1,28 @@
 #include "joulebench/stars.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cmath>
 
 namespace joulebench {
 
 int stars_for(double value, double task_min, double task_max) {
-  if (!(task_max > task_min)) return 5;
-  const double band = (task_max - task_min) / 5.0;
+  if (!(task_max > task_min) || !(task_min > 0.0) || !(value > 0.0)) return 5;
+  const double lo = std::log10(task_min), band = (std::log10(task_max) - lo) / 5.0;
   // The maximum itself belongs to the top band.
-  const int index = std::clamp(static_cast<int>(std::floor((value - task_min) / band)), 0, 4);
+  const int index = std::clamp(static_cast<int>(std::floor((std::log10(value) - lo) / band)), 0, 4);
   return 5 - index;
+}
+
+std::optional<int> stars_among(double value, double task_min, double task_max, int models, std::string* why) {
+  if (models < kMinModelsForStars) {
+    if (why)
+      *why = fmt::format("no stars: {} model{} of this task and configuration; stars rank {} or more", models,
+                         models == 1 ? "" : "s", kMinModelsForStars);
+    return std::nullopt;
+  }
+  return stars_for(value, task_min, task_max);
 }
 
 }  // namespace joulebench

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "joulebench/report_html.h"
+#include "joulebench/stars.h"
 #include "joulebench/version.h"
 #include "svg.h"
 
@@ -53,10 +54,19 @@ std::string render_energy_label_svg(const EnergyLabel& l) {
     s += fmt::format("<text x=\"20\" y=\"342\" font-size=\"11\">{}</text>\n", xml_escape(fit(second)));
   s += fmt::format("<text x=\"20\" y=\"358\" font-size=\"11\">measured: {} ({})</text>\n", xml_escape(l.date),
                    xml_escape(l.provenance));
-  s += fmt::format("<text x=\"20\" y=\"378\" font-size=\"10\" fill=\"#555\">stars: this task's range {}-{} Wh over "
-                   "{} model(s),</text>\n",
-                   report::sig3(l.task_min_wh), report::sig3(l.task_max_wh), l.models_in_task);
-  s += "<text x=\"20\" y=\"391\" font-size=\"10\" fill=\"#555\">cut in 5 equal bands; lowest energy = 5 stars</text>\n";
+  if (l.stars > 0) {
+    s += fmt::format("<text x=\"20\" y=\"378\" font-size=\"10\" fill=\"#555\">stars: {} models, {}-{} Wh, in 5 "
+                     "bands</text>\n",
+                     l.models_in_task, report::sig3(l.task_min_wh), report::sig3(l.task_max_wh));
+    s += "<text x=\"20\" y=\"391\" font-size=\"10\" fill=\"#555\">equal on a log scale; lowest energy = 5 "
+         "stars</text>\n";
+  } else {
+    s += fmt::format("<text x=\"20\" y=\"378\" font-size=\"10\" fill=\"#555\" class=\"jb-label-unranked\">{}"
+                     "</text>\n",
+                     xml_escape(l.stars_note.substr(0, l.stars_note.find(';') + 1)));
+    s += fmt::format("<text x=\"20\" y=\"391\" font-size=\"10\" fill=\"#555\">stars rank {} or more</text>\n",
+                     kMinModelsForStars);
+  }
   s += "<text x=\"20\" y=\"404\" font-size=\"10\" fill=\"#555\">energy: GPU + CPU + RAM as measured (no PUE)</text>\n";
   s += fmt::format("<text x=\"20\" y=\"424\" font-size=\"10\" fill=\"#888\">joulebench {}</text>\n",
                    JOULEBENCH_VERSION);

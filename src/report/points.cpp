@@ -96,6 +96,7 @@ std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, c
     const auto& [task, model, suffix] = key;
     p.task = task;
     p.model = model + suffix;
+    p.configuration = suffix;
     const double n = static_cast<double>(a.kwh.size());
     p.runs = static_cast<int>(a.kwh.size());
     double s = 0;
@@ -202,13 +203,17 @@ EnergyLabel make_energy_label(Store& store, const std::string& model, const std:
   label.task = me.task;
   label.wh_per_1000 = me.kwh_mean * 1000.0;
   label.provenance = me.provenance;
-  label.models_in_task = static_cast<int>(peers.size());
+  // Ranked among the task's models of the same configuration (batch 8 is not ranked against batch 1).
   label.task_min_wh = label.task_max_wh = label.wh_per_1000;
   for (const auto& p : peers) {
+    if (p.configuration != me.configuration) continue;
+    ++label.models_in_task;
     label.task_min_wh = std::min(label.task_min_wh, p.kwh_mean * 1000.0);
     label.task_max_wh = std::max(label.task_max_wh, p.kwh_mean * 1000.0);
   }
-  label.stars = stars_for(label.wh_per_1000, label.task_min_wh, label.task_max_wh);
+  label.stars = stars_among(label.wh_per_1000, label.task_min_wh, label.task_max_wh, label.models_in_task,
+                            &label.stars_note)
+                    .value_or(0);
   // Hardware and date of the newest run that measured the model.
   std::chrono::system_clock::time_point newest{};
   std::string newest_run;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -374,14 +375,42 @@ TEST(BenchSummary, SaysWhereEachFigureComesFrom) {
   EXPECT_NE(e.find("source estimated: no energy counter could be read"), std::string::npos) << e;
 }
 
-TEST(BenchStars, FiveEqualBandsLowestGetsFive) {
-  const auto s = energy_stars({{"a", 1.0}, {"b", 2.0}, {"c", 6.0}, {"d", 3.9}});
+TEST(BenchStars, LogBandsAmongFiveOrMoreModels) {
+  const auto s = energy_stars({{"a", 1.0}, {"b", 10.5}, {"c", 100000.0}, {"d", 150.0}, {"e", 2000.0}});  // 5 decades: a band each
   EXPECT_EQ(s.at("a"), 5);
-  EXPECT_EQ(s.at("b"), 4);  // in [2, 3)
-  EXPECT_EQ(s.at("d"), 3);  // in [3, 4)
+  EXPECT_EQ(s.at("b"), 4);
+  EXPECT_EQ(s.at("d"), 3);
+  EXPECT_EQ(s.at("e"), 2);
   EXPECT_EQ(s.at("c"), 1);
-  EXPECT_EQ(energy_stars({{"x", 0.3}}).at("x"), 5);
-  EXPECT_EQ(energy_stars({{"x", 2.0}, {"y", 2.0}}).at("y"), 5);
+  // Fewer than five: no stars (with two they could only be 1 or 5).
+  const auto few = energy_stars({{"x", 2.0}, {"y", 20.0}});
+  EXPECT_FALSE(few.at("x"));
+  EXPECT_FALSE(few.at("y"));
+}
+
+TEST(BenchSummary, StarsAreNotGivenAmongFewModelsAndNotAcrossBatchSizes) {
+  auto run = [](const std::string& model, int batch, double j) {
+    BenchRun r;
+    r.cell.task = Task::text_classification;
+    r.cell.model = model;
+    r.cell.batch = batch;
+    r.inferences = 10;
+    ComponentEnergy c;
+    c.component = Component::cpu;
+    c.energy_j = j;
+    c.provenance = {ProvenanceKind::measured, "rapl-powercap"};
+    r.measurement.components = {c};
+    return r;
+  };
+  CampaignResult result;
+  for (int i = 0; i < 5; ++i) result.runs.push_back(run("m" + std::to_string(i), 1, std::pow(10.0, i)));
+  result.runs.push_back(run("m0", 8, 0.5));  // batch 8: its own configuration, alone in it
+  const std::string t = render_bench_summary(result);
+  EXPECT_NE(t.find("*****  measured"), std::string::npos) << t;
+  EXPECT_NE(t.find("m0 (batch 8)"), std::string::npos) << t;
+  EXPECT_NE(t.find("stars: only among 5 or more models of one task and batch size"), std::string::npos) << t;
+  const auto line = t.substr(t.find("m0 (batch 8)"), t.find('\n', t.find("m0 (batch 8)")) - t.find("m0 (batch 8)"));
+  EXPECT_NE(line.find(" -  measured"), std::string::npos) << "unranked, not 5 stars for being cheapest: " << line;
 }
 
 TEST(BenchShard, ShardsPartitionTheCells) {

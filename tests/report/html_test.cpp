@@ -106,18 +106,28 @@ TEST_F(Html, BatchSweepIsOnePointPerBatchAndTheLabelIsBatchOne) {
   const auto label = make_energy_label(*store_, "m");
   EXPECT_EQ(label.model, "m");
   EXPECT_NEAR(label.wh_per_1000, 4.0, 1e-9);
-  EXPECT_EQ(label.models_in_task, 3);
-  EXPECT_EQ(label.stars, 1);
+  EXPECT_EQ(label.models_in_task, 2) << "m and peer at batch 1; m at batch 8 is another configuration";
+  EXPECT_EQ(label.stars, 0) << "two models are too few to rank";
+  EXPECT_NE(label.stars_note.find("no stars: 2 models of this task and configuration; stars rank 5 or more"),
+            std::string::npos)
+      << label.stars_note;
 }
 
-TEST(Stars, FiveEqualBandsLowestEnergyFiveStars) {
-  EXPECT_EQ(stars_for(1.0, 1.0, 6.0), 5);
-  EXPECT_EQ(stars_for(1.99, 1.0, 6.0), 5);
-  EXPECT_EQ(stars_for(2.01, 1.0, 6.0), 4);
-  EXPECT_EQ(stars_for(3.5, 1.0, 6.0), 3);
-  EXPECT_EQ(stars_for(5.5, 1.0, 6.0), 1);
-  EXPECT_EQ(stars_for(6.0, 1.0, 6.0), 1);
+// Bands equal on a log scale: over 1..100,000 Wh each decade is a band.
+TEST(Stars, FiveLogBandsLowestEnergyFiveStars) {
+  EXPECT_EQ(stars_for(1.0, 1.0, 1e5), 5);
+  EXPECT_EQ(stars_for(9.9, 1.0, 1e5), 5);
+  EXPECT_EQ(stars_for(10.1, 1.0, 1e5), 4);
+  EXPECT_EQ(stars_for(150.0, 1.0, 1e5), 3);
+  EXPECT_EQ(stars_for(5000.0, 1.0, 1e5), 2);
+  EXPECT_EQ(stars_for(1e5, 1.0, 1e5), 1);
   EXPECT_EQ(stars_for(2.0, 2.0, 2.0), 5);
+  // #17: gpt2 at 29 Wh and distilgpt2 at 16.5 Wh among models up to 2,900 Wh are no longer both 5 stars.
+  EXPECT_GT(stars_for(16.5, 1.0, 2900.0), stars_for(29.0 * 4, 1.0, 2900.0));
+  std::string why;
+  EXPECT_FALSE(stars_among(1.0, 1.0, 6.0, 4, &why));
+  EXPECT_NE(why.find("4 models"), std::string::npos) << why;
+  EXPECT_EQ(stars_among(1.0, 1.0, 6.0, 5), 5);
 }
 
 TEST_F(Html, EnergyLabel) {
@@ -126,9 +136,13 @@ TEST_F(Html, EnergyLabel) {
   EXPECT_EQ(cheap.task, "text-classification");
   EXPECT_NEAR(cheap.wh_per_1000, 3.0, 1e-9);
   EXPECT_EQ(cheap.models_in_task, 3);
-  EXPECT_EQ(cheap.stars, 5);
+  EXPECT_EQ(cheap.stars, 0) << "three models are too few to rank";
+  add("text-classification", "small-a", {0.0001});
+  add("text-classification", "small-b", {0.001});
   const auto dear = make_energy_label(*store_, "google/flan-t5-base");
+  EXPECT_EQ(dear.models_in_task, 5);
   EXPECT_EQ(dear.stars, 1);
+  EXPECT_EQ(make_energy_label(*store_, "small-a").stars, 5);
   EXPECT_NE(dear.hardware.find("Test GPU"), std::string::npos);
   const std::string svg = render_energy_label_svg(dear);
   EXPECT_EQ(svg.rfind("<svg", 0), 0u);
@@ -163,8 +177,10 @@ TEST_F(Html, LabelOfAMultiPurposeModelNeedsItsTask) {
   EXPECT_EQ(l.task, "summarization");
   EXPECT_EQ(l.models_in_task, 2);
   EXPECT_NEAR(l.wh_per_1000, 50.0, 1e-9);
-  EXPECT_EQ(l.stars, 1);
-  EXPECT_EQ(make_energy_label(*store_, "bart").stars, 5);
+  EXPECT_EQ(l.stars, 0);
+  const std::string svg = render_energy_label_svg(l);
+  EXPECT_EQ(count(svg, "data-filled=\"1\""), 0u);
+  EXPECT_NE(svg.find("no stars: 2 models of this task and configuration;"), std::string::npos) << svg;
 }
 
 TEST_F(Html, EmptyTableSaysHowToFillTheStore) {
