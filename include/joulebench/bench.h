@@ -177,6 +177,12 @@ struct BenchContext {
 // interrupted, or 'running' for a process of this host that is gone); a run
 // another live process is measuring is left alone. A model that throws fails its cell
 // only. Store errors propagate.
+// Throws InputError naming the flag when the settings or a cell cannot run
+// (N or repetitions below 1, a batch below 1 or larger than N, a cell without
+// inputs). run_campaign checks first; a caller may check before it creates a
+// store.
+void check_campaign(const std::vector<BenchCell>& cells, const BenchSettings& settings);
+
 CampaignResult run_campaign(const std::vector<BenchCell>& cells, const BenchSettings& settings, BenchContext& context,
                             const BenchCallbacks& callbacks = {});
 

@@ -31,10 +31,9 @@ inline constexpr Limits kEnergyWhLimits{"energy", 0.0, 1e15, "Wh", false, ""};
 
 // Sampling (docs/measurement.md): under 1 ms the sampler's own CPU time is
 // what it measures.
-inline constexpr Limits kIntervalMsLimits{"sampling interval", 1.0, 3.6e6, "ms", false,
-                                          "below 1 ms the sampler measures mostly itself"};
-inline constexpr Limits kIntervalSecondsLimits{"sampling interval", 0.001, 3600.0, "s", false,
-                                               "below 1 ms the sampler measures mostly itself"};
+inline constexpr std::string_view kIntervalHint = "below 1 ms the sampler measures mostly itself";
+inline constexpr Limits kIntervalMsLimits{"sampling interval", 1.0, 3.6e6, "ms", false, kIntervalHint};
+inline constexpr Limits kIntervalSecondsLimits{"sampling interval", 0.001, 3600.0, "s", false, kIntervalHint};
 inline constexpr Limits kWaitSecondsLimits{"duration", 0.0, 86400.0, "s", false, ""};
 
 // Counts.

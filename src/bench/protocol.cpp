@@ -209,22 +209,29 @@ std::vector<std::string> abandoned_runs(Store& store, const std::string& key, co
 }
 }  // namespace
 
-CampaignResult run_campaign(const std::vector<BenchCell>& all_cells, const BenchSettings& settings,
-                            BenchContext& ctx, const BenchCallbacks& cb) {
+void check_campaign(const std::vector<BenchCell>& cells, const BenchSettings& settings) {
   if (settings.n < 1) throw InputError(fmt::format("--n {}: expected at least 1 inference", settings.n));
   if (settings.reps < 1) throw InputError(fmt::format("--reps {}: expected at least 1 repetition", settings.reps));
+  for (const auto& c : cells) {
+    if (c.batch < 1) throw InputError(fmt::format("--batch {}: expected at least 1", c.batch));
+    if (c.batch > settings.n)
+      throw InputError(fmt::format("--batch {} is larger than --n {}: a repetition runs {} inferences, so it would "
+                                   "never fill one batch; give --batch {} or less, or a larger --n",
+                                   c.batch, settings.n, settings.n, settings.n));
+    if (!c.inputs || c.inputs->inputs.empty())
+      throw InputError(fmt::format("{} / {}: no inputs", to_string(c.task), c.model));
+  }
+}
+
+CampaignResult run_campaign(const std::vector<BenchCell>& all_cells, const BenchSettings& settings,
+                            BenchContext& ctx, const BenchCallbacks& cb) {
+  check_campaign(all_cells, settings);
   CampaignResult result;
   result.carbon = ctx.carbon;
 
   const auto done_keys = completed_cell_keys(ctx.store);
   std::vector<BenchCell> cells;
   for (const auto& c : all_cells) {
-    if (c.batch < 1) throw InputError(fmt::format("--batch {}: expected at least 1", c.batch));
-    if (c.batch > settings.n)
-      throw InputError(fmt::format("--batch {} is larger than --n {}: give --batch {} or less, or a larger --n",
-                                   c.batch, settings.n, settings.n));
-    if (!c.inputs || c.inputs->inputs.empty())
-      throw InputError(fmt::format("{} / {}: no inputs", to_string(c.task), c.model));
     if (done_keys.count(cell_key(c, settings))) result.skipped.push_back(c);
     else cells.push_back(c);
   }

@@ -176,11 +176,6 @@ int run(Args& args) {
   settings.source = own_command_line();
   if (args.steps) settings.load.steps = *args.steps;
   if (args.batches.empty()) args.batches = {1};
-  for (int b : args.batches)
-    if (b > settings.n)
-      throw InputError(fmt::format("--batch {} is larger than --n {}: a repetition runs {} inferences, so it would "
-                                   "never fill one batch; give --batch {} or less, or a larger --n",
-                                   b, settings.n, settings.n, settings.n));
   if (!args.html.empty()) check_output_file(args.html, "--html");
 
   // Tasks and models: validated before anything is measured.
@@ -264,11 +259,9 @@ int run(Args& args) {
         sets.push_back(std::make_shared<BenchInputSet>(builtin_inputs(task, data_dir)));
     }
     for (const auto& set : sets)
-      for (int b : args.batches) {
-        if (b < 1) throw InputError(fmt::format("--batch {}: expected sizes of 1 or more", b));
-        cells.push_back(BenchCell{task, model, set, b});
-      }
+      for (int b : args.batches) cells.push_back(BenchCell{task, model, set, b});
   }
+  check_campaign(cells, settings);  // before anything is loaded or a store is created
   if (!args.shard.empty()) {
     int i = 0, n = 0;
     char slash = 0;

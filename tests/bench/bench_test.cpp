@@ -347,21 +347,25 @@ TEST_F(Fixture, MergeCopiesRunsOnce) {
   EXPECT_EQ(run_campaign(cells({"a", "b"}), small_settings(2, 1), ctx3).skipped.size(), 2u);
 }
 
+// A finished repetition of 10 inferences for render_bench_summary: `joules` of CPU energy of `kind`.
+BenchRun summary_run(const std::string& model, int batch, double joules, ProvenanceKind kind) {
+  BenchRun r;
+  r.cell.task = Task::text_classification;
+  r.cell.model = model;
+  r.cell.batch = batch;
+  r.inferences = 10;
+  ComponentEnergy c;
+  c.component = Component::cpu;
+  c.energy_j = joules;
+  c.provenance = {kind, kind == ProvenanceKind::estimated ? "cpu-tdp-model" : "rapl-powercap"};
+  r.measurement.components = {c};
+  return r;
+}
+
 // The summary table says how each figure was obtained, and an estimate is
 // called one (#17: "bench never says 'estimated' in its table").
 TEST(BenchSummary, SaysWhereEachFigureComesFrom) {
-  auto run = [](const std::string& model, ProvenanceKind kind) {
-    BenchRun r;
-    r.cell.task = Task::text_classification;
-    r.cell.model = model;
-    r.inferences = 10;
-    ComponentEnergy c;
-    c.component = Component::cpu;
-    c.energy_j = 5.0;
-    c.provenance = {kind, kind == ProvenanceKind::estimated ? "cpu-tdp-model" : "rapl-powercap"};
-    r.measurement.components = {c};
-    return r;
-  };
+  auto run = [](const std::string& model, ProvenanceKind kind) { return summary_run(model, 1, 5.0, kind); };
   CampaignResult measured;
   measured.runs = {run("a", ProvenanceKind::measured), run("a", ProvenanceKind::measured)};
   const std::string m = render_bench_summary(measured);
@@ -390,17 +394,7 @@ TEST(BenchStars, LogBandsAmongFiveOrMoreModels) {
 
 TEST(BenchSummary, StarsAreNotGivenAmongFewModelsAndNotAcrossBatchSizes) {
   auto run = [](const std::string& model, int batch, double j) {
-    BenchRun r;
-    r.cell.task = Task::text_classification;
-    r.cell.model = model;
-    r.cell.batch = batch;
-    r.inferences = 10;
-    ComponentEnergy c;
-    c.component = Component::cpu;
-    c.energy_j = j;
-    c.provenance = {ProvenanceKind::measured, "rapl-powercap"};
-    r.measurement.components = {c};
-    return r;
+    return summary_run(model, batch, j, ProvenanceKind::measured);
   };
   CampaignResult result;
   for (int i = 0; i < 5; ++i) result.runs.push_back(run("m" + std::to_string(i), 1, std::pow(10.0, i)));
