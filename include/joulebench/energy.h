@@ -45,6 +45,12 @@ struct ComponentEnergy {
   std::optional<double> dynamic_energy_j;     // above the idle baseline
   Provenance provenance;
   std::vector<std::string> sources;  // sensor names that contributed
+  // A modelled figure (and each of its scopes) lies within [x / band_factor,
+  // x * band_factor]; 1 for readings. Several groups: the widest band.
+  double band_factor = 1.0;
+
+  double low(double x) const { return x / band_factor; }
+  double high(double x) const { return x * band_factor; }
 };
 
 struct Measurement {
@@ -58,6 +64,9 @@ struct Measurement {
   double total_energy_j() const;
   // Sum of attributed energy where known, else machine energy.
   double total_attributed_energy_j() const;
+  // Ends of the band of total_energy_j(): sums of the components' low / high.
+  double total_energy_low_j() const;
+  double total_energy_high_j() const;
   const ComponentEnergy* find(Component c) const;
   // The least trusted provenance among additive components.
   ProvenanceKind weakest_provenance() const;

@@ -36,6 +36,12 @@ inline constexpr Limits kIntervalMsLimits{"sampling interval", 1.0, 3.6e6, "ms",
 inline constexpr Limits kIntervalSecondsLimits{"sampling interval", 0.001, 3600.0, "s", false, kIntervalHint};
 inline constexpr Limits kWaitSecondsLimits{"duration", 0.0, 86400.0, "s", false, ""};
 
+// Power models (`joulebench estimate`, include/joulebench/power_model.h).
+inline constexpr Limits kLoadLimits{"CPU load", 0.0, 1.0, "", false, "busy CPU time / (threads x time): 0.5 is half"};
+inline constexpr Limits kThreadsLimits{"hardware threads", 1.0, 65536.0, "", true, ""};
+inline constexpr Limits kSocketsLimits{"sockets", 1.0, 64.0, "", true, ""};
+inline constexpr Limits kMemoryGbLimits{"memory in use", 0.0, 1e6, "GB", false, ""};
+
 // Counts.
 inline constexpr Limits kInferencesLimits{"inferences", 1.0, 1e9, "", true, ""};
 

@@ -40,6 +40,9 @@ struct SensorInfo {
   // when not known. A hardware counter that does not advance while time
   // passes is stuck (counter_stuck_after_s) and never read as 0 J measured.
   double update_period_s = 0.0;
+  // A model's figures lie within [x / band_factor, x * band_factor] (the band
+  // of include/joulebench/power_model.h); 1 for readings.
+  double band_factor = 1.0;
 };
 
 // A measured energy counter (RAPL, NVML energy, hwmon energy): the kind of

@@ -34,5 +34,6 @@ void register_bench_command(CommandRegistry& registry);
 void register_merge_command(CommandRegistry& registry);
 void register_study_command(CommandRegistry& registry);
 void register_doctor_command(CommandRegistry& registry);
+void register_estimate_command(CommandRegistry& registry);
 
 }  // namespace joulebench::cli

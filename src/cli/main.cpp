@@ -97,6 +97,7 @@ int main(int argc, char** argv) {
   cli::register_merge_command(registry);
   cli::register_study_command(registry);
   cli::register_doctor_command(registry);
+  cli::register_estimate_command(registry);
 
   try {
     app.parse(argc, argv);

@@ -99,6 +99,11 @@ int run(const Args& args) {
                                     [](const ComponentEnergy& c) { return is_additive(c.component); });
   const std::optional<CarbonResult> carbon =
       measured ? std::optional(compute_carbon_j(m.total_energy_j(), carbon_settings)) : std::nullopt;
+  // Carbon is linear in energy: the energy band carries over as is.
+  const double total_j = m.total_energy_j();
+  const double low_share = total_j > 0 ? m.total_energy_low_j() / total_j : 1.0;
+  const double high_share = total_j > 0 ? m.total_energy_high_j() / total_j : 1.0;
+  const bool banded = low_share != 1.0 || high_share != 1.0;
   const bool attributed = std::any_of(m.components.begin(), m.components.end(),
                                       [](const ComponentEnergy& c) { return c.attributed_energy_j.has_value(); });
   const std::optional<CarbonResult> attributed_carbon =
@@ -111,6 +116,8 @@ int run(const Args& args) {
     text += format_measurement_table(m);
     if (carbon) {
       text += fmt::format("\n  carbon     {:.4g} gCO2e machine", carbon->g_co2e);
+      if (banded)
+        text += fmt::format(" (range {:.3g} .. {:.3g})", carbon->g_co2e * low_share, carbon->g_co2e * high_share);
       if (attributed_carbon) text += fmt::format(", {:.4g} gCO2e attributed", attributed_carbon->g_co2e);
       text += fmt::format(" ({:.0f} g/kWh, {}; PUE {:g})\n", carbon->intensity.g_per_kwh,
                           carbon->intensity.source, carbon->pue);
@@ -140,6 +147,8 @@ int run(const Args& args) {
       j["idle_baseline"] = idle ? idle_baseline_json(*idle) : nlohmann::json(nullptr);
       j["carbon"] = carbon ? carbon_result_json(*carbon) : nlohmann::json(nullptr);
       j["attributed_g_co2e"] = attributed_carbon ? nlohmann::json(attributed_carbon->g_co2e) : nlohmann::json(nullptr);
+      j["g_co2e_low"] = carbon ? nlohmann::json(carbon->g_co2e * low_share) : nlohmann::json(nullptr);
+      j["g_co2e_high"] = carbon ? nlohmann::json(carbon->g_co2e * high_share) : nlohmann::json(nullptr);
       write_output_file(args.json_file, json_text(j));
     } catch (const std::exception& e) {
       report("--json " + args.json_file, e);

@@ -71,6 +71,20 @@ double Measurement::total_attributed_energy_j() const {
   return sum;
 }
 
+double Measurement::total_energy_low_j() const {
+  double sum = 0.0;
+  for (const auto& c : components)
+    if (is_additive(c.component)) sum += c.low(c.energy_j);
+  return sum;
+}
+
+double Measurement::total_energy_high_j() const {
+  double sum = 0.0;
+  for (const auto& c : components)
+    if (is_additive(c.component)) sum += c.high(c.energy_j);
+  return sum;
+}
+
 const ComponentEnergy* Measurement::find(Component c) const {
   for (const auto& e : components)
     if (e.component == c) return &e;

@@ -237,7 +237,7 @@ Meter::Meter(SensorList sensors, MeterOptions options) : impl_(std::make_unique<
   }
   s.tick_s = every_tick ? s.interval_s : slowest_tick_s;
   if (!slow.empty())
-    s.notes.push_back(fmt::format("read at their own pace (models of slowly changing state): {}",
+    s.notes.push_back(fmt::format("models read at their own pace (once a second is their resolution): {}",
                                   fmt::join(slow, ", ")));
   for (const ComponentChoice& choice : s.choices) {
     for (const auto& group : choice.groups) {

@@ -110,6 +110,9 @@ nlohmann::json measurement_json(const Measurement& m) {
         {"energy_kwh", c.energy_j / kJoulesPerKwh},
         {"attributed_energy_j", optional_number(c.attributed_energy_j)},
         {"dynamic_energy_j", optional_number(c.dynamic_energy_j)},
+        {"energy_low_j", c.low(c.energy_j)},
+        {"energy_high_j", c.high(c.energy_j)},
+        {"band_factor", c.band_factor},
         {"provenance", c.provenance.to_string()},
         {"sources", c.sources},
     });
@@ -128,6 +131,8 @@ nlohmann::json measurement_json(const Measurement& m) {
       {"components", std::move(components)},
       {"total_energy_j", m.total_energy_j()},
       {"total_energy_kwh", m.total_energy_j() / kJoulesPerKwh},
+      {"total_energy_low_j", m.total_energy_low_j()},
+      {"total_energy_high_j", m.total_energy_high_j()},
       {"total_attributed_energy_j", m.total_attributed_energy_j()},
       {"total_dynamic_energy_j",
        any_additive && dynamic_known ? nlohmann::json(dynamic_total) : nlohmann::json(nullptr)},
@@ -147,8 +152,9 @@ nlohmann::json idle_baseline_json(const IdleBaseline& b) {
 }
 
 std::string format_measurement_table(const Measurement& m) {
-  bool any_attributed = false, any_dynamic = false;
+  bool any_attributed = false, any_dynamic = false, any_band = false;
   for (const auto& c : m.components) {
+    any_band |= c.band_factor > 1.0;
     any_attributed |= c.attributed_energy_j.has_value();
     any_dynamic |= c.dynamic_energy_j.has_value();
   }
@@ -157,10 +163,13 @@ std::string format_measurement_table(const Measurement& m) {
   out += fmt::format("  {:<10} {:>14} {:>12}", "component", "energy", "kWh");
   if (any_attributed) out += fmt::format(" {:>14}", "attributed");
   if (any_dynamic) out += fmt::format(" {:>14}", "dynamic");
+  // Estimates carry their model's band (machine scope; other scopes scale alike).
+  if (any_band) out += fmt::format(" {:>25}", "range (estimates)");
   out += "  provenance\n";
   auto row = [&](const std::string& label, double e, const std::optional<double>& a, const std::optional<double>& d,
-                 const std::string& tail) {
+                 const std::string& tail, double low, double high) {
     out += fmt::format("  {:<10} {:>14} {:>12.4g}", label, energy_text(e), e / kJoulesPerKwh);
+    if (any_band) out += fmt::format(" {:>25}", low == high ? std::string("-") : energy_text(low) + " .. " + energy_text(high));
     if (any_attributed) out += fmt::format(" {:>14}", opt(a));
     if (any_dynamic) out += fmt::format(" {:>14}", opt(d));
     out += "  " + tail + "\n";
@@ -170,7 +179,7 @@ std::string format_measurement_table(const Measurement& m) {
   for (const auto& c : m.components) {
     if (!is_additive(c.component)) continue;
     row(std::string(to_string(c.component)), c.energy_j, c.attributed_energy_j, c.dynamic_energy_j,
-        c.provenance.to_string());
+        c.provenance.to_string(), c.low(c.energy_j), c.high(c.energy_j));
     if (c.dynamic_energy_j)
       dynamic_total += *c.dynamic_energy_j;
     else
@@ -178,14 +187,15 @@ std::string format_measurement_table(const Measurement& m) {
   }
   row("total", m.total_energy_j(), any_attributed ? std::optional(m.total_attributed_energy_j()) : std::nullopt,
       any_dynamic && dynamic_known ? std::optional(dynamic_total) : std::nullopt,
-      fmt::format("cpu + dram + gpu, weakest: {}", to_string(m.weakest_provenance())));
+      fmt::format("cpu + dram + gpu, weakest: {}", to_string(m.weakest_provenance())), m.total_energy_low_j(),
+      m.total_energy_high_j());
   for (const auto& c : m.components) {
     if (is_additive(c.component)) continue;
     const char* why = c.component == Component::psys ? "(platform, contains cpu; not added)"
                                                       : "(inside cpu; not added)";
     if (c.component == Component::other) why = "(not added)";
     row(std::string(to_string(c.component)), c.energy_j, c.attributed_energy_j, c.dynamic_energy_j,
-        c.provenance.to_string() + " " + why);
+        c.provenance.to_string() + " " + why, c.low(c.energy_j), c.high(c.energy_j));
   }
   if (m.components.empty()) out += "  no energy figure: see the warnings\n";
   for (const auto& w : m.warnings) out += fmt::format("  warning: {}\n", w);

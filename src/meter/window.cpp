@@ -181,7 +181,10 @@ Measurement compose_measurement(const WindowInput& in, std::vector<std::string> 
                                          in.name, label, used->provenance.to_string(), fmt::join(skipped, "; ")));
       ce.energy_j += group_energy_j;
       used_per_group.push_back({used, label, group_energy_j});
-      for (std::size_t index : used->sensors) ce.sources.push_back(in.sensors[index].info->name);
+      for (std::size_t index : used->sensors) {
+        ce.sources.push_back(in.sensors[index].info->name);
+        ce.band_factor = std::max(ce.band_factor, in.sensors[index].info->band_factor);
+      }
       if (!any || used->provenance.kind > ce.provenance.kind) ce.provenance = used->provenance;
       any = true;
     }

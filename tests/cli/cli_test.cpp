@@ -16,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -194,6 +195,79 @@ TEST_F(Cli, MeasureJsonContractAndExactCounterEnergy) {
   ASSERT_NE(core, nullptr);
   EXPECT_DOUBLE_EQ(core->at("energy_j").get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(j.at("total_energy_j").get<double>(), 2.5) << "core is inside cpu: not added";
+  // A reading has no band: its ends are the figure itself.
+  EXPECT_EQ(cpu->at("band_factor"), 1.0);
+  EXPECT_DOUBLE_EQ(cpu->at("energy_low_j").get<double>(), 2.5);
+  EXPECT_DOUBLE_EQ(cpu->at("energy_high_j").get<double>(), 2.5);
+  EXPECT_DOUBLE_EQ(j.at("total_energy_low_j").get<double>(), 2.5);
+  EXPECT_DOUBLE_EQ(j.at("total_energy_high_j").get<double>(), 2.5);
+  EXPECT_DOUBLE_EQ(j.at("g_co2e_low").get<double>(), j.at("carbon").at("g_co2e").get<double>());
+}
+
+TEST_F(Cli, EstimatesCarryTheirBandToEnergyAndCarbon) {
+  // No hardware anywhere: only the models of the fake /proc (an unknown CPU,
+  // 8 GB in use).
+  const Outcome r = run({"measure", "--json", path("m.json"), "--sysfs-root", path("no-sys"), "--procfs-root",
+                         path("proc"), "--dev-root", path("dev"), "--nvml-library", path("no-libnvidia-ml.so.1"),
+                         "--country", "FRA", "--", "sleep", "0.2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("range (estimates)"), std::string::npos) << r.err;
+  const json j = read_json("m.json");
+  const json* cpu = component(j, "cpu");
+  const json* dram = component(j, "dram");
+  ASSERT_TRUE(cpu && dram) << j.dump(2);
+  EXPECT_EQ(cpu->at("band_factor"), 2.5) << "an unknown CPU: the mean per-thread coefficients";
+  EXPECT_EQ(dram->at("band_factor"), 2.0);
+  const double e = cpu->at("energy_j"), low = cpu->at("energy_low_j"), high = cpu->at("energy_high_j");
+  EXPECT_GT(e, 0.0);
+  EXPECT_DOUBLE_EQ(low, e / 2.5);
+  EXPECT_DOUBLE_EQ(high, e * 2.5);
+  const double total = j.at("total_energy_j");
+  EXPECT_NEAR(j.at("total_energy_low_j").get<double>(), e / 2.5 + dram->at("energy_j").get<double>() / 2, 1e-12);
+  EXPECT_NEAR(j.at("total_energy_high_j").get<double>(), e * 2.5 + dram->at("energy_j").get<double>() * 2, 1e-12);
+  const double g = j.at("carbon").at("g_co2e");
+  EXPECT_NEAR(j.at("g_co2e_low").get<double>(), g * j.at("total_energy_low_j").get<double>() / total, 1e-15);
+  EXPECT_NEAR(j.at("g_co2e_high").get<double>(), g * j.at("total_energy_high_j").get<double>() / total, 1e-15);
+  EXPECT_LT(j.at("g_co2e_low").get<double>(), g);
+  EXPECT_GT(j.at("g_co2e_high").get<double>(), g);
+}
+
+TEST_F(Cli, EstimateGivesTheModelWithItsBand) {
+  Outcome r = run({"estimate", "--cpu", "AMD EPYC 8024P 8-Core Processor", "--threads", "16", "--load", "0.5",
+                   "--ram-gb", "8", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  for (const char* key : {"power_w", "low_w", "high_w", "model", "source", "description", "fallback", "band_factor"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j.at("model"), "tdp-curve");
+  EXPECT_NEAR(j.at("power_w").get<double>(), 0.67 * 90 * std::log(7.0) / std::log(13.0), 1e-9);
+  EXPECT_DOUBLE_EQ(j.at("low_w").get<double>(), j.at("power_w").get<double>() / 2);
+  EXPECT_DOUBLE_EQ(j.at("high_w").get<double>(), j.at("power_w").get<double>() * 2);
+  EXPECT_EQ(j.at("fallback"), false);
+  EXPECT_NEAR(j.at("ram").at("power_w").get<double>(), 8 * 0.392, 1e-12);
+
+  // An unknown CPU is not an error: it falls back, and says so.
+  r = run({"estimate", "--cpu", "Mystery Chip 9000", "--threads", "4", "--load", "1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = json::parse(r.out);
+  EXPECT_EQ(j.at("fallback"), true);
+  EXPECT_EQ(j.at("model"), "mean-microarchitecture-curve");
+  EXPECT_GT(j.at("power_w").get<double>(), 0.0);
+  r = run({"estimate", "--cpu", "Mystery Chip 9000", "--threads", "4", "--load", "1"});
+  EXPECT_NE(r.out.find("fallback"), std::string::npos) << r.out;
+
+  // Without --cpu: this machine.
+  r = run({"estimate", "--load", "0.25", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GT(json::parse(r.out).at("power_w").get<double>(), 0.0);
+
+  // Bad input names what is wrong.
+  r = run({"estimate", "--cpu", "AMD EPYC 8024P", "--load", "0.5"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--threads"), std::string::npos) << r.err;
+  r = run({"estimate", "--load", "1.5"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("CPU load"), std::string::npos) << r.err;
 }
 
 TEST_F(Cli, MeasureAttributesWhenMachineCpuTimeAdvances) {

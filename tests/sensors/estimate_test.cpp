@@ -2,6 +2,8 @@
 // they were built from), the CPU lookups, and the sensors on fake /proc trees.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -215,7 +217,8 @@ const double kTick = procfs::clock_ticks_per_second();
 
 TEST(Estimate, CpuFromMicroarchitectureCoefficients) {
   FakeTree t;
-  write_cpuinfo(t, 4, "GenuineIntel", 6, 85, 7, "Intel(R) Xeon(R) Platinum 8259CL CPU @ 2.50GHz");
+  // A name without a model number (as cloud VMs often show): the microarchitecture decides.
+  write_cpuinfo(t, 4, "GenuineIntel", 6, 85, 7, "Intel(R) Xeon(R) CPU @ 2.50GHz");
   write_stat(t, 1000, 500, 100000);
   t.write("proc/meminfo", "MemTotal: 16777216 kB\nMemAvailable: 8388608 kB\n");
   auto list = discover(t);
@@ -227,6 +230,8 @@ TEST(Estimate, CpuFromMicroarchitectureCoefficients) {
   EXPECT_EQ(s->info().provenance.to_string(), "estimated:cpu-power-model");
   EXPECT_NE(s->info().description.find("Cascade Lake"), std::string::npos) << s->info().description;
   EXPECT_NE(s->info().description.find("0.64"), std::string::npos) << s->info().description;
+  EXPECT_EQ(s->info().band_factor, 2.5);
+  EXPECT_FALSE(s->info().exact_at_edges) << "the load curve is not linear: the sampler must read between edges";
 
   const auto a = s->read();
   ASSERT_TRUE(a.ok) << a.error;
@@ -234,7 +239,9 @@ TEST(Estimate, CpuFromMicroarchitectureCoefficients) {
   const auto b = s->read();
   ASSERT_TRUE(b.ok) << b.error;
   const double elapsed = b.sample.time_s - a.sample.time_s;
-  const double expected = 4 * 0.64 * elapsed + (400 / kTick) * (3.80 - 0.64);
+  // Intel: 4 threads x (0.64 W + 3.16 W x L^1.25), L = busy time / (4 x elapsed), capped at 1.
+  const double load = std::min(1.0, (400 / kTick) / (4 * elapsed));
+  const double expected = 4 * (0.64 + (3.80 - 0.64) * std::pow(load, 1.25)) * elapsed;
   EXPECT_NEAR(b.sample.value - a.sample.value, expected, 1e-9);
 
   // CPU time going backwards: an error, no negative energy.
@@ -244,7 +251,7 @@ TEST(Estimate, CpuFromMicroarchitectureCoefficients) {
   EXPECT_NE(c.error.find("backwards"), std::string::npos) << c.error;
 }
 
-TEST(Estimate, CpuFromTdpWhenMicroarchitectureUnknown) {
+TEST(Estimate, CpuFromTdpFirst) {
   FakeTree t;
   // A family/model in no table row, with a model name the TDP table knows.
   write_cpuinfo(t, 8, "GenuineIntel", 6, 250, 1, "Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz");
@@ -256,12 +263,15 @@ TEST(Estimate, CpuFromTdpWhenMicroarchitectureUnknown) {
   ASSERT_TRUE(s->status().available);
   EXPECT_EQ(s->info().provenance.to_string(), "estimated:cpu-tdp");
   EXPECT_NE(s->info().description.find("Intel Xeon Gold 6148"), std::string::npos) << s->info().description;
+  EXPECT_EQ(s->info().band_factor, 2.0);
   const auto a = s->read();
   write_stat(t, 200, 0, 0);
   const auto b = s->read();
   ASSERT_TRUE(a.ok && b.ok);
-  // 150 W / 8 threads per package x 200 ticks of CPU time; nothing when idle.
-  EXPECT_NEAR(b.sample.value - a.sample.value, 150.0 / 8 * (200 / kTick), 1e-9);
+  // 0.69 x 150 W x L^1.25 (Intel's calibrated curve) over the interval.
+  const double elapsed = b.sample.time_s - a.sample.time_s;
+  const double load = std::min(1.0, (200 / kTick) / (8 * elapsed));
+  EXPECT_NEAR(b.sample.value - a.sample.value, 0.69 * 150 * std::pow(load, 1.25) * elapsed, 1e-9);
 }
 
 TEST(Estimate, CpuFallsBackToMeanCoefficientsOnAGenericVm) {
@@ -275,6 +285,21 @@ TEST(Estimate, CpuFallsBackToMeanCoefficientsOnAGenericVm) {
   EXPECT_TRUE(s->status().available);
   EXPECT_EQ(s->info().provenance.to_string(), "estimated:cpu-power-model");
   EXPECT_NE(s->info().description.find("mean of 7 microarchitectures"), std::string::npos) << s->info().description;
+  EXPECT_EQ(s->info().band_factor, 2.5);
+}
+
+TEST(Estimate, UnknownCpuFallsBackToMeanCoefficients) {
+  FakeTree t;
+  write_cpuinfo(t, 2, "GenuineIntel", 6, 250, 1, "Genuine Intel(R) CPU 0000");
+  write_stat(t, 0, 0, 0);
+  t.write("proc/meminfo", "MemTotal: 1024 kB\nMemAvailable: 1024 kB\n");
+  auto list = discover(t);
+  const Sensor* s = find_sensor(list, "estimate:cpu");
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(s->status().available);
+  EXPECT_EQ(s->info().provenance.to_string(), "estimated:cpu-power-model");
+  EXPECT_NE(s->info().description.find("mean of 7 microarchitectures"), std::string::npos) << s->info().description;
+  EXPECT_NE(s->info().description.find("fallback"), std::string::npos) << s->info().description;
 }
 
 TEST(Estimate, RamFromMemoryInUse) {
@@ -291,6 +316,7 @@ TEST(Estimate, RamFromMemoryInUse) {
   auto r = s->read();
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_NEAR(r.sample.value, 8 * 0.392, 1e-9);
+  EXPECT_EQ(s->info().band_factor, 2.0);
   t.write("proc/meminfo", "MemTotal: 16777216 kB\nMemAvailable: 16777216 kB\n");
   EXPECT_NEAR(s->read().sample.value, 0.0, 1e-12);  // a real zero: nothing in use
   t.write("proc/meminfo", "MemTotal: 16777216 kB\nMemAvailable: lots\n");

@@ -1,20 +1,22 @@
-// Models for machines where nothing can be read (VMs, containers):
-//  - cpu: per-thread watts by microarchitecture (Cloud Carbon Footprint's
-//    min/max coefficients) times the CPU time actually used, from /proc/stat;
-//    else the CPU's TDP divided by its threads, times the CPU time used;
-//    else CCF's mean coefficients. An energy counter: cumulative joules.
+// Models for machines where nothing can be read (VMs, containers), from
+// include/joulebench/power_model.h:
+//  - cpu: the calibrated CPU power model at the load measured in /proc/stat
+//    (busy CPU time / threads x elapsed) over each read interval, integrated:
+//    an energy counter, cumulative joules.
 //  - dram: 0.392 W per GB of memory in use (CCF), a power reading.
-// Always discovered; the meter uses them only where no measured or sampled
-// sensor covers the component. Every figure is flagged estimated:*.
+// Both carry the model's band (SensorInfo::band_factor). Always discovered;
+// the meter uses them only where no measured or sampled sensor covers the
+// component. Every figure is flagged estimated:*.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "core/procfs.h"
 #include "joulebench/error.h"
+#include "joulebench/power_model.h"
 #include "sensors/backends.h"
 #include "sensors/counter.h"
-#include "sensors/estimate/cpu_tables.h"
 
 namespace joulebench::sensors {
 namespace {
@@ -22,25 +24,21 @@ namespace {
 constexpr const char* kBackend = "estimate";
 // Cloud Carbon Footprint's memory coefficient. CodeCarbon's older rule, 3 W
 // per 8 GB (0.375 W/GB), is close; both count memory in use, not installed.
-constexpr double kRamWattsPerGb = 0.392;
 // Memory in use changes over seconds, and the model is a rough W per GB:
 // one read a second is plenty (CodeCarbon reads it every 15 s).
 constexpr double kRamReadIntervalS = 1.0;
 constexpr double kBytesPerGb = 1024.0 * 1024.0 * 1024.0;  // GB as the OS and cloud sizes count it (GiB)
 
-// Energy = threads x idle_w x elapsed + busy thread-seconds x (busy_w - idle_w).
-struct CpuModel {
-  Provenance provenance;
-  double idle_w_per_thread = 0;
-  double busy_w_per_thread = 0;
-  int threads = 0;
-  std::string description;
-};
+// The load curve is not linear, so the read interval matters: the sampler
+// reads this model once a second between window edges (CPU load over a
+// second is the resolution the calibration data has: 30 s steps).
+constexpr double kCpuReadIntervalS = 1.0;
 
 class CpuEstimateSensor final : public Sensor {
  public:
-  CpuEstimateSensor(SensorInfo info, CpuModel model, const std::string& procfs_root)
-      : info_(std::move(info)), model_(std::move(model)), stat_(procfs_root + "/stat") {}
+  CpuEstimateSensor(SensorInfo info, CpuPowerModel model, int threads, const std::string& procfs_root)
+      : info_(std::move(info)), model_(std::move(model)), threads_(std::max(1, threads)),
+        stat_(procfs_root + "/stat") {}
 
   const SensorInfo& info() const override { return info_; }
   SensorStatus status() const override { return {true, {}}; }
@@ -63,9 +61,10 @@ class CpuEstimateSensor final : public Sensor {
         return SensorReading::failure(info_.name + ": CPU time in " + stat_.path() +
                                       " went backwards; interval not counted");
       }
-      const double used_s = busy_s - last_busy_s_;
-      energy_j_ += model_.threads * model_.idle_w_per_thread * elapsed_s +
-                   used_s * (model_.busy_w_per_thread - model_.idle_w_per_thread);
+      if (elapsed_s > 0.0) {
+        const double load = (busy_s - last_busy_s_) / (threads_ * elapsed_s);
+        energy_j_ += model_.power_w(load) * elapsed_s;
+      }
     }
     last_busy_s_ = busy_s;
     last_time_s_ = now;
@@ -74,54 +73,12 @@ class CpuEstimateSensor final : public Sensor {
 
  private:
   SensorInfo info_;
-  CpuModel model_;
+  CpuPowerModel model_;
+  int threads_;
   procfs::ProcFile stat_;
   bool have_last_ = false;
   double last_busy_s_ = 0, last_time_s_ = 0, energy_j_ = 0;
 };
-
-std::string cpu_identity(const procfs::CpuInfo& cpu) {
-  std::string who = cpu.model_name.empty() ? std::string("CPU") : "'" + cpu.model_name + "'";
-  if (!cpu.vendor.empty()) who += fmt::format(" ({} family {} model {} stepping {})", cpu.vendor, cpu.family,
-                                              cpu.model, cpu.stepping);
-  return who;
-}
-
-CpuModel choose_cpu_model(const procfs::CpuInfo& cpu) {
-  CpuModel m;
-  m.threads = cpu.logical_cpus;
-  if (auto row = match_microarchitecture(cpu, builtin_power_model())) {
-    m.provenance = {ProvenanceKind::estimated, "cpu-power-model"};
-    m.idle_w_per_thread = row->min_w;
-    m.busy_w_per_thread = row->max_w;
-    m.description = fmt::format(
-        "estimated: {} is {}; {} threads x ({:.2f} W idle + utilisation x {:.2f} W) per thread "
-        "(Cloud Carbon Footprint coefficients), utilisation from CPU time in /proc/stat",
-        cpu_identity(cpu), row->microarchitecture, m.threads, row->min_w, row->max_w - row->min_w);
-    return m;
-  }
-  if (auto tdp = lookup_builtin_tdp(cpu.model_name)) {
-    m.provenance = {ProvenanceKind::estimated, "cpu-tdp"};
-    const int per_package = std::max(1, cpu.threads_per_package);
-    m.busy_w_per_thread = tdp->tdp_w / per_package;
-    m.description = fmt::format(
-        "estimated: {} matched '{}' (TDP {:g} W) in the TDP table; {:.2f} W per thread ({:g} W / {} threads "
-        "per package) x CPU time used from /proc/stat. In a VM the threads per package it sees may be fewer "
-        "than the chip has, which overstates this",
-        cpu_identity(cpu), tdp->model, tdp->tdp_w, m.busy_w_per_thread, tdp->tdp_w, per_package);
-    return m;
-  }
-  const auto mean = mean_power_model(builtin_power_model());
-  m.provenance = {ProvenanceKind::estimated, "cpu-power-model"};
-  m.idle_w_per_thread = mean.min_w;
-  m.busy_w_per_thread = mean.max_w;
-  m.description = fmt::format(
-      "estimated: {} is in neither the microarchitecture nor the TDP table; {} threads x ({:.2f} W idle + "
-      "utilisation x {:.2f} W) per thread, the {} of the power-model table (Cloud Carbon Footprint's rule "
-      "for an unknown microarchitecture), utilisation from CPU time in /proc/stat",
-      cpu_identity(cpu), m.threads, mean.min_w, mean.max_w - mean.min_w, mean.microarchitecture);
-  return m;
-}
 
 SensorInfo base_info(const std::string& what, Component component) {
   SensorInfo info;
@@ -135,7 +92,7 @@ SensorInfo base_info(const std::string& what, Component component) {
 void discover_cpu(const SensorOptions& options, SensorList& out) {
   SensorInfo info = base_info("cpu", Component::cpu);
   info.kind = SensorKind::energy_counter;
-  info.exact_at_edges = true;  // linear in the CPU time counters: edges suffice
+  info.min_useful_interval_s = kCpuReadIntervalS;
   info.provenance = {ProvenanceKind::estimated, "cpu-power-model"};
   info.description = "estimated CPU energy from CPU time used";
   procfs::CpuInfo cpu;
@@ -146,10 +103,20 @@ void discover_cpu(const SensorOptions& options, SensorList& out) {
     out.push_back(std::make_unique<UnavailableSensor>(std::move(info), e.what()));
     return;
   }
-  CpuModel model = choose_cpu_model(cpu);
-  info.provenance = model.provenance;
-  info.description = model.description;
-  auto sensor = std::make_unique<CpuEstimateSensor>(std::move(info), std::move(model), options.paths.procfs_root);
+  CpuIdentity identity;
+  identity.model_name = cpu.model_name;
+  identity.vendor = cpu.vendor;
+  identity.family = cpu.family;
+  identity.model = cpu.model;
+  identity.stepping = cpu.stepping;
+  identity.threads = cpu.logical_cpus;
+  identity.sockets = std::max(1, cpu.packages);
+  CpuPowerModel model = CpuPowerModel::for_cpu(identity);
+  info.provenance = {ProvenanceKind::estimated, model.name() == "tdp-curve" ? "cpu-tdp" : "cpu-power-model"};
+  info.description = "estimated: " + model.description() + "; L = CPU time used / (threads x time), from /proc/stat";
+  info.band_factor = model.band_factor();
+  auto sensor = std::make_unique<CpuEstimateSensor>(std::move(info), std::move(model), identity.threads,
+                                                    options.paths.procfs_root);
   sensor->read();  // baseline: cumulative energy counts from here
   out.push_back(std::move(sensor));
 }
@@ -159,10 +126,12 @@ void discover_ram(const SensorOptions& options, SensorList& out) {
   info.kind = SensorKind::power;
   info.min_useful_interval_s = kRamReadIntervalS;
   info.provenance = {ProvenanceKind::estimated, "ram-model"};
+  info.band_factor = kRamBandFactor;
   info.description = fmt::format(
       "estimated: {} W per GB (GiB) of memory in use (MemTotal - MemAvailable in /proc/meminfo), the Cloud "
-      "Carbon Footprint coefficient (CodeCarbon's older rule: 3 W per 8 GB)",
-      kRamWattsPerGb);
+      "Carbon Footprint coefficient (CodeCarbon's older rule: 3 W per 8 GB), band x/÷ {:g} (an assumption: "
+      "no public memory load profile to calibrate it)",
+      kRamWattsPerGb, kRamBandFactor);
   const std::string root = options.paths.procfs_root;
   try {
     procfs::read_meminfo(root);
@@ -174,7 +143,7 @@ void discover_ram(const SensorOptions& options, SensorList& out) {
   out.push_back(std::make_unique<PowerSensor>(std::move(info), [meminfo](double& power_w) -> std::string {
     try {
       const auto mem = procfs::parse_meminfo(meminfo->read_or_throw(), meminfo->path());
-      power_w = static_cast<double>(mem.used_bytes()) / kBytesPerGb * kRamWattsPerGb;
+      power_w = estimate_ram_power(static_cast<double>(mem.used_bytes()) / kBytesPerGb).power_w;
       return {};
     } catch (const Error& e) {
       return std::string("estimate:ram: ") + e.what();
