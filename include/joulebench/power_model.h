@@ -29,6 +29,9 @@ struct CpuIdentity {
   int sockets = 1;  // packages
 };
 
+// This machine's CPU from <procfs_root>/cpuinfo. Throws Error when unreadable.
+CpuIdentity read_cpu_identity(const std::string& procfs_root = "/proc");
+
 // Power of a CPU at a load in [0, 1] (busy CPU time / (threads x elapsed)).
 //  - TDP known (the TDP table matches the name): sockets x TDP x curve(load).
 //  - else the microarchitecture (vendor, family, model): threads x (idle_w +

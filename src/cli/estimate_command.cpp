@@ -5,13 +5,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "commands.h"
-#include "core/procfs.h"
 #include "joulebench/error.h"
 #include "joulebench/power_model.h"
 #include "json_text.h"
@@ -71,14 +69,9 @@ void register_estimate_command(CommandRegistry& registry) {
       identity.threads = args->threads;
       identity.sockets = args->sockets > 0 ? args->sockets : 1;
     } else {
-      const procfs::CpuInfo here = procfs::read_cpuinfo("/proc");
-      identity.model_name = here.model_name;
-      identity.vendor = here.vendor;
-      identity.family = here.family;
-      identity.model = here.model;
-      identity.stepping = here.stepping;
-      identity.threads = args->threads > 0 ? args->threads : here.logical_cpus;
-      identity.sockets = args->sockets > 0 ? args->sockets : std::max(1, here.packages);
+      identity = read_cpu_identity();
+      if (args->threads > 0) identity.threads = args->threads;
+      if (args->sockets > 0) identity.sockets = args->sockets;
     }
     const CpuPowerModel model = CpuPowerModel::for_cpu(identity);
     const PowerEstimate e = model.estimate(args->load);

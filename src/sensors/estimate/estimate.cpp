@@ -95,22 +95,14 @@ void discover_cpu(const SensorOptions& options, SensorList& out) {
   info.min_useful_interval_s = kCpuReadIntervalS;
   info.provenance = {ProvenanceKind::estimated, "cpu-power-model"};
   info.description = "estimated CPU energy from CPU time used";
-  procfs::CpuInfo cpu;
+  CpuIdentity identity;
   try {
-    cpu = procfs::read_cpuinfo(options.paths.procfs_root);
+    identity = read_cpu_identity(options.paths.procfs_root);
     procfs::read_stat(options.paths.procfs_root);
   } catch (const Error& e) {
     out.push_back(std::make_unique<UnavailableSensor>(std::move(info), e.what()));
     return;
   }
-  CpuIdentity identity;
-  identity.model_name = cpu.model_name;
-  identity.vendor = cpu.vendor;
-  identity.family = cpu.family;
-  identity.model = cpu.model;
-  identity.stepping = cpu.stepping;
-  identity.threads = cpu.logical_cpus;
-  identity.sockets = std::max(1, cpu.packages);
   CpuPowerModel model = CpuPowerModel::for_cpu(identity);
   info.provenance = {ProvenanceKind::estimated, model.name() == "tdp-curve" ? "cpu-tdp" : "cpu-power-model"};
   info.description = "estimated: " + model.description() + "; L = CPU time used / (threads x time), from /proc/stat";

@@ -47,6 +47,19 @@ std::string identity_text(const CpuIdentity& cpu) {
 
 }  // namespace
 
+CpuIdentity read_cpu_identity(const std::string& procfs_root) {
+  const procfs::CpuInfo cpu = procfs::read_cpuinfo(procfs_root);
+  CpuIdentity identity;
+  identity.model_name = cpu.model_name;
+  identity.vendor = cpu.vendor;
+  identity.family = cpu.family;
+  identity.model = cpu.model;
+  identity.stepping = cpu.stepping;
+  identity.threads = std::max(1, cpu.logical_cpus);
+  identity.sockets = std::max(1, cpu.packages);
+  return identity;
+}
+
 CpuPowerModel CpuPowerModel::for_cpu(const CpuIdentity& cpu) {
   CpuPowerModel m;
   const Vendor vendor = vendor_of(cpu);
