@@ -283,7 +283,7 @@ ORDER BY r.started_at, w.run_id, w.seq)sql");
       w.includes_loading = row[27].as<int>() != 0;
       w.loading_share = opt_real(row[28]);
       const auto comps = Params().add(sw.run_id).add(w.seq).exec(t, R"sql(
-SELECT component, energy_j, attributed_energy_j, dynamic_energy_j, provenance, sources_json
+SELECT component, energy_j, attributed_energy_j, dynamic_energy_j, provenance, sources_json, band_factor
 FROM component_energy WHERE run_id = $1 AND seq = $2 ORDER BY idx)sql");
       for (const auto& cr : comps) {
         ComponentEnergy c;
@@ -296,6 +296,7 @@ FROM component_energy WHERE run_id = $1 AND seq = $2 ORDER BY idx)sql");
         if (sources.is_array())
           for (const auto& x : sources)
             if (x.is_string()) c.sources.push_back(x.get<std::string>());
+        c.band_factor = opt_real(cr[6]).value_or(1.0);
         w.measurement.components.push_back(std::move(c));
       }
       out.push_back(std::move(sw));
@@ -511,9 +512,10 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
           .add(comp.dynamic_energy_j)
           .add(comp.provenance.to_string())
           .add(nlohmann::json(comp.sources).dump())
+          .add(comp.band_factor)
           .exec(t, R"sql(
 INSERT INTO component_energy (run_id, seq, idx, component, energy_j, attributed_energy_j, dynamic_energy_j,
-  provenance, sources_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9))sql");
+  provenance, sources_json, band_factor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10))sql");
     }
   }
 

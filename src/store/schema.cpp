@@ -122,6 +122,14 @@ FROM runs r WHERE r.id = w.run_id AND r.kind = 'bench' AND r.config_json LIKE '{
        },
        {},
        {}},
+      {4,
+       "component_energy: band_factor (an estimate lies within [x / f, x * f]; NULL: not recorded)",
+       {
+           "ALTER TABLE component_energy ADD COLUMN band_factor DOUBLE PRECISION "
+           "CHECK (band_factor IS NULL OR band_factor >= 1)",
+       },
+       {},
+       {}},
   };
   return all;
 }

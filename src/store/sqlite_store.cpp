@@ -206,7 +206,7 @@ WHERE 1 = 1)sql";
     for (const auto& [column, value] : filters)
       if (!value->empty()) s.bind(++n, *value);
     Statement comps(db_.handle(), R"sql(
-SELECT component, energy_j, attributed_energy_j, dynamic_energy_j, provenance, sources_json
+SELECT component, energy_j, attributed_energy_j, dynamic_energy_j, provenance, sources_json, band_factor
 FROM component_energy WHERE run_id = ?1 AND seq = ?2 ORDER BY idx)sql");
     std::vector<StoredWindow> out;
     while (s.step()) {
@@ -256,6 +256,7 @@ FROM component_energy WHERE run_id = ?1 AND seq = ?2 ORDER BY idx)sql");
         if (sources.is_array())
           for (const auto& x : sources)
             if (x.is_string()) c.sources.push_back(x.get<std::string>());
+        c.band_factor = comps.opt_real(6).value_or(1.0);
         w.measurement.components.push_back(std::move(c));
       }
       comps.reset();
@@ -448,12 +449,12 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
     s.run();
     Statement c(db_.handle(), R"sql(
 INSERT INTO component_energy (run_id, seq, idx, component, energy_j, attributed_energy_j, dynamic_energy_j,
-  provenance, sources_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))sql");
+  provenance, sources_json, band_factor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10))sql");
     int idx = 0;
     for (const auto& comp : m.components) {
       c.bind(1, run_id).bind(2, w.seq).bind(3, idx++).bind(4, to_string(comp.component)).bind(5, comp.energy_j);
       c.bind(6, comp.attributed_energy_j).bind(7, comp.dynamic_energy_j).bind(8, comp.provenance.to_string());
-      c.bind(9, nlohmann::json(comp.sources).dump());
+      c.bind(9, nlohmann::json(comp.sources).dump()).bind(10, comp.band_factor);
       c.run();
     }
   }

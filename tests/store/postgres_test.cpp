@@ -94,6 +94,7 @@ TEST_F(PostgresStoreTest, SaveAndLoadRoundTripsEveryField) {
   in.intensity.year = 2022;
   in.windows[1].phase = "warmup";
   in.windows[1].external_id = "cc-run-1";
+  in.windows[0].measurement.components[0].band_factor = 2.5;  // as an estimate's
   const std::string id = store->save_run(in);
   const auto out = store->load_run(id.substr(0, 8));
   ASSERT_TRUE(out.has_value());
@@ -122,6 +123,7 @@ TEST_F(PostgresStoreTest, SaveAndLoadRoundTripsEveryField) {
   EXPECT_EQ(w.measurement.components[0].attributed_energy_j, 50.0);
   EXPECT_FALSE(w.measurement.components[0].dynamic_energy_j.has_value());
   EXPECT_EQ(w.measurement.components[0].provenance.to_string(), "measured:rapl-powercap");
+  EXPECT_EQ(w.measurement.components[0].band_factor, 2.5) << "a band is kept";
   EXPECT_EQ(w.measurement.warnings, std::vector<std::string>{"cpu energy is estimated"});
   EXPECT_EQ(out->windows[1].phase, "warmup");
   EXPECT_TRUE(store->has_external_id("cc-run-1"));

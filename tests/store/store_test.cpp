@@ -91,7 +91,7 @@ class StoreTest : public ::testing::Test {
 
 TEST_F(StoreTest, CreatesTheSchemaWithAVersionAndWal) {
   auto store = open_store(path_);
-  EXPECT_EQ(store->schema_version(), 3);  // docs/store.md: 2 added the windows' configuration, 3 zero_shot / loading
+  EXPECT_EQ(store->schema_version(), 4);  // docs/store.md: 2 added the windows' configuration, 3 zero_shot / loading, 4 band_factor
   sqlite3* db = nullptr;
   sqlite3_open(path_.c_str(), &db);
   sqlite3_stmt* s = nullptr;
@@ -102,8 +102,8 @@ TEST_F(StoreTest, CreatesTheSchemaWithAVersionAndWal) {
   sqlite3_close(db);
   // Reopening does not re-apply migrations.
   store.reset();
-  EXPECT_EQ(open_store(path_)->schema_version(), 3);
-  EXPECT_EQ(count("schema_version"), 3);
+  EXPECT_EQ(open_store(path_)->schema_version(), 4);
+  EXPECT_EQ(count("schema_version"), 4);
 }
 
 TEST_F(StoreTest, RefusesAStoreFromANewerJoulebench) {
@@ -151,6 +151,7 @@ TEST_F(StoreTest, ReadingNeverCreatesAndNamesWhatIsWrong) {
 TEST_F(StoreTest, SaveAndLoadRoundTripsEveryField) {
   auto store = open_store(path_);
   RunRecord in = run(2);
+  in.windows[1].measurement.components[1].band_factor = 2.5;  // as an estimate's
   const std::string id = store->save_run(in);
   ASSERT_EQ(id.size(), 36u);
   auto out = store->load_run(id);
@@ -178,6 +179,8 @@ TEST_F(StoreTest, SaveAndLoadRoundTripsEveryField) {
   EXPECT_EQ(w.measurement.warnings, in.windows[1].measurement.warnings);
   ASSERT_EQ(w.measurement.components.size(), 2u);
   EXPECT_DOUBLE_EQ(w.measurement.components[0].energy_j, 101.0);
+  EXPECT_EQ(w.measurement.components[0].band_factor, 1.0);
+  EXPECT_EQ(w.measurement.components[1].band_factor, 2.5) << "a band is kept";
   EXPECT_DOUBLE_EQ(*w.measurement.components[0].attributed_energy_j, 50.5);
   EXPECT_EQ(w.measurement.components[0].provenance.to_string(), "measured:rapl-powercap");
   EXPECT_EQ(w.measurement.components[0].sources, in.windows[1].measurement.components[0].sources);
