@@ -67,6 +67,10 @@ struct Measurement {
   // Ends of the band of total_energy_j(): sums of the components' low / high.
   double total_energy_low_j() const;
   double total_energy_high_j() const;
+  // Those ends as shares of the total (1 when it is 0 or every figure is a
+  // reading): the band of any figure linear in it (kWh per 1000, gCO2e).
+  double total_low_share() const;
+  double total_high_share() const;
   const ComponentEnergy* find(Component c) const;
   // The least trusted provenance among additive components.
   ProvenanceKind weakest_provenance() const;

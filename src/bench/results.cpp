@@ -89,6 +89,13 @@ nlohmann::json bench_run_json(const BenchRun& r) {
   j["j_per_output_token"] = opt(r.j_per_output_token());
   j["kwh_per_1000"] = r.kwh_per_1000();
   j["gco2e_per_1000"] = opt(r.gco2e_per_1000());
+  // The band of estimated figures (docs/measurement.md, "Estimates"); equal
+  // to the figure where everything was read from counters.
+  j["kwh_per_1000_low"] = r.kwh_per_1000() * m.total_low_share();
+  j["kwh_per_1000_high"] = r.kwh_per_1000() * m.total_high_share();
+  const auto g = r.gco2e_per_1000();
+  j["gco2e_per_1000_low"] = g ? nlohmann::json(*g * m.total_low_share()) : nlohmann::json(nullptr);
+  j["gco2e_per_1000_high"] = g ? nlohmann::json(*g * m.total_high_share()) : nlohmann::json(nullptr);
   nlohmann::json eq = nlohmann::json::array();
   if (r.carbon && r.inferences > 0) {
     const double scale = 1000.0 / static_cast<double>(r.inferences);
@@ -109,6 +116,7 @@ std::string render_bench_summary(const CampaignResult& result) {
   struct Group {
     std::vector<double> kwh, g, jpi;
     ProvenanceKind weakest = ProvenanceKind::measured;  // enum order: measured < sampled < estimated
+    double band = 1.0;  // widest high share of the group's estimates
     int batch = 1;
   };
   // task -> model -> repetitions, in the order the campaign ran them.
@@ -131,6 +139,7 @@ std::string render_bench_summary(const CampaignResult& result) {
     if (auto v = r.gco2e_per_1000()) g.g.push_back(*v);
     g.jpi.push_back(r.j_per_inference());
     g.weakest = std::max(g.weakest, r.measurement.weakest_provenance());
+    g.band = std::max(g.band, r.measurement.total_high_share());
     g.batch = r.cell.batch;
   }
   // "source" says how the figure was obtained, where the figure is: an
@@ -153,7 +162,8 @@ std::string render_bench_summary(const CampaignResult& result) {
       out += fmt::format("{:<22} {:<40} {:>4} {:>24} {:>22} {:>12.4g} {:>5}  {}\n", task, model, g.kwh.size(),
                          fmt::format("{:.4g} ± {:.2g}", k.mean, k.std), gtext, e.mean,
                          stars.at(model) ? std::string(static_cast<std::size_t>(*stars.at(model)), '*') : "-",
-                         to_string(g.weakest));
+                         g.band > 1.0 ? fmt::format("{} x/÷{:.2g}", to_string(g.weakest), g.band)
+                                      : std::string(to_string(g.weakest)));
       any_unranked = any_unranked || !stars.at(model);
     }
   }
@@ -165,7 +175,8 @@ std::string render_bench_summary(const CampaignResult& result) {
                        kMinModelsForStars);
   if (any_estimated)
     out += "\nsource estimated: no energy counter could be read for some of it (`joulebench doctor` says why); those "
-           "figures come from a power model, not a measurement\n";
+           "figures come from a power model, not a measurement, and x/÷F is the model's band: the real figure lies "
+           "within [x ÷ F, x × F] (docs/measurement.md)\n";
   return out;
 }
 

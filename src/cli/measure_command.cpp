@@ -100,9 +100,7 @@ int run(const Args& args) {
   const std::optional<CarbonResult> carbon =
       measured ? std::optional(compute_carbon_j(m.total_energy_j(), carbon_settings)) : std::nullopt;
   // Carbon is linear in energy: the energy band carries over as is.
-  const double total_j = m.total_energy_j();
-  const double low_share = total_j > 0 ? m.total_energy_low_j() / total_j : 1.0;
-  const double high_share = total_j > 0 ? m.total_energy_high_j() / total_j : 1.0;
+  const double low_share = m.total_low_share(), high_share = m.total_high_share();
   const bool banded = low_share != 1.0 || high_share != 1.0;
   const bool attributed = std::any_of(m.components.begin(), m.components.end(),
                                       [](const ComponentEnergy& c) { return c.attributed_energy_j.has_value(); });

@@ -85,6 +85,16 @@ double Measurement::total_energy_high_j() const {
   return sum;
 }
 
+double Measurement::total_low_share() const {
+  const double total = total_energy_j();
+  return total > 0.0 ? total_energy_low_j() / total : 1.0;
+}
+
+double Measurement::total_high_share() const {
+  const double total = total_energy_j();
+  return total > 0.0 ? total_energy_high_j() / total : 1.0;
+}
+
 const ComponentEnergy* Measurement::find(Component c) const {
   for (const auto& e : components)
     if (e.component == c) return &e;

@@ -155,6 +155,9 @@ TEST_F(Fixture, JsonCarriesTheContractFields) {
   // 100 g/kWh, PUE 1.
   EXPECT_NEAR(j["gco2e_per_1000"].get<double>(), j["kwh_per_1000"].get<double>() * 100.0, 1e-12);
   EXPECT_EQ(j["provenance"]["components"]["cpu"], "measured:fake-counter");
+  // A reading: the band's ends are the figure.
+  EXPECT_EQ(j["kwh_per_1000_low"], j["kwh_per_1000"]);
+  EXPECT_EQ(j["gco2e_per_1000_high"], j["gco2e_per_1000"]);
   EXPECT_NEAR(j["j_per_output_token"].get<double>(), energy / 12.0, 1e-12);
 }
 
@@ -377,6 +380,16 @@ TEST(BenchSummary, SaysWhereEachFigureComesFrom) {
   const std::string e = render_bench_summary(mixed);
   EXPECT_NE(e.find("  estimated\n"), std::string::npos) << "the weakest of the group: " << e;
   EXPECT_NE(e.find("source estimated: no energy counter could be read"), std::string::npos) << e;
+
+  // An estimate's band is shown where the figure is, and in the JSON.
+  CampaignResult banded;
+  banded.runs = {run("c", ProvenanceKind::estimated)};
+  banded.runs[0].measurement.components[0].band_factor = 2.5;
+  const std::string b = render_bench_summary(banded);
+  EXPECT_NE(b.find("estimated x/÷2.5\n"), std::string::npos) << b;
+  const auto j = bench_run_json(banded.runs[0]);
+  EXPECT_DOUBLE_EQ(j["kwh_per_1000_low"].get<double>(), j["kwh_per_1000"].get<double>() / 2.5);
+  EXPECT_DOUBLE_EQ(j["kwh_per_1000_high"].get<double>(), j["kwh_per_1000"].get<double>() * 2.5);
 }
 
 TEST(BenchStars, LogBandsAmongFiveOrMoreModels) {
