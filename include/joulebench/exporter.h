@@ -49,6 +49,9 @@ struct ExportedComponent {
   std::string provenance;  // "measured:rapl-powercap" of the source last used
   double energy_j = 0.0;   // monotonic; never sums overlapping zones
   std::optional<double> power_w;
+  // Ends of the band of energy_j: each interval's energy ÷ and × the band
+  // factor of the sensors used then (equal to energy_j for readings).
+  double energy_low_j = 0.0, energy_high_j = 0.0;
 };
 
 // Energy attributed to one process or one cgroup (CPU-time share of the
@@ -73,6 +76,7 @@ struct ExporterSnapshot {
   std::string intensity_zone;
   double pue = 1.0;
   double emissions_g = 0.0;  // of the additive components, with PUE
+  double emissions_low_g = 0.0, emissions_high_g = 0.0;  // at the ends of the energy band
   // The exporter's own cost.
   double self_cpu_s = 0.0;
   double self_energy_j = 0.0;  // its CPU-time share of cpu + dram energy

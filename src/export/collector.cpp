@@ -229,12 +229,12 @@ void EnergyCollector::sample() {
     std::lock_guard lock(d.mutex);
     snap = d.published;
   }
-  double additive_j = 0.0, attributable_j = 0.0;
+  double additive_j = 0.0, additive_low_j = 0.0, additive_high_j = 0.0, attributable_j = 0.0;
   std::vector<std::size_t> gpu_used;  // sensors that gave each GPU's energy this tick
   for (std::size_t c = 0; c < d.choices.size(); ++c) {
     const auto& choice = d.choices[c];
     auto& out = snap.components[c];
-    double delta = 0.0;
+    double delta = 0.0, delta_low = 0.0, delta_high = 0.0;
     bool any = false;
     for (const auto& group : choice.groups) {
       for (const auto& cand : group) {
@@ -242,7 +242,10 @@ void EnergyCollector::sample() {
                                                                   [&](std::size_t i) { return d.states[i].tick_ok; });
         if (!all_ok) continue;
         for (std::size_t i : cand.sensors) {
+          const double band = d.sensors[i]->info().band_factor;
           delta += d.states[i].tick_delta_j;
+          delta_low += d.states[i].tick_delta_j / band;
+          delta_high += d.states[i].tick_delta_j * band;
           if (choice.component == Component::gpu) gpu_used.push_back(i);
         }
         out.provenance = cand.provenance.to_string();
@@ -251,9 +254,15 @@ void EnergyCollector::sample() {
       }
     }
     out.energy_j += delta;
+    out.energy_low_j += delta_low;
+    out.energy_high_j += delta_high;
     if (any && tick_s > 0.0) out.power_w = delta / tick_s;
     else out.power_w.reset();
-    if (is_additive(choice.component)) additive_j += delta;
+    if (is_additive(choice.component)) {
+      additive_j += delta;
+      additive_low_j += delta_low;
+      additive_high_j += delta_high;
+    }
     if (choice.component == Component::cpu || choice.component == Component::dram) attributable_j += delta;
   }
   std::size_t k = 0;
@@ -266,7 +275,13 @@ void EnergyCollector::sample() {
   }
 
   // 3. Carbon of the additive energy, with PUE.
-  if (additive_j > 0.0) snap.emissions_g += compute_carbon_j(additive_j, d.options.carbon).g_co2e;
+  if (additive_j > 0.0) {
+    // Carbon is linear in energy: the band's ends scale alike.
+    const double g = compute_carbon_j(additive_j, d.options.carbon).g_co2e;
+    snap.emissions_g += g;
+    snap.emissions_low_g += g * additive_low_j / additive_j;
+    snap.emissions_high_g += g * additive_high_j / additive_j;
+  }
 
   // 4. GPU energy split evenly among the processes holding a context on the
   // device (the driver tells; a sensor that cannot tell attributes nothing).

@@ -101,6 +101,14 @@ std::string render_metrics(const ExporterSnapshot& s, MetricsFormat format) {
             "core, uncore and psys overlap them)."});
   for (const auto& c : s.components) w.sample({{"component", to_string(c.component)}}, c.energy_j);
 
+  w.family({"joulebench_energy_low_joules", Type::counter, "joules",
+            "Low end of the band of joulebench_energy_joules: equal to it where the figure is read from a counter, "
+            "the model's figure divided by its band factor where it is estimated (docs/measurement.md)."});
+  for (const auto& c : s.components) w.sample({{"component", to_string(c.component)}}, c.energy_low_j);
+  w.family({"joulebench_energy_high_joules", Type::counter, "joules",
+            "High end of the band of joulebench_energy_joules (the estimate times its band factor)."});
+  for (const auto& c : s.components) w.sample({{"component", to_string(c.component)}}, c.energy_high_j);
+
   w.family({"joulebench_power_watts", Type::gauge, "watts", "Mean power of each component over the last sampling interval."});
   for (const auto& c : s.components)
     if (c.power_w) w.sample({{"component", to_string(c.component)}}, *c.power_w);
@@ -135,6 +143,12 @@ std::string render_metrics(const ExporterSnapshot& s, MetricsFormat format) {
   w.family({"joulebench_emissions_grams", Type::counter, "grams",
             "Emissions (gCO2e) of the machine's energy (cpu + dram + gpu) times PUE since the exporter started."});
   w.sample({}, s.emissions_g);
+  w.family({"joulebench_emissions_low_grams", Type::counter, "grams",
+            "Low end of the band of joulebench_emissions_grams (estimated energy divided by its band factor)."});
+  w.sample({}, s.emissions_low_g);
+  w.family({"joulebench_emissions_high_grams", Type::counter, "grams",
+            "High end of the band of joulebench_emissions_grams (estimated energy times its band factor)."});
+  w.sample({}, s.emissions_high_g);
 
   w.family({"joulebench_process_energy_joules", Type::counter, "joules",
             "Energy attributed to processes: cpu + dram by CPU time share, gpu split among the processes on the GPU; "

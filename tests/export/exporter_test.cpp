@@ -74,8 +74,45 @@ TEST(Collector, CounterDeltasPowerAndEmissions) {
   EXPECT_DOUBLE_EQ(*s.sensors[0].power_w, 100.0);
   // 150 J = 150 / 3.6e6 kWh at 500 g/kWh.
   EXPECT_NEAR(s.emissions_g, 150.0 / 3.6e6 * 500.0, 1e-12);
+  // A counter reading has no band: its ends are the figure.
+  EXPECT_DOUBLE_EQ(cpu->energy_low_j, 150.0);
+  EXPECT_DOUBLE_EQ(cpu->energy_high_j, 150.0);
+  EXPECT_NEAR(s.emissions_high_g, s.emissions_g, 1e-15);
   EXPECT_EQ(s.samples, 3u);
   EXPECT_FALSE(s.attribution_ok);
+}
+
+TEST(Collector, AnEstimateCarriesItsBandToEnergyAndEmissions) {
+  auto cpu_state = std::make_shared<ScriptState>();
+  auto ram_state = std::make_shared<ScriptState>();
+  SensorList list;
+  SensorInfo cpu_info = make_info("estimate:cpu", "estimate", Component::cpu, "machine", SensorKind::energy_counter,
+                                  ProvenanceKind::estimated);
+  cpu_info.band_factor = 2.5;
+  SensorInfo ram_info = make_info("rapl:dram", "rapl-powercap", Component::dram, "dram", SensorKind::energy_counter,
+                                  ProvenanceKind::measured);
+  list.push_back(std::make_unique<ScriptedSensor>(cpu_info, cpu_state));
+  list.push_back(std::make_unique<ScriptedSensor>(ram_info, ram_state));
+  EnergyCollector c(std::move(list), no_proc_options());
+  cpu_state->set(10.0, 0.0);
+  ram_state->set(10.0, 0.0);
+  c.sample();
+  cpu_state->set(11.0, 100.0);
+  ram_state->set(11.0, 20.0);
+  c.sample();
+  const auto s = c.snapshot();
+  const auto* cpu = find(s, Component::cpu);
+  ASSERT_NE(cpu, nullptr);
+  EXPECT_DOUBLE_EQ(cpu->energy_j, 100.0);
+  EXPECT_DOUBLE_EQ(cpu->energy_low_j, 40.0);
+  EXPECT_DOUBLE_EQ(cpu->energy_high_j, 250.0);
+  EXPECT_DOUBLE_EQ(find(s, Component::dram)->energy_high_j, 20.0) << "a reading's band is itself";
+  const double g_per_j = 500.0 / 3.6e6;
+  EXPECT_NEAR(s.emissions_g, 120.0 * g_per_j, 1e-12);
+  EXPECT_NEAR(s.emissions_low_g, 60.0 * g_per_j, 1e-12);
+  EXPECT_NEAR(s.emissions_high_g, 270.0 * g_per_j, 1e-12);
+  const std::string text = render_metrics(s, MetricsFormat::prometheus_text);
+  EXPECT_NE(text.find("joulebench_energy_high_joules_total{component=\"cpu\"} 250"), std::string::npos) << text;
 }
 
 TEST(Collector, SensorDownThenRestartedStaysMonotonic) {
@@ -335,8 +372,9 @@ TEST(Collector, GpuEnergySplitAmongTheProcessesOnTheDevice) {
 
 ExporterSnapshot golden_snapshot() {
   ExporterSnapshot s;
-  s.components.push_back({Component::cpu, "measured:rapl-powercap", 1234.5, 42.25});
-  s.components.push_back({Component::gpu, "measured:nvml-energy", 10.0, std::nullopt});
+  s.components.push_back({Component::cpu, "measured:rapl-powercap", 1234.5, 42.25, 1234.5, 1234.5});
+  s.components.push_back({Component::gpu, "measured:nvml-energy", 10.0, std::nullopt, 10.0, 10.0});
+  s.components.push_back({Component::dram, "estimated:ram-model", 8.0, 0.5, 4.0, 16.0});
   s.sensors.push_back({"rapl-powercap:package-0", "rapl-powercap", Component::cpu, true, 1234.5, 42.25, {}});
   s.sensors.push_back({"nvml:gpu-0", "nvml", Component::gpu, false, 10.0, std::nullopt, {}});
   s.processes.push_back({"4242", "python \"serve\"\\x", 7.5});
@@ -348,6 +386,8 @@ ExporterSnapshot golden_snapshot() {
   s.intensity_zone = "FRA";
   s.pue = 1.1;
   s.emissions_g = 0.02;
+  s.emissions_low_g = 0.015;
+  s.emissions_high_g = 0.03;
   s.self_cpu_s = 1.5;
   s.self_energy_j = 0.125;
   s.self_rss_bytes = 4096;
