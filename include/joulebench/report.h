@@ -58,6 +58,10 @@ struct ReportRow {
   std::optional<double> input_tokens_mean;  // per inference, where recorded
   std::optional<double> output_tokens_mean;
   std::string weakest_provenance;  // "measured", "sampled", "estimated"
+  // Widest band of the group's estimates: the real figure lies within
+  // [x / band_factor, x * band_factor]; 1 when every figure was read (or the
+  // band was not recorded: rows written before store schema 4, imports).
+  double band_factor = 1.0;
   int zero_shot_runs = 0;          // runs of a multi-purpose model on another task's data
   // Runs whose energy also covers loading the model (a log's whole-run row),
   // and the mean share of loading in them where it is known.

@@ -37,6 +37,7 @@ struct Group {
   double input_tokens = 0, output_tokens = 0;
   std::int64_t token_inferences_in = 0, token_inferences_out = 0;
   ProvenanceKind weakest = ProvenanceKind::measured;
+  double band = 1.0;
   int zero_shot = 0, loading_included = 0;
   std::vector<double> loading_shares;
 };
@@ -112,6 +113,7 @@ Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportO
     }
     if (!w.measurement.components.empty())
       grp.weakest = std::max(grp.weakest, w.measurement.weakest_provenance());
+    grp.band = std::max(grp.band, w.measurement.total_high_share());
     ++report.windows_used;
     if (sw.status == RunStatus::interrupted) ++from_interrupted;
     if (sw.status == RunStatus::running || sw.status == RunStatus::failed) ++from_unfinished;
@@ -132,6 +134,7 @@ Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportO
     if (grp.token_inferences_out)
       row.output_tokens_mean = grp.output_tokens / static_cast<double>(grp.token_inferences_out);
     row.weakest_provenance = std::string(to_string(grp.weakest));
+    row.band_factor = grp.band;
     row.zero_shot_runs = grp.zero_shot;
     row.loading_included_runs = grp.loading_included;
     if (!grp.loading_shares.empty()) row.loading_share_mean = Stats{grp.loading_shares}.mean();

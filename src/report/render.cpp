@@ -59,6 +59,7 @@ std::vector<Column> columns(const Report& report) {
     if (show[i]) c.push_back({kConfigTitles[i], i < 2});
   for (const char* t : {"runs", "kWh/1k mean", "kWh/1k std", "gCO2e/1k", "phone charges/1k", "car km/1k"})
     c.push_back({t, true});
+  c.push_back({"source", false});
   return c;
 }
 
@@ -89,6 +90,9 @@ std::vector<std::vector<std::string>> cells(const Report& report) {
     const auto* car = find_equivalent(r, "car_km");
     row.push_back(phone ? sig(phone->value) : "-");
     row.push_back(car ? sig(car->value) : "-");
+    // How the figure was obtained, where the figure is; an estimate with its band.
+    row.push_back(r.band_factor > 1.0 ? fmt::format("{} x/÷{:.2g}", r.weakest_provenance, r.band_factor)
+                                      : r.weakest_provenance);
     out.push_back(std::move(row));
   }
   return out;
@@ -192,6 +196,7 @@ nlohmann::json report_json(const Report& report) {
                    {"input_tokens_mean", opt(r.input_tokens_mean)},
                    {"output_tokens_mean", opt(r.output_tokens_mean)},
                    {"weakest_provenance", r.weakest_provenance},
+                   {"band_factor", r.band_factor},
                    {"zero_shot_runs", r.zero_shot_runs},
                    {"loading_included_runs", r.loading_included_runs},
                    {"loading_share_mean", opt(r.loading_share_mean)},

@@ -50,6 +50,24 @@ TEST(ReportAggregate, PerThousandMeanAndSampleStd) {
   EXPECT_EQ(r.rows[0].weakest_provenance, "sampled");
 }
 
+// Where the figure is, the table says how it was obtained; an estimate comes
+// with its model's band (#15: every estimated figure carries low/high).
+TEST(ReportRender, SourceColumnWithTheBandOfEstimates) {
+  auto estimated = window("fill-mask", "m", "d", 0.01, 1000);
+  estimated.window.measurement.components[0].provenance = {ProvenanceKind::estimated, "cpu-power-model"};
+  estimated.window.measurement.components[0].band_factor = 2.5;
+  const Report r = aggregate_windows({estimated, window("fill-mask", "m", "d", 0.01, 1000)}, {});
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(r.rows[0].weakest_provenance, "estimated");
+  EXPECT_DOUBLE_EQ(r.rows[0].band_factor, 2.5);
+  EXPECT_NE(render_table(r).find("estimated x/÷2.5"), std::string::npos) << render_table(r);
+  EXPECT_NE(render_markdown(r).find("| source |"), std::string::npos) << render_markdown(r);
+  EXPECT_DOUBLE_EQ(report_json(r)[0]["band_factor"].get<double>(), 2.5);
+  const Report read = aggregate_windows({window("fill-mask", "m", "d", 0.01, 1000)}, {});
+  EXPECT_DOUBLE_EQ(read.rows[0].band_factor, 1.0);
+  EXPECT_EQ(render_table(read).find("x/÷"), std::string::npos) << "a reading has no band";
+}
+
 TEST(ReportAggregate, SaysWhenWindowsComeFromInterruptedRuns) {
   auto w = window("fill-mask", "m", "d", 0.01, 1000);
   w.status = RunStatus::interrupted;
