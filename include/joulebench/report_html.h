@@ -41,6 +41,7 @@ struct ModelPoint {
   double gpu_kwh = 0, cpu_kwh = 0, ram_kwh = 0, other_kwh = 0;  // means of the split
   std::string provenance;  // weakest: measured / sampled / estimated
   std::string provenance_detail;  // "cpu estimated:cpu-model; gpu sampled:nvml-power"
+  double band_factor = 1.0;  // widest band of its estimates (1: read, or not recorded)
   std::int64_t parameters = 0;
   bool multi_purpose = false;
   int loading_included_runs = 0;  // runs whose energy also covers loading the model

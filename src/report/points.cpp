@@ -20,6 +20,7 @@ struct Acc {
   std::vector<double> kwh;
   double g = 0, gpu = 0, cpu = 0, ram = 0, other = 0;
   ProvenanceKind weakest = ProvenanceKind::measured;
+  double band = 1.0;
   std::set<std::string> detail;
   int loading_included = 0;
   bool zero_shot = false;
@@ -87,6 +88,7 @@ std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, c
       else a.other += v;
     }
     if (!w.measurement.components.empty()) a.weakest = std::max(a.weakest, w.measurement.weakest_provenance());
+    a.band = std::max(a.band, w.measurement.total_high_share());
     if (w.includes_loading) ++a.loading_included;
     a.zero_shot = a.zero_shot || w.zero_shot;
   }
@@ -113,6 +115,7 @@ std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, c
     p.ram_kwh = a.ram / n;
     p.other_kwh = a.other / n;
     p.provenance = std::string(to_string(a.weakest));
+    p.band_factor = a.band;
     p.loading_included_runs = a.loading_included;
     for (const auto& d : a.detail) p.provenance_detail += (p.provenance_detail.empty() ? "" : "; ") + d;
     auto f = options.facts.find(model);

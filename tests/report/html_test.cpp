@@ -205,3 +205,30 @@ TEST_F(Html, FiguresThatIncludeModelLoadingAreMarkedWithTheRunCount) {
   EXPECT_EQ(count(other, "jb-loading"), 0u);
   EXPECT_EQ(count(other, "note-loading"), 0u);
 }
+
+// An estimated figure shows its model's band beside its provenance, after a
+// round trip through the store (#15: the band reaches the reports).
+TEST_F(Html, EstimatesShowTheirBandInTheModelTable) {
+  fill();
+  RunRecord run;
+  run.kind = RunKind::measure;
+  run.intensity = intensity_from_user(100.0);
+  WindowRecord w;
+  w.task = "text-classification";
+  w.model = "estimated-model";
+  w.dataset = "d";
+  w.inferences = 1000;
+  ComponentEnergy e;
+  e.component = Component::cpu;
+  e.energy_j = kwh_to_joules(0.005);
+  e.provenance = {ProvenanceKind::estimated, "cpu-power-model"};
+  e.band_factor = 2.5;
+  w.measurement.components.push_back(e);
+  run.windows.push_back(w);
+  store_->save_run(run);
+  const auto points = model_points(store_->query_windows({}), {});
+  for (const auto& p : points) EXPECT_DOUBLE_EQ(p.band_factor, p.model == "estimated-model" ? 2.5 : 1.0) << p.model;
+  const std::string html = render_html_report(*store_, {});
+  EXPECT_EQ(count(html, "estimated x/÷2.5"), 1u);
+  EXPECT_EQ(count(html, "measured x/÷"), 0u);
+}
