@@ -27,6 +27,10 @@ enum class ProvenanceKind { measured, sampled, estimated };
 
 std::string_view to_string(ProvenanceKind k);
 
+// What people read where a figure is: "estimated x/÷2.5" (the kind and the
+// widest band of its estimates), or the kind alone when band_factor is 1.
+std::string provenance_with_band(std::string_view kind, double band_factor);
+
 struct Provenance {
   ProvenanceKind kind = ProvenanceKind::estimated;
   std::string method;  // "rapl-powercap", "nvml-power", "cpu-tdp", ...

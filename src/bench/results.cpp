@@ -162,8 +162,7 @@ std::string render_bench_summary(const CampaignResult& result) {
       out += fmt::format("{:<22} {:<40} {:>4} {:>24} {:>22} {:>12.4g} {:>5}  {}\n", task, model, g.kwh.size(),
                          fmt::format("{:.4g} ± {:.2g}", k.mean, k.std), gtext, e.mean,
                          stars.at(model) ? std::string(static_cast<std::size_t>(*stars.at(model)), '*') : "-",
-                         g.band > 1.0 ? fmt::format("{} x/÷{:.2g}", to_string(g.weakest), g.band)
-                                      : std::string(to_string(g.weakest)));
+                         provenance_with_band(to_string(g.weakest), g.band));
       any_unranked = any_unranked || !stars.at(model);
     }
   }

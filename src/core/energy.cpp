@@ -1,5 +1,7 @@
 #include "joulebench/energy.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <utility>
 
@@ -32,6 +34,10 @@ std::optional<Component> component_from_string(std::string_view s) {
 
 bool is_additive(Component c) {
   return c == Component::cpu || c == Component::dram || c == Component::gpu;
+}
+
+std::string provenance_with_band(std::string_view kind, double band_factor) {
+  return band_factor > 1.0 ? fmt::format("{} x/÷{:.2g}", kind, band_factor) : std::string(kind);
 }
 
 std::string_view to_string(ProvenanceKind k) {

@@ -393,7 +393,7 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
                      sig3(p.kwh_mean) + loading_mark(p.loading_included_runs, p.runs),
                      sig3(p.kwh_std), sig3(p.gco2e_mean), p.parameters > 0 ? fmt::format("{}", p.parameters) : "-",
                      p.multi_purpose ? "multi-purpose" : "task-specific",
-                     p.band_factor > 1.0 ? fmt::format("{} x/÷{:.2g}", p.provenance, p.band_factor) : p.provenance,
+                     provenance_with_band(p.provenance, p.band_factor),
                      xml_escape(p.provenance_detail));
   h += "</table>\n";
   if (std::any_of(points.begin(), points.end(), [](const ModelPoint& p) { return p.loading_included_runs > 0; }))

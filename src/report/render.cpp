@@ -91,8 +91,7 @@ std::vector<std::vector<std::string>> cells(const Report& report) {
     row.push_back(phone ? sig(phone->value) : "-");
     row.push_back(car ? sig(car->value) : "-");
     // How the figure was obtained, where the figure is; an estimate with its band.
-    row.push_back(r.band_factor > 1.0 ? fmt::format("{} x/÷{:.2g}", r.weakest_provenance, r.band_factor)
-                                      : r.weakest_provenance);
+    row.push_back(provenance_with_band(r.weakest_provenance, r.band_factor));
     out.push_back(std::move(row));
   }
   return out;

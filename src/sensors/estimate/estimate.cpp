@@ -22,8 +22,6 @@ namespace joulebench::sensors {
 namespace {
 
 constexpr const char* kBackend = "estimate";
-// Cloud Carbon Footprint's memory coefficient. CodeCarbon's older rule, 3 W
-// per 8 GB (0.375 W/GB), is close; both count memory in use, not installed.
 // Memory in use changes over seconds, and the model is a rough W per GB:
 // one read a second is plenty (CodeCarbon reads it every 15 s).
 constexpr double kRamReadIntervalS = 1.0;
