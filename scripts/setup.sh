@@ -33,6 +33,10 @@ test_packages=(
   prometheus   # a real Prometheus server scraping the exporter (tests/export/prometheus_test.cpp)
   postgresql   # a real PostgreSQL server the store tests start and stop themselves (label postgres)
   nodejs   # runs the `openai` npm client against the bench's OpenAI-compatible test server (tests/bench)
+  # A real single-node Slurm cluster running deploy/slurm/campaign.sbatch (tests/deploy, label slurm);
+  # sacct needs slurmdbd, and slurmdbd a MariaDB server.
+  slurmctld slurmd slurmdbd slurm-client munge mariadb-server
+  python3-kubernetes   # the Kubernetes API's models: deploy/kubernetes/*.yaml validated offline (tests/deploy)
 )
 
 install_packages() {

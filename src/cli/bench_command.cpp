@@ -32,12 +32,15 @@ namespace joulebench::cli {
 namespace {
 
 constexpr int kPartial = 3;
-constexpr int kInterrupted = 130;  // 128 + SIGINT, as a shell reports it
-
+// Ctrl-C, and SIGTERM from a scheduler (scancel, preemption, a pod's
+// deletion): the cell in progress is discarded and the exit status is
+// 128 + the signal, as a shell reports it.
 std::atomic<bool> g_stop{false};
-extern "C" void on_sigint(int) {
+std::atomic<int> g_stop_signal{0};
+extern "C" void on_stop_signal(int sig) {
+  g_stop_signal.store(sig);
   g_stop.store(true);
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+  std::signal(sig, SIG_DFL);  // a second one ends the process at once
 }
 
 struct Args {
@@ -264,9 +267,7 @@ int run(Args& args) {
   check_campaign(cells, settings);  // before anything is loaded or a store is created
   if (!args.shard.empty()) {
     int i = 0, n = 0;
-    char slash = 0;
-    if (std::sscanf(args.shard.c_str(), "%d%c%d", &i, &slash, &n) != 3 || slash != '/')
-      throw InputError(fmt::format("--shard {}: expected I/N, e.g. 1/4", args.shard));
+    std::sscanf(args.shard.c_str(), "%d/%d", &i, &n);  // checked by the option's validator
     cells = select_shard(cells, i, n);
   }
 
@@ -377,12 +378,18 @@ int run(Args& args) {
   }
 
   g_stop = false;
-  auto previous = std::signal(SIGINT, on_sigint);
+  g_stop_signal = 0;
+  auto previous_int = std::signal(SIGINT, on_stop_signal);
+  auto previous_term = std::signal(SIGTERM, on_stop_signal);
+  const auto restore_signals = [&] {
+    std::signal(SIGINT, previous_int);
+    std::signal(SIGTERM, previous_term);
+  };
   CampaignResult result;
   try {
     result = run_campaign(cells, settings, ctx, cb);
   } catch (...) {
-    std::signal(SIGINT, previous);
+    restore_signals();
     if (spooled) {
       try {
         finish_spool(*spooled, args);  // what is kept, and how to push it
@@ -391,7 +398,7 @@ int run(Args& args) {
     }
     throw;
   }
-  std::signal(SIGINT, previous);
+  restore_signals();
   if (!args.quiet && tty) fmt::print(stderr, "\r\033[K");
   const std::size_t unsent = spooled ? finish_spool(*spooled, args) : 0;
 
@@ -433,12 +440,13 @@ int run(Args& args) {
     }
   }
   if (result.interrupted) {
+    const int sig = g_stop_signal.load();
     fmt::print(stderr,
-               "joulebench: interrupted: {} completed repetitions kept in {}; the unfinished cell ({} {}) was "
+               "joulebench: interrupted ({}): {} completed repetitions kept in {}; the unfinished cell ({} {}) was "
                "discarded. Run the same command again to resume: completed cells are skipped.\n",
-               result.runs.size() - result.failed_cells, store->location(), to_string(result.interrupted_cell->task),
-               result.interrupted_cell->model);
-    return kInterrupted;
+               sig == SIGTERM ? "SIGTERM" : "SIGINT", result.runs.size() - result.failed_cells, store->location(),
+               to_string(result.interrupted_cell->task), result.interrupted_cell->model);
+    return 128 + (sig != 0 ? sig : SIGINT);
   }
   if (result.failed_cells > 0) {
     fmt::print(stderr, "joulebench: {} of {} cells failed (recorded as failed runs); the others completed\n",
@@ -510,7 +518,15 @@ void register_bench_command(CommandRegistry& registry) {
       ->check(within({"diffusion steps", 1, 10000, "", true, ""}));
   sub->add_flag("--json", args->json, "JSON array on stdout, one object per run (docs/bench.md)");
   sub->add_flag("--quiet,-q", args->quiet, "no progress, messages or table (with --json: only the JSON)");
-  sub->add_option("--shard", args->shard, "run shard I of N of the cells (join stores with `joulebench merge`)");
+  sub->add_option("--shard", args->shard, "run shard I of N of the cells (join stores with `joulebench merge`)")
+      ->check([](const std::string& v) -> std::string {
+        int i = 0, n = 0;
+        char slash = 0, extra = 0;
+        if (std::sscanf(v.c_str(), "%d%c%d%c", &i, &slash, &n, &extra) != 3 || slash != '/' || n < 1 || i < 1 ||
+            i > n)
+          return "expected I/N with 1 <= I <= N, e.g. 1/4";
+        return {};
+      });
   sub->add_option("--protocol", args->protocol,
                   "quick (default with no --task/--model: N=30 x 3) or study (the study's models, N=1000 x 10)")
       ->check(CLI::IsMember({"quick", "study"}));

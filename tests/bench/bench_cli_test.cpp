@@ -1,5 +1,5 @@
 // The real build/joulebench bench on tiny zoo presets: the --json contract,
-// resume, bad names, shards + merge, Ctrl-C.
+// resume, bad names, shards + merge, Ctrl-C and SIGTERM.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -24,6 +24,7 @@ namespace fs = std::filesystem;
 
 struct BenchCli : jbtest::CliFixture {
   std::string store(const std::string& name = "s.db") { return (dir_ / name).string(); }
+  void interrupt_and_check(int sig);
 };
 
 constexpr const char* kTiny = "--task text-classification --model tiny-distilbert-sst2 --idle-baseline 0 --intensity 200";
@@ -150,7 +151,9 @@ TEST_F(BenchCli, LiveEndpointWithServerPid) {
   EXPECT_NE(down[0]["error"].get<std::string>().find("2 attempt"), std::string::npos);
 }
 
-TEST_F(BenchCli, CtrlCKeepsTheStoreConsistentAndSaysHowToResume) {
+// Ctrl-C, or SIGTERM as Slurm's scancel and Kubernetes send it: the partial
+// cell is discarded, the exit status is 128 + the signal.
+void BenchCli::interrupt_and_check(int sig) {
   const pid_t pid = start("bench --task text-classification --model tiny-distilbert-sst2 --idle-baseline 0 "
                           "--n 1000000 --reps 1 --store " + store());
   ASSERT_GT(pid, 0);
@@ -162,12 +165,17 @@ TEST_F(BenchCli, CtrlCKeepsTheStoreConsistentAndSaysHowToResume) {
          !(exited = ::waitpid(pid, &status, WNOHANG) == pid))
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_FALSE(exited) << "joulebench ended before it was interrupted: " << err_so_far();
-  ::kill(pid, SIGINT);
+  ::kill(pid, sig);
   const auto r = finish(pid);
-  EXPECT_EQ(r.code, 130) << r.err;
+  EXPECT_EQ(r.code, 128 + sig) << r.err;
+  EXPECT_NE(r.err.find(sig == SIGTERM ? "interrupted (SIGTERM)" : "interrupted (SIGINT)"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("resume"), std::string::npos) << r.err;
   auto s = joulebench::open_store(store());
   EXPECT_TRUE(s->list_runs().empty());  // the partial cell was discarded
 }
+
+TEST_F(BenchCli, CtrlCKeepsTheStoreConsistentAndSaysHowToResume) { interrupt_and_check(SIGINT); }
+
+TEST_F(BenchCli, SigtermFromASchedulerIsHandledAsCtrlC) { interrupt_and_check(SIGTERM); }
 
 }  // namespace
