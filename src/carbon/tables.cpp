@@ -7,6 +7,7 @@
 #include <charconv>
 #include <map>
 
+#include "core/table_lines.h"
 #include "csv_reader.h"
 #include "joulebench/carbon.h"
 #include "joulebench/error.h"
@@ -135,8 +136,11 @@ const std::vector<EquivalentConstant>& default_equivalents() {
 }
 
 std::optional<std::string> country_for_time_zone(std::string_view tz) {
-  // A scan, not a cached map: it runs once per process, when no location was given.
-  const Table t = read_table(embedded::timezone_countries_csv, "timezone-countries.csv", {"tz", "iso3"});
+  // A scan, not a cached map: it runs once per process, when no location was
+  // given, and only over the rows whose line holds the zone's name.
+  const Table t = read_table(
+      detail::table_rows_containing(embedded::timezone_countries_csv, "tz,iso3", {std::string(detail::trim(tz))}),
+      "timezone-countries.csv", {"tz", "iso3"});
   for (const auto& row : t.rows)
     if (t.get(row, "tz") == tz) return t.get(row, "iso3");
   return std::nullopt;

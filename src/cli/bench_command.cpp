@@ -462,6 +462,7 @@ void register_bench_command(CommandRegistry& registry) {
   auto args = std::make_shared<Args>();
   CLI::App* sub = registry.app.add_subcommand(
       "bench", "the study's protocol on the model zoo: energy and gCO2e per 1,000 inferences per task and model");
+  if (!registry.wanted(sub)) return;
   sub->add_option("--task", args->tasks, "task (repeatable): " + task_names());
   sub->add_option("--model", args->models,
                   "zoo preset (repeatable; `joulebench models` lists them) or a TorchScript file (path/to/model.pt)");

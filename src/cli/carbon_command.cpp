@@ -56,6 +56,7 @@ void register_carbon_command(CommandRegistry& registry) {
   auto args = std::make_shared<Args>();
   CLI::App* sub = registry.app.add_subcommand(
       "carbon", "convert energy to grams CO2e (kWh x PUE x grid intensity) with the source and equivalents");
+  if (!registry.wanted(sub)) return;
   auto* kwh = sub->add_option_function<double>("--kwh", [args](double v) { args->kwh = v; }, "energy in kWh")
                  ->check(within(kEnergyKwhLimits));
   auto* joules =

@@ -25,6 +25,7 @@ void register_compare_command(CommandRegistry& registry) {
   CLI::App* sub = registry.app.add_subcommand(
       "compare", "two stored models or runs side by side: energy, emissions, latency, ratios, and whether the "
                  "difference exceeds the run-to-run spread");
+  if (!registry.wanted(sub)) return;
   sub->add_option("A", args->a, "a model name, or a run id (or unique prefix)")->required();
   sub->add_option("B", args->b, "a model name, or a run id (or unique prefix)")->required();
   sub->add_option("--task", args->task, "only windows of this task");

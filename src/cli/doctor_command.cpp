@@ -139,6 +139,7 @@ void register_doctor_command(CommandRegistry& registry) {
   auto args = std::make_shared<Args>();
   CLI::App* sub = registry.app.add_subcommand(
       "doctor", "check this machine for honest measurement and fast inference: each check with what to do");
+  if (!registry.wanted(sub)) return;
   sub->add_flag("--json", args->json, "{checks: [{name, status, detail, fix}], blas: {...}} on stdout (docs/cli.md)");
   add_sensor_options(*sub, args->sensors);
   registry.add(sub, [args] {

@@ -45,6 +45,7 @@ void register_estimate_command(CommandRegistry& registry) {
   CLI::App* sub = registry.app.add_subcommand(
       "estimate", "the power models' figure and band for a CPU at a load (and memory): what measure uses where "
                   "no counter can be read");
+  if (!registry.wanted(sub)) return;
   auto* cpu = sub->add_option("--cpu", args->cpu,
                               "CPU model name as /proc/cpuinfo gives it, e.g. \"Intel(R) Xeon(R) Gold 6148 CPU @ "
                               "2.40GHz\" (default: this machine's)");

@@ -28,6 +28,7 @@ void register_exporter_command(CommandRegistry& registry) {
   auto args = std::make_shared<Args>();
   CLI::App* sub = registry.app.add_subcommand(
       "exporter", "serve energy, power and carbon metrics for Prometheus on /metrics (loopback unless told otherwise)");
+  if (!registry.wanted(sub)) return;
   sub->add_option("--listen", args->listen, "HOST:PORT to listen on; other than loopback only when given")
       ->capture_default_str();
   sub->add_option("--token-file", args->token_file, "require 'Authorization: Bearer <first line of FILE>'");

@@ -29,6 +29,7 @@ void register_import_command(CommandRegistry& registry) {
   };
   auto args = std::make_shared<Args>();
   CLI::App* import = registry.app.add_subcommand("import", "read other tools' logs into the store");
+  if (!registry.wanted(import)) return;
   import->require_subcommand(1);
   CLI::App* sub = import->add_subcommand(
       "codecarbon", "CodeCarbon emissions.csv files (2.x, 3.x, task files), the study's logs among them");

@@ -25,6 +25,7 @@ std::map<CLI::App*, CommandRunner>& runners() {
 }  // namespace
 
 void CommandRegistry::add(CLI::App* sub, CommandRunner runner) { runners()[sub] = std::move(runner); }
+bool CommandRegistry::wanted(const CLI::App* sub) const { return sub->get_name() == chosen; }
 
 // "did you mean": the closest of `names` to a mistyped `word`, when it is close
 // (a prefix, or at most a third of its letters off).
@@ -84,7 +85,14 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("joulebench ") + JOULEBENCH_VERSION);
   app.require_subcommand(1);
 
-  cli::CommandRegistry registry{app};
+  cli::CommandRegistry registry{app, {}};
+  // The command is the first word that is not an option (the program itself
+  // has only --help and --version).
+  for (int i = 1; i < argc; ++i)
+    if (argv[i][0] != '-') {
+      registry.chosen = argv[i];
+      break;
+    }
   cli::register_sensors_command(registry);
   cli::register_measure_command(registry);
   cli::register_carbon_command(registry);

@@ -172,6 +172,7 @@ void register_measure_command(CommandRegistry& registry) {
   auto args = std::make_shared<Args>();
   CLI::App* sub = registry.app.add_subcommand(
       "measure", "run a command and report its energy and carbon on stderr (like perf stat); returns its exit code");
+  if (!registry.wanted(sub)) return;
   sub->add_option("--interval", args->interval_ms, "sampling interval in milliseconds")
       ->check(within(kIntervalMsLimits))
       ->type_name("MS")

@@ -23,6 +23,7 @@ void register_merge_command(CommandRegistry& registry) {
   };
   auto args = std::make_shared<Args>();
   CLI::App* sub = registry.app.add_subcommand("merge", "join results stores (e.g. the shards of a bench campaign)");
+  if (!registry.wanted(sub)) return;
   sub->add_option("stores", args->inputs, "stores to read")->required();
   sub->add_option("-o,--output", args->output, "store to write (created when missing)")->required();
   registry.add(sub, [args] {

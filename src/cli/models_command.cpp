@@ -23,6 +23,7 @@ void register_models_command(CommandRegistry& registry) {
   auto args = std::make_shared<Args>();
   CLI::App* sub = registry.app.add_subcommand(
       "models", "list the model zoo's presets: task, parameters, head parameters, local weights");
+  if (!registry.wanted(sub)) return;
   sub->add_flag("--json", args->json, "JSON array on stdout (contract: docs/models.md)");
   sub->add_option("--task", args->task, "only this task (e.g. text-generation)");
   sub->add_option("--size", args->size, "only this size class: tiny, small or study");

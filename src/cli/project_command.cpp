@@ -151,6 +151,7 @@ void register_project_command(CommandRegistry& registry) {
   CLI::App* sub = registry.app.add_subcommand(
       "project", "deployment projection (kWh, kg CO2e, cost per day/year), lifecycle break-even against training, "
                  "users x requests what-ifs");
+  if (!registry.wanted(sub)) return;
   sub->add_option("--kwh-per-request,--kwh-per-query", a->kwh_per_request, "inference energy per request, kWh")
       ->check(within(kEnergyKwhLimits));
   sub->add_option("--wh-per-request", a->wh_per_request, "inference energy per request, Wh")

@@ -35,6 +35,7 @@ void register_report_command(CommandRegistry& registry) {
   auto args = std::make_shared<Args>();
   CLI::App* sub = registry.app.add_subcommand(
       "report", "results from the store: per task, model or dataset, energy and gCO2e per 1,000 inferences");
+  if (!registry.wanted(sub)) return;
   sub->add_option("--by", args->by, "grouping: task (default), model or dataset")
       ->check(CLI::IsMember({"task", "model", "dataset"}));
   auto* json = sub->add_flag("--json", args->json, "JSON array on stdout (contract: docs/store.md)");

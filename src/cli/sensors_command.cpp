@@ -21,6 +21,7 @@ void register_sensors_command(CommandRegistry& registry) {
   auto args = std::make_shared<Args>();
   CLI::App* sub = registry.app.add_subcommand(
       "sensors", "list every energy source looked for: usable or not and why, what it covers, its provenance");
+  if (!registry.wanted(sub)) return;
   sub->add_flag("--json", args->json, "JSON array on stdout (contract: docs/cli.md)");
   add_sensor_options(*sub, args->sensors);
   registry.add(sub, [args] {

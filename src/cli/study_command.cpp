@@ -22,6 +22,7 @@ void register_study_command(CommandRegistry& registry) {
   auto args = std::make_shared<Args>();
   CLI::App* sub = registry.app.add_subcommand(
       "study", "the study's published tables (Power Hungry Processing, FAccT 2024) beside the store's imported logs");
+  if (!registry.wanted(sub)) return;
   sub->add_flag("--json", args->json,
                 "JSON array of {table, row, metric, published, reproduced, ratio, runs, ...} (docs/study.md)");
   add_store_option(*sub, args->store);

@@ -1,3 +1,6 @@
+// toml++ is compiled here, once, into joulebench_core (no libtomlplusplus.so
+// to load at every start: CMakeLists.txt, joulebench_tomlpp).
+#define TOML_IMPLEMENTATION
 #include "core/toml_file.h"
 
 #include <fmt/format.h>

@@ -76,6 +76,30 @@ TEST_F(Location, TimeZoneTableCoversCommonZones) {
   EXPECT_EQ(country_for_time_zone("Etc/UTC"), std::nullopt);
 }
 
+// The look-up parses only the lines holding the zone's name: it must give
+// what the whole table says, for every zone in it.
+TEST_F(Location, TimeZoneLookUpAgreesWithTheWholeTable) {
+  std::ifstream in(fs::path(JOULEBENCH_TEST_SOURCE_DIR) / "../../data/timezone-countries.csv");
+  ASSERT_TRUE(in) << "data/timezone-countries.csv";
+  std::string line;
+  int rows = 0;
+  bool header = false;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (!header) {
+      header = true;  // tz,iso3
+      continue;
+    }
+    const auto comma = line.find(',');
+    ASSERT_NE(comma, std::string::npos) << line;
+    EXPECT_EQ(country_for_time_zone(line.substr(0, comma)), line.substr(comma + 1)) << line;
+    ++rows;
+  }
+  EXPECT_GT(rows, 300);
+  EXPECT_EQ(country_for_time_zone(""), std::nullopt);
+  EXPECT_EQ(country_for_time_zone("Europe"), std::nullopt);  // a part of names, not a zone
+}
+
 TEST_F(Location, OrderIsFlagThenEnvironmentThenConfigThenTimeZone) {
   write(dir_ / "timezone", "Europe/Paris\n");
   write(dir_ / "joulebench.toml", "[carbon]\ncountry = \"DEU\"\npue = 1.2\n");

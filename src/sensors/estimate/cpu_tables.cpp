@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/table_lines.h"
 #include "joulebench/error.h"
 #include "sensors/sysfs.h"
 
@@ -210,24 +211,8 @@ std::optional<TdpRow> lookup_builtin_tdp(std::string_view model_name) {
   for (auto& w : words(normalize_cpu_name(model_name)))
     if (has_digit(w)) numbers.push_back(std::move(w));
   if (numbers.empty()) return std::nullopt;
-  const std::string_view csv = embedded::cpu_tdp_csv;
-  std::string lowered(csv);
-  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::vector<std::size_t> line_starts;
-  for (const auto& number : numbers) {
-    for (auto pos = lowered.find(number); pos != std::string::npos; pos = lowered.find(number, pos + 1)) {
-      const auto nl = lowered.rfind('\n', pos);
-      line_starts.push_back(nl == std::string::npos ? 0 : nl + 1);
-    }
-  }
-  std::sort(line_starts.begin(), line_starts.end());  // table order: the first exact match wins, as in lookup_tdp
-  line_starts.erase(std::unique(line_starts.begin(), line_starts.end()), line_starts.end());
-  std::string candidates = "model,tdp_w\n";
-  for (const auto start : line_starts) {
-    const auto end = csv.find('\n', start);
-    const std::string_view line = csv.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-    if (!line.empty() && line.front() != '#' && line != "model,tdp_w") (candidates += line) += '\n';
-  }
+  const std::string candidates =
+      detail::table_rows_containing(embedded::cpu_tdp_csv, "model,tdp_w", numbers, /*ignore_case=*/true);
   return lookup_tdp(model_name, parse_tdp_table(candidates, "data/cpu-tdp.csv"));
 }
 
