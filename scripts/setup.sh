@@ -2,7 +2,7 @@
 # joulebench set-up for a fresh Debian 12 machine, as root.
 #   scripts/setup.sh run    install, build, run the main job on built-in defaults
 #   scripts/setup.sh test   install, build, run the test suite
-#   scripts/setup.sh deps | build   the single steps
+#   scripts/setup.sh deps | build | install   the single steps
 # Idempotent: safe to run again; it re-installs nothing that is there.
 set -euo pipefail
 
@@ -76,8 +76,17 @@ build() {
   cmake --build "$build_dir" -j "$jobs"
 }
 
+# joulebench on PATH: PREFIX/bin/joulebench, its plugins in PREFIX/lib/joulebench,
+# its data in PREFIX/share/joulebench (cmake/install.cmake); the tree is relocatable.
+install_tree() {
+  local prefix="${JOULEBENCH_PREFIX:-/usr/local}"
+  cmake --install "$build_dir" --prefix "$prefix" >/dev/null
+  echo "setup: installed $prefix/bin/joulebench (plugins in $prefix/lib/joulebench, data in $prefix/share/joulebench)"
+}
+
 run_main() {
-  local jb="$build_dir/joulebench"
+  local jb=joulebench
+  command -v joulebench >/dev/null || jb="${JOULEBENCH_PREFIX:-/usr/local}/bin/joulebench"
   "$jb" sensors
   # What would make this machine's figures real or faster (exit 1 on a failed check: shown, not fatal).
   "$jb" doctor || true
@@ -85,9 +94,10 @@ run_main() {
 }
 
 case "${1:-}" in
-  run) deps no; build; run_main ;;
+  run) deps no; build; install_tree; run_main ;;
   test) deps yes; build; cd "$build_dir" && ctest --output-on-failure -j "$jobs" ;;
   deps) deps yes ;;
   build) build ;;
-  *) echo "usage: scripts/setup.sh run|test|deps|build" >&2; exit 2 ;;
+  install) install_tree ;;
+  *) echo "usage: scripts/setup.sh run|test|deps|build|install" >&2; exit 2 ;;
 esac

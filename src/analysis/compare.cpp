@@ -6,11 +6,19 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "joulebench/readable.h"
 #include "joulebench/compare.h"
 #include "joulebench/error.h"
 #include "joulebench/projection.h"
 
 namespace joulebench {
+namespace {
+// "= 0.034", "< 0.001": after "p".
+std::string p_text(double p) {
+  const std::string t = readable_p(p);
+  return t[0] == '<' ? t : "= " + t;
+}
+}  // namespace
 namespace {
 
 // Continued fraction of the regularized incomplete beta (modified Lentz).
@@ -208,13 +216,13 @@ Comparison compare(Store& store, const std::string& a, const std::string& b, con
   if (!c.energy_test)
     c.verdict = "run-to-run spread unknown: each side needs at least 2 windows with some spread to test the difference";
   else if (c.energy_difference_significant)
-    c.verdict = fmt::format("{} uses {:.3g}x the energy of {}: the difference exceeds the run-to-run spread "
-                            "(Welch's t-test, p = {:.2g} < 0.05)",
-                            c.b.name, c.energy_ratio, c.a.name, c.energy_test->p);
+    c.verdict = fmt::format("{} uses {}x the energy of {}: the difference exceeds the run-to-run spread "
+                            "(Welch's t-test, p {} < 0.05)",
+                            c.b.name, readable_number(c.energy_ratio), c.a.name, p_text(c.energy_test->p));
   else
-    c.verdict = fmt::format("the difference ({:.3g}x) is within the run-to-run spread (Welch's t-test, p = {:.2g} "
+    c.verdict = fmt::format("the difference ({}x) is within the run-to-run spread (Welch's t-test, p {} "
                             ">= 0.05)",
-                            c.energy_ratio, c.energy_test->p);
+                            readable_number(c.energy_ratio), p_text(c.energy_test->p));
   return c;
 }
 
@@ -235,20 +243,23 @@ nlohmann::json comparison_json(const Comparison& c) {
 }
 
 std::string render_comparison(const Comparison& c) {
-  auto cell = [](const Sample& s, int digits) {
-    return fmt::format("{:.{}g} ± {:.2g} (n={})", s.mean, digits, s.std, s.n);
+  // Readable units (joulebench/readable.h); the --json contract keeps kWh, g and s.
+  auto n = [](const Sample& s) { return fmt::format(" (n={})", s.n); };
+  auto energy = [&](const Sample& s) { return readable_kwh_pm(s.mean, s.std) + n(s); };
+  auto grams = [&](const Sample& s) { return readable_grams_pm(s.mean, s.std) + n(s); };
+  auto seconds = [&](const Sample& s) {
+    return readable_seconds(s.mean) + " ± " + readable_seconds(s.std) + n(s);
   };
-  std::string out = fmt::format("{:<24} {:<40} {:<40} {}\n", "", "A: " + c.a.name, "B: " + c.b.name, "B/A");
-  out += fmt::format("{:<24} {:<40} {:<40}\n", "task", c.a.task.empty() ? "(mixed)" : c.a.task,
-                     c.b.task.empty() ? "(mixed)" : c.b.task);
-  out += fmt::format("{:<24} {:<40} {:<40} {:.3g}\n", "kWh per 1,000", cell(c.a.kwh_per_1000, 4),
-                     cell(c.b.kwh_per_1000, 4), c.energy_ratio);
-  out += fmt::format("{:<24} {:<40} {:<40} {:.3g}\n", "g CO2e per 1,000", cell(c.a.gco2e_per_1000, 4),
-                     cell(c.b.gco2e_per_1000, 4), c.co2e_ratio);
-  out += fmt::format("{:<24} {:<40} {:<40} {}\n", "latency p50 (s)",
-                     c.a.latency_p50_s ? cell(*c.a.latency_p50_s, 3) : "-",
-                     c.b.latency_p50_s ? cell(*c.b.latency_p50_s, 3) : "-",
-                     c.latency_ratio ? fmt::format("{:.3g}", *c.latency_ratio) : "-");
+  auto row = [](const std::string& what, const std::string& a, const std::string& b, const std::string& ratio) {
+    return pad_right(what, 24) + " " + pad_right(a, 40) + " " + pad_right(b, 40) + " " + ratio + "\n";
+  };
+  std::string out = row("", "A: " + c.a.name, "B: " + c.b.name, "B/A");
+  out += row("task", c.a.task.empty() ? "(mixed)" : c.a.task, c.b.task.empty() ? "(mixed)" : c.b.task, "");
+  out += row("energy per 1,000", energy(c.a.kwh_per_1000), energy(c.b.kwh_per_1000), readable_number(c.energy_ratio));
+  out += row("CO2e per 1,000", grams(c.a.gco2e_per_1000), grams(c.b.gco2e_per_1000), readable_number(c.co2e_ratio));
+  out += row("latency p50", c.a.latency_p50_s ? seconds(*c.a.latency_p50_s) : "-",
+             c.b.latency_p50_s ? seconds(*c.b.latency_p50_s) : "-",
+             c.latency_ratio ? readable_number(*c.latency_ratio) : "-");
   out += "\nmean ± sample standard deviation over windows (runs of N inferences)\n";
   out += c.verdict + "\n";
   for (const auto& w : c.warnings) out += "warning: " + w + "\n";

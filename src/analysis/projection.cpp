@@ -6,6 +6,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "joulebench/readable.h"
 #include "joulebench/error.h"
 #include "joulebench/projection.h"
 
@@ -115,44 +116,51 @@ nlohmann::json deployment_json(const DeploymentResult& r, const CarbonSettings& 
           {"equivalents", eq}};
 }
 
+// Readable units (joulebench/readable.h): "5,060 t CO2e", not 5.06089e+06 kg;
+// the --json contract keeps kWh and kg.
 std::string render_lifecycle(const LifecycleResult& r) {
-  std::string out = fmt::format("training + fine-tuning: {:.6g} + {:.6g} = {:.6g} kWh\n", r.input.training_kwh,
-                                r.input.finetune_kwh, r.training_total_kwh);
-  out += fmt::format("inference: {:.6g} kWh per query\n", r.input.kwh_per_query);
-  out += fmt::format("inference equals training after {:.0f} queries\n", r.breakeven_queries);
+  std::string out = fmt::format("training + fine-tuning: {} + {} = {}\n", readable_kwh(r.input.training_kwh),
+                                readable_kwh(r.input.finetune_kwh), readable_kwh(r.training_total_kwh));
+  out += fmt::format("inference: {} per query\n", readable_kwh(r.input.kwh_per_query));
+  out += fmt::format("inference equals training after {} queries\n", readable_number(r.breakeven_queries));
   if (r.breakeven_days)
-    out += fmt::format("at {:.6g} queries a day: {:.1f} days ({:.2f} years)\n", *r.input.queries_per_day,
-                       *r.breakeven_days, *r.breakeven_days / 365.0);
+    out += fmt::format("at {} queries a day: {} days ({} years)\n", readable_number(*r.input.queries_per_day),
+                       readable_number(*r.breakeven_days), readable_number(*r.breakeven_days / 365.0));
   return out;
 }
 
 std::string render_deployment(const DeploymentResult& r, const std::vector<DeploymentResult>& alternatives,
                               const CarbonSettings& settings) {
   const auto& i = r.input;
-  std::string out = fmt::format("{}: {:.6g} kWh per request ({}), {:.6g} requests a day, {:.6g} days\n", i.label,
-                                i.kwh_per_request, i.energy_source, i.requests_per_day, i.days);
-  out += fmt::format("grid {:.4g} g CO2e/kWh ({}), PUE {} ({})\n", settings.intensity.g_per_kwh,
+  std::string out = fmt::format("{}: {} per request ({}), {} requests a day, {} days\n", i.label,
+                                readable_kwh(i.kwh_per_request), i.energy_source, readable_number(i.requests_per_day),
+                                readable_number(i.days));
+  out += fmt::format("grid {} g CO2e/kWh ({}), PUE {} ({})\n", readable_number(settings.intensity.g_per_kwh),
                      settings.intensity.source, settings.pue.value, settings.pue.source);
-  auto line = [&](const char* name, const DeploymentPeriod& p) {
-    std::string s = fmt::format("  {:<10} {:>14.6g} kWh  {:>14.6g} facility kWh  {:>12.6g} kg CO2e", name, p.kwh,
-                                p.facility_kwh, p.kg_co2e);
-    if (p.cost) s += fmt::format("  {:>12.2f} {}", *p.cost, i.currency);
+  out += fmt::format("  {:<10} {:>14} {:>16} {:>14}{}\n", "", "energy", "at the facility", "CO2e",
+                     r.per_day.cost ? fmt::format(" {:>14}", "cost") : "");
+  auto line = [&](const std::string& name, const DeploymentPeriod& p) {
+    std::string s = fmt::format("  {:<10} {} {} {}", name, pad_left(readable_kwh(p.kwh), 14),
+                                pad_left(readable_kwh(p.facility_kwh), 16), pad_left(readable_grams(p.kg_co2e * 1000.0), 14));
+    if (p.cost) s += " " + pad_left(readable_number(*p.cost) + " " + i.currency, 14);
     return s + "\n";
   };
   out += line("per day", r.per_day);
   out += line("per year", r.per_year);
-  out += line(fmt::format("{:g} days", i.days).c_str(), r.total);
+  out += line(fmt::format("{} days", readable_number(i.days)), r.total);
   for (const auto& e : r.equivalents)
-    out += fmt::format("  = {:.4g} {} ({} {} per {}, {})\n", e.value, e.constant.label, e.constant.amount_per_unit,
-                       e.constant.basis == EquivalentBasis::energy_kwh ? "kWh" : "g CO2e", e.constant.unit,
-                       e.constant.source);
+    out += fmt::format("  = {} {} ({} {} per {}, {})\n", readable_number(e.value), e.constant.label,
+                       e.constant.amount_per_unit, e.constant.basis == EquivalentBasis::energy_kwh ? "kWh" : "g CO2e",
+                       e.constant.unit, e.constant.source);
   if (!alternatives.empty()) {
     out += "\nother stored models of the task, same traffic (per year):\n";
     for (const auto& a : alternatives) {
-      std::string s = fmt::format("  {:<48} {:>12.6g} kWh/request  {:>12.6g} kWh  {:>12.6g} kg CO2e  x{:.3g}",
-                                  a.input.label, a.input.kwh_per_request, a.per_year.kwh, a.per_year.kg_co2e,
-                                  a.input.kwh_per_request / i.kwh_per_request);
-      if (a.per_year.cost) s += fmt::format("  {:.2f} {}", *a.per_year.cost, i.currency);
+      std::string s = fmt::format("  {:<48} {} {} {}  x{}", a.input.label,
+                                  pad_left(readable_kwh(a.input.kwh_per_request) + "/request", 18),
+                                  pad_left(readable_kwh(a.per_year.kwh), 12),
+                                  pad_left(readable_grams(a.per_year.kg_co2e * 1000.0) + " CO2e", 16),
+                                  readable_number(a.input.kwh_per_request / i.kwh_per_request));
+      if (a.per_year.cost) s += fmt::format("  {} {}", readable_number(*a.per_year.cost), i.currency);
       out += s + "\n";
     }
   }

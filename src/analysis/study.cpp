@@ -3,6 +3,7 @@
 // its "query model" row; task means over task-specific runs (zero-shot runs
 // out), image tasks on their "_resized" datasets, text-to-image over the
 // script's eight models; multi-purpose means over each model's zero-shot runs.
+#include "joulebench/readable.h"
 #include "joulebench/study.h"
 
 #include <fmt/format.h>
@@ -285,9 +286,10 @@ StudyReport reproduce_study(const std::vector<StoredWindow>& windows) {
         }
       // The paper divides by its per-query figure rounded to two digits.
       row.matches = std::abs(*row.reproduced / f.value - 1.0) < 0.01;
-      row.caveats.push_back(fmt::format("per query {:.4g} kWh from the store (the paper: {:g}); training {:g} kWh + "
-                                        "fine-tuning {:g} kWh as published",
-                                        it->second, query->value, train->value, tune->value));
+      row.caveats.push_back(fmt::format("per query {} kWh from the store (the paper: {}); training {} kWh + "
+                                        "fine-tuning {} kWh as published",
+                                        readable_number(it->second, 4), readable_number(query->value, 4),
+                                        readable_number(train->value, 4), readable_number(tune->value, 4)));
     }
     report.rows.push_back(std::move(row));
   }
@@ -347,18 +349,16 @@ StudyReport reproduce_study(Store& store) {
 
 std::string render_study_table(const StudyReport& report) {
   std::string out;
+  // The paper's units and 4 significant digits (its tables' precision), in
+  // fixed notation; whole numbers in full with thousands separators.
   auto number = [](double v) {
-    if (v == 0) return std::string("0");
-    if (std::abs(v) >= 1e5) {  // whole numbers with thousands separators
-      const std::string digits = fmt::format("{:.0f}", v);
-      std::string s;
-      for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
-        s += digits[i];
-      }
-      return s;
+    if (std::abs(v) >= 1e5) return readable_count(static_cast<std::int64_t>(std::llround(v)));
+    std::string t = readable_number(v, 4);
+    if (t.find('.') != std::string::npos) {  // 0.002, as the paper writes it, not 0.002000
+      while (t.back() == '0') t.pop_back();
+      if (t.back() == '.') t.pop_back();
     }
-    return fmt::format("{:.4g}", v);
+    return t;
   };
   const std::vector<std::pair<std::string, std::string>> tables{
       {"tasks", "Per task: kWh per 1,000 inferences, task-specific models (Table 2)"},
@@ -386,8 +386,8 @@ std::string render_study_table(const StudyReport& report) {
     out += fmt::format("  {:<24} {:>14} {:>14} {:>8}  {}\n", "task", "task-specific", "multi-purpose", "x",
                        "runs (specific / multi), datasets");
     for (const auto& c : report.comparisons)
-      out += fmt::format("  {:<24} {:>14.4g} {:>14.4g} {:>8.1f}  {} / {}, {}\n", c.task, c.task_specific_g_per_1000,
-                         c.multi_purpose_g_per_1000,
+      out += fmt::format("  {:<24} {:>14} {:>14} {:>8.1f}  {} / {}, {}\n", c.task, number(c.task_specific_g_per_1000),
+                         number(c.multi_purpose_g_per_1000),
                          c.task_specific_g_per_1000 > 0 ? c.multi_purpose_g_per_1000 / c.task_specific_g_per_1000 : 0.0,
                          c.task_specific_runs, c.multi_purpose_runs, fmt::join(c.datasets, ", "));
     out += "\n";

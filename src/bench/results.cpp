@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "joulebench/bench.h"
+#include "joulebench/readable.h"
 #include "joulebench/error.h"
 #include "joulebench/meter_output.h"
 #include "joulebench/stars.h"
@@ -144,8 +145,10 @@ std::string render_bench_summary(const CampaignResult& result) {
   }
   // "source" says how the figure was obtained, where the figure is: an
   // estimate must not read as a measurement (docs/measurement.md, "Estimates").
-  std::string out = fmt::format("{:<22} {:<40} {:>4} {:>24} {:>22} {:>12} {:>5}  {}\n", "task", "model", "reps",
-                                "kWh/1000 mean ± std", "gCO2e/1000 mean ± std", "J / inference", "stars", "source");
+  // Readable units (joulebench/readable.h): "23.9 ± 2.3 mWh" per 1,000
+  // inferences, not 2.391e-05 kWh; the --json contract keeps kWh.
+  std::string out = fmt::format("{:<22} {:<40} {:>4} {:>24} {:>22} {:>13} {:>5}  {}\n", "task", "model", "reps",
+                                "energy/1,000 mean ± sd", "CO2e/1,000 mean ± sd", "per inference", "stars", "source");
   bool any_estimated = false;
   bool any_unranked = false;
   for (const auto& task : task_order) {
@@ -157,10 +160,12 @@ std::string render_bench_summary(const CampaignResult& result) {
     for (const auto& model : model_order[task]) {
       const auto& g = groups[task][model];
       const Stats k = stats(g.kwh), c = stats(g.g), e = stats(g.jpi);
-      const std::string gtext = g.g.empty() ? "n/a" : fmt::format("{:.4g} ± {:.2g}", c.mean, c.std);
+      // One repetition has no spread to show ("± 0" would claim one).
+      const bool spread = g.kwh.size() > 1;
+      const std::string gtext = g.g.empty() ? "n/a" : spread ? readable_grams_pm(c.mean, c.std) : readable_grams(c.mean);
       any_estimated = any_estimated || g.weakest == ProvenanceKind::estimated;
-      out += fmt::format("{:<22} {:<40} {:>4} {:>24} {:>22} {:>12.4g} {:>5}  {}\n", task, model, g.kwh.size(),
-                         fmt::format("{:.4g} ± {:.2g}", k.mean, k.std), gtext, e.mean,
+      out += fmt::format("{:<22} {:<40} {:>4} {} {} {} {:>5}  {}\n", task, model, g.kwh.size(),
+                         pad_left(spread ? readable_kwh_pm(k.mean, k.std) : readable_kwh(k.mean), 24), pad_left(gtext, 22), pad_left(readable_joules(e.mean), 13),
                          stars.at(model) ? std::string(static_cast<std::size_t>(*stars.at(model)), '*') : "-",
                          provenance_with_band(to_string(g.weakest), g.band));
       any_unranked = any_unranked || !stars.at(model);

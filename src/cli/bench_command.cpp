@@ -27,6 +27,7 @@
 #include "json_text.h"
 #include "option_checks.h"
 #include "sensor_options.h"
+#include "core/paths.h"
 
 namespace joulebench::cli {
 namespace {
@@ -247,8 +248,7 @@ int run(Args& args) {
                      "--model path/to/model.pt with them, or leave them out");
 
   // Inputs per task, read once.
-  const char* data_env = std::getenv("JOULEBENCH_DATA_DIR");
-  const std::filesystem::path data_dir = data_env && *data_env ? data_env : JOULEBENCH_FETCHED_DATA_DIR;
+  const std::filesystem::path data_dir = core::data_dir();
   std::map<Task, std::vector<std::shared_ptr<const BenchInputSet>>> inputs;
   std::vector<BenchCell> cells;
   for (const auto& [task, model] : pairs) {

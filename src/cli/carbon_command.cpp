@@ -8,6 +8,7 @@
 
 #include "carbon_options.h"
 #include "commands.h"
+#include "joulebench/readable.h"
 #include "joulebench/carbon.h"
 #include "joulebench/error.h"
 #include "json_text.h"
@@ -21,7 +22,7 @@ std::string describe_intensity(const GridIntensity& g) {
   if (!g.country_name.empty() && g.zone != g.country_iso3) where += fmt::format(" ({}, {})", g.country_name, g.country_iso3);
   else if (!g.country_name.empty()) where += fmt::format(" ({})", g.country_name);
   if (!g.city.empty()) where += ", " + g.city;
-  return fmt::format("{:.4g} g CO2e/kWh, {}: {}{}", g.g_per_kwh, where, g.source,
+  return fmt::format("{} g CO2e/kWh, {}: {}{}", readable_number(g.g_per_kwh), where, g.source,
                      g.year && g.source.find(std::to_string(*g.year)) == std::string::npos
                          ? fmt::format(" ({})", *g.year)
                          : "");
@@ -83,13 +84,13 @@ void register_carbon_command(CommandRegistry& registry) {
       fmt::print("{}", json_text(j));
       return 0;
     }
-    fmt::print("{:.6g} g CO2e  = {:.6g} kWh x PUE {} x {:.4g} g CO2e/kWh\n", r.g_co2e, r.energy_kwh, r.pue,
-               r.intensity.g_per_kwh);
+    fmt::print("{} CO2e  = {} x PUE {} x {} g CO2e/kWh\n", readable_grams(r.g_co2e), readable_kwh(r.energy_kwh), r.pue,
+               readable_number(r.intensity.g_per_kwh));
     fmt::print("intensity: {} [from {}]\n", describe_intensity(r.intensity), settings.location_origin);
     fmt::print("PUE:       {} ({})\n", r.pue, r.pue_source);
     fmt::print("equivalents:\n");
     for (const auto& e : r.equivalents)
-      fmt::print("  {:>12.4g} {}  ({} {} per {}; {})\n", e.value, e.constant.label, e.constant.amount_per_unit,
+      fmt::print("  {:>12} {}  ({} {} per {}; {})\n", readable_number(e.value), e.constant.label, e.constant.amount_per_unit,
                  e.constant.basis == EquivalentBasis::energy_kwh ? "kWh" : "g CO2e", e.constant.unit,
                  e.constant.source);
     return 0;

@@ -18,6 +18,7 @@
 #include "carbon_options.h"
 #include "commands.h"
 #include "core/output_file.h"
+#include "joulebench/readable.h"
 #include "joulebench/carbon.h"
 #include "joulebench/codecarbon.h"
 #include "joulebench/error.h"
@@ -113,10 +114,11 @@ int run(const Args& args) {
                         result.term_signal ? fmt::format(" (killed by signal {})", result.term_signal) : "");
     text += format_measurement_table(m);
     if (carbon) {
-      text += fmt::format("\n  carbon     {:.4g} gCO2e machine", carbon->g_co2e);
+      text += fmt::format("\n  carbon     {} CO2e machine", readable_grams(carbon->g_co2e));
       if (banded)
-        text += fmt::format(" (range {:.3g} .. {:.3g})", carbon->g_co2e * low_share, carbon->g_co2e * high_share);
-      if (attributed_carbon) text += fmt::format(", {:.4g} gCO2e attributed", attributed_carbon->g_co2e);
+        text += fmt::format(" (range {} .. {})", readable_grams(carbon->g_co2e * low_share),
+                            readable_grams(carbon->g_co2e * high_share));
+      if (attributed_carbon) text += fmt::format(", {} CO2e attributed", readable_grams(attributed_carbon->g_co2e));
       text += fmt::format(" ({:.0f} g/kWh, {}; PUE {:g})\n", carbon->intensity.g_per_kwh,
                           carbon->intensity.source, carbon->pue);
       for (const auto& w : carbon->warnings) text += fmt::format("  warning: {}\n", w);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "joulebench/readable.h"
 #include "joulebench/error.h"
 #include "joulebench/models.h"
 #include "json_text.h"
@@ -66,7 +67,8 @@ void register_models_command(CommandRegistry& registry) {
                "head", "weights");
     for (const auto& m : models) {
       fmt::print("{:<50} {:<22} {:<17} {:<6} {:>14} {:>11}  {}\n", m.name, to_string(m.task),
-                 m.family + (m.multi_purpose ? " (multi)" : ""), m.size_class, m.parameters, m.head_parameters,
+                 m.family + (m.multi_purpose ? " (multi)" : ""), m.size_class, readable_count(m.parameters),
+                 readable_count(m.head_parameters),
                  m.weights_found ? "found" : "seeded random");
     }
     return 0;

@@ -11,6 +11,7 @@
 
 #include "carbon_options.h"
 #include "commands.h"
+#include "joulebench/readable.h"
 #include "joulebench/error.h"
 #include "joulebench/projection.h"
 #include "joulebench/store.h"
@@ -135,8 +136,8 @@ int run_project(const Args& a) {
     }
     if (!text.empty()) text += "\n";
     if (a.users)
-      text += fmt::format("what-if: {:.6g} users x {:.6g} requests a day = {:.6g} requests a day\n", *a.users,
-                          *a.requests_per_user, *per_day);
+      text += fmt::format("what-if: {} users x {} requests a day = {} requests a day\n", readable_number(*a.users),
+                          readable_number(*a.requests_per_user), readable_number(*per_day));
     text += render_deployment(main, alternatives, settings);
   }
   if (a.json) fmt::print("{}", json_text(out));

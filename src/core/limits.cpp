@@ -18,8 +18,15 @@ std::string plain(double v) {
   return fmt::format("{:g}", v);
 }
 
+// A bound in full even past 1e15 (3600000000000000000 J, not 3.6e+18): plain()
+// keeps the exponent for values people typed, echoed back as typed.
+std::string bound(double v) {
+  if (std::fabs(v) < 9.2e18 && v == std::floor(v)) return fmt::format("{:.0f}", v);
+  return plain(v);
+}
+
 std::string with_unit(double v, std::string_view unit) {
-  return unit.empty() ? plain(v) : fmt::format("{} {}", plain(v), unit);
+  return unit.empty() ? bound(v) : fmt::format("{} {}", bound(v), unit);
 }
 
 std::string hint_of(const Limits& l) { return l.hint.empty() ? "" : fmt::format(" ({})", l.hint); }
@@ -27,7 +34,7 @@ std::string hint_of(const Limits& l) { return l.hint.empty() ? "" : fmt::format(
 }  // namespace
 
 std::string describe_limits(const Limits& l) {
-  return fmt::format("a {} from {} to {}", l.whole ? "whole number" : "number", plain(l.min), with_unit(l.max, l.unit));
+  return fmt::format("a {} from {} to {}", l.whole ? "whole number" : "number", bound(l.min), with_unit(l.max, l.unit));
 }
 
 std::string limits_violation(double v, const Limits& l) {

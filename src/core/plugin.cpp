@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "core/paths.h"
 #include "joulebench/error.h"
 
 namespace joulebench::core {
@@ -16,18 +17,7 @@ namespace fs = std::filesystem;
 
 std::vector<fs::path> candidate_paths(const PluginSpec& spec) {
   if (const char* env = std::getenv(spec.env_variable); env && *env) return {fs::path(env)};
-  std::vector<fs::path> paths;
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    paths.push_back(exe.parent_path() / spec.file_name);
-    paths.push_back(exe.parent_path().parent_path() / "lib" / "joulebench" / spec.file_name);
-  }
-#ifdef JOULEBENCH_PLUGIN_BUILD_DIR
-  const fs::path built = fs::path(JOULEBENCH_PLUGIN_BUILD_DIR) / spec.file_name;
-  if (paths.empty() || paths.front() != built) paths.push_back(built);
-#endif
-  return paths;
+  return plugin_paths(spec.file_name);
 }
 
 }  // namespace

@@ -18,9 +18,9 @@ struct PluginSpec {
   const char* what;          // "the network plugin", for messages
 };
 
-// Looks in $env_variable, then beside the executable, then in
-// ../lib/joulebench/ (an installed tree), then in the build tree this loader
-// was compiled in (tests and benchmarks run from subfolders of it). Returns
+// Looks in $env_variable, then beside the executable or in lib/joulebench/
+// of its folder or a parent (core/paths.h: the build tree, an installed tree,
+// test binaries below the build tree; no path is compiled in). Returns
 // the entry symbol's address; the plugin is never closed (objects it made
 // live until exit). Throws Error listing every place tried and why it failed.
 void* open_plugin(const PluginSpec& spec);

@@ -1,4 +1,5 @@
 #include "joulebench/meter_output.h"
+#include "joulebench/readable.h"
 
 #include <fmt/chrono.h>
 #include <fmt/core.h>
@@ -29,11 +30,8 @@ nlohmann::json optional_number(const std::optional<double>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
-std::string energy_text(double j) {
-  if (j >= 1e6) return fmt::format("{:.3f} MJ", j / 1e6);
-  if (j >= 1e3) return fmt::format("{:.3f} kJ", j / 1e3);
-  return fmt::format("{:.3f} J", j);
-}
+// Readable units (joulebench/readable.h): "271 mJ", "75.4 µWh"; the JSON keeps joules.
+std::string energy_text(double j) { return readable_joules(j); }
 
 std::string bound_text(double s) {
   if (s <= 0.0) return "no wrap";
@@ -160,7 +158,7 @@ std::string format_measurement_table(const Measurement& m) {
   }
   auto opt = [](const std::optional<double>& v) { return v ? energy_text(*v) : std::string("-"); };
   std::string out;
-  out += fmt::format("  {:<10} {:>14} {:>12}", "component", "energy", "kWh");
+  out += fmt::format("  {:<10} {:>14} {:>12}", "component", "joules", "watt-hours");
   if (any_attributed) out += fmt::format(" {:>14}", "attributed");
   if (any_dynamic) out += fmt::format(" {:>14}", "dynamic");
   // Estimates carry their model's band (machine scope; other scopes scale alike).
@@ -168,10 +166,11 @@ std::string format_measurement_table(const Measurement& m) {
   out += "  provenance\n";
   auto row = [&](const std::string& label, double e, const std::optional<double>& a, const std::optional<double>& d,
                  const std::string& tail, double low, double high) {
-    out += fmt::format("  {:<10} {:>14} {:>12.4g}", label, energy_text(e), e / kJoulesPerKwh);
-    if (any_band) out += fmt::format(" {:>25}", low == high ? std::string("-") : energy_text(low) + " .. " + energy_text(high));
-    if (any_attributed) out += fmt::format(" {:>14}", opt(a));
-    if (any_dynamic) out += fmt::format(" {:>14}", opt(d));
+    out += fmt::format("  {:<10} {} {}", label, pad_left(energy_text(e), 14), pad_left(readable_kwh(e / kJoulesPerKwh), 12));
+    if (any_attributed) out += " " + pad_left(opt(a), 14);
+    if (any_dynamic) out += " " + pad_left(opt(d), 14);
+    if (any_band)
+      out += " " + pad_left(low == high ? std::string("-") : energy_text(low) + " .. " + energy_text(high), 25);
     out += "  " + tail + "\n";
   };
   double dynamic_total = 0.0;

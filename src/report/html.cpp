@@ -10,6 +10,7 @@
 
 #include "joulebench/error.h"
 #include "joulebench/models.h"
+#include "joulebench/readable.h"
 #include "joulebench/report_html.h"
 #include "joulebench/version.h"
 #include "svg.h"
@@ -18,7 +19,6 @@ namespace joulebench {
 namespace {
 
 using report::px;
-using report::sig3;
 using report::xml_escape;
 
 constexpr double kWidth = 900;
@@ -38,8 +38,9 @@ const char* modality_colour(const std::string& m) {
 }
 
 std::string title_of(const ModelPoint& p) {
-  return fmt::format("<title>{} ({}): {} kWh per 1,000 (sd {}, {} runs, {})</title>", xml_escape(p.model),
-                     xml_escape(p.task), sig3(p.kwh_mean), sig3(p.kwh_std), p.runs, xml_escape(p.provenance));
+  return fmt::format("<title>{} ({}): {} per 1,000 (sd {}, {} runs, {})</title>", xml_escape(p.model),
+                     xml_escape(p.task), readable_kwh(p.kwh_mean), readable_kwh(p.kwh_std), p.runs,
+                     xml_escape(p.provenance));
 }
 
 std::string mark_attrs(const char* chart, const ModelPoint& p) {
@@ -53,8 +54,8 @@ std::string y_log_axis(const report::LogScale& y, double x0, double x1, const st
   for (double t : y.ticks()) {
     s += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" class=\"grid\"/>", px(x0), px(y(t)), px(x1),
                      px(y(t)));
-    s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"end\">{:g}</text>\n", px(x0 - 6),
-                     px(y(t) + 4), t);
+    s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"end\">{}</text>\n", px(x0 - 6),
+                     px(y(t) + 4), readable_kwh(t));
   }
   s += fmt::format("<text transform=\"translate(16,{}) rotate(-90)\" class=\"axis\" text-anchor=\"middle\">{}</text>\n",
                    px((y.a + y.b) / 2), label);
@@ -76,7 +77,7 @@ std::string task_chart(const std::vector<ModelPoint>& points) {
   std::string s = fmt::format("<svg class=\"chart\" id=\"chart-task\" viewBox=\"0 0 {} {}\" role=\"img\" "
                               "aria-label=\"energy per 1,000 inferences per task\">\n",
                               kWidth, h);
-  s += y_log_axis(y, left, right, "kWh per 1,000 inferences (log)");
+  s += y_log_axis(y, left, right, "energy per 1,000 inferences (log)");
   const double band = (right - left) / static_cast<double>(std::max<std::size_t>(tasks.size(), 1));
   for (std::size_t ti = 0; ti < tasks.size(); ++ti) {
     const double x0 = left + band * static_cast<double>(ti);
@@ -118,12 +119,12 @@ std::string params_chart(const std::vector<ModelPoint>& points) {
   std::string s = fmt::format("<svg class=\"chart\" id=\"chart-params\" viewBox=\"0 0 {} {}\" role=\"img\" "
                               "aria-label=\"energy against parameter count\">\n",
                               kWidth, h);
-  s += y_log_axis(y, left, right, "kWh per 1,000 inferences (log)");
+  s += y_log_axis(y, left, right, "energy per 1,000 inferences (log)");
   for (double t : x.ticks()) {
     s += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" class=\"grid\"/>", px(x(t)), px(top),
                      px(bottom));
-    s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{:g}</text>\n", px(x(t)),
-                     px(bottom + 16), t);
+    s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}</text>\n", px(x(t)),
+                     px(bottom + 16), readable_parameters(t));
   }
   s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"middle\">parameters (log)</text>\n",
                    px((left + right) / 2), px(h - 8));
@@ -175,8 +176,8 @@ std::string bars_chart(const std::vector<ModelPoint>& points) {
   for (const auto& task : tasks) {
     const double max = task_max[task] > 0 ? task_max[task] : 1;
     auto sx = [&](double v) { return left + v / max * (right - left); };
-    s += fmt::format("<text x=\"10\" y=\"{}\" class=\"heading\">{} (kWh per 1,000 inferences, 0 to {})</text>\n",
-                     px(yy + 16), xml_escape(task.empty() ? "(unknown)" : task), sig3(max));
+    s += fmt::format("<text x=\"10\" y=\"{}\" class=\"heading\">{} (energy per 1,000 inferences, 0 to {})</text>\n",
+                     px(yy + 16), xml_escape(task.empty() ? "(unknown)" : task), readable_kwh(max));
     yy += heading;
     for (const auto& p : points) {
       if (p.task != task) continue;
@@ -236,8 +237,8 @@ std::string purpose_chart(const std::vector<ModelPoint>& points) {
   for (double t : x.ticks()) {
     s += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" class=\"grid\"/>", px(x(t)), px(top - 10),
                      px(h - 40));
-    s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{:g}</text>\n", px(x(t)),
-                     px(h - 24), t);
+    s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}</text>\n", px(x(t)),
+                     px(h - 24), readable_kwh(t));
   }
   s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"middle\">kWh per 1,000 inferences (log); "
                    "green: task-specific, red: multi-purpose</text>\n",
@@ -367,7 +368,7 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
   h += bars_chart(points);
 
   h += "<h2>Per task, with equivalents</h2>\n<table id=\"table-tasks\"><tr><th>task</th><th>models</th><th>runs</th>"
-       "<th>kWh mean</th><th>kWh sd</th><th>g CO2e</th>";
+       "<th>energy mean</th><th>energy sd</th><th>CO2e</th>";
   const auto& eqs = tasks.rows.empty() ? std::vector<EquivalentValue>{} : tasks.rows.front().equivalents;
   for (const auto& e : eqs) h += "<th>" + xml_escape(e.constant.label) + "</th>";
   h += "</tr>\n";
@@ -375,23 +376,24 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
     h += fmt::format("<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
                      "class=\"n\">{}</td><td class=\"n\">{}</td>",
                      xml_escape(r.task.empty() ? "(unknown)" : r.task), r.models, r.runs,
-                     sig3(r.kwh_per_1000_mean) + loading_mark(r.loading_included_runs, r.runs),
-                     sig3(r.kwh_per_1000_std), sig3(r.gco2e_per_1000_mean));
-    for (const auto& e : r.equivalents) h += "<td class=\"n\">" + sig3(e.value) + "</td>";
+                     readable_kwh(r.kwh_per_1000_mean) + loading_mark(r.loading_included_runs, r.runs),
+                     readable_kwh(r.kwh_per_1000_std), readable_grams(r.gco2e_per_1000_mean));
+    for (const auto& e : r.equivalents) h += "<td class=\"n\">" + readable_number(e.value) + "</td>";
     h += "</tr>\n";
   }
   h += "</table>\n";
 
   h += "<h2>Per model, with the provenance of each figure</h2>\n<table id=\"table-models\"><tr><th>task</th>"
-       "<th>model</th><th>runs</th><th>kWh mean</th><th>kWh sd</th><th>g CO2e</th><th>parameters</th><th>kind</th>"
+       "<th>model</th><th>runs</th><th>energy mean</th><th>energy sd</th><th>CO2e</th><th>parameters</th><th>kind</th>"
        "<th>provenance</th><th>per component</th></tr>\n";
   for (const auto& p : points)
     h += fmt::format("<tr class=\"jb-row\" data-model=\"{}\"><td>{}</td><td>{}</td><td class=\"n\">{}</td><td "
                      "class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
                      "<td>{}</td><td>{}</td><td>{}</td></tr>\n",
                      xml_escape(p.model), xml_escape(p.task), xml_escape(p.model), p.runs,
-                     sig3(p.kwh_mean) + loading_mark(p.loading_included_runs, p.runs),
-                     sig3(p.kwh_std), sig3(p.gco2e_mean), p.parameters > 0 ? fmt::format("{}", p.parameters) : "-",
+                     readable_kwh(p.kwh_mean) + loading_mark(p.loading_included_runs, p.runs),
+                     readable_kwh(p.kwh_std), readable_grams(p.gco2e_mean),
+                     p.parameters > 0 ? readable_parameters(static_cast<double>(p.parameters)) : "-",
                      p.multi_purpose ? "multi-purpose" : "task-specific",
                      provenance_with_band(p.provenance, p.band_factor),
                      xml_escape(p.provenance_detail));
@@ -419,7 +421,7 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
     const std::string kind(to_string(r.kind));
     const std::string cells = fmt::format(
         "<td>{}</td><td class=\"n\">{}</td><td>{} ({}{})</td><td class=\"n\">{} ({})</td><td>{}</td>",
-        xml_escape(location_of(r)), sig3(g.g_per_kwh), xml_escape(g.source), to_string(g.origin),
+        xml_escape(location_of(r)), readable_number(g.g_per_kwh), xml_escape(g.source), to_string(g.origin),
         g.year ? fmt::format(", {}", *g.year) : "", r.pue, xml_escape(r.pue_source),
         xml_escape(hw.empty() ? "unknown" : hw));
     const std::string started = format_utc(r.started_at);
@@ -437,11 +439,12 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
                      c.first == c.last ? c.first : c.first + " to " + c.last, c.cells);
   }
   h += "</table>\n<table id=\"table-constants\"><tr><th>constant</th><th>value</th><th>source</th></tr>\n";
-  h += fmt::format("<tr><td>joules per kWh</td><td class=\"n\">{:g}</td><td>definition</td></tr>\n", kJoulesPerKwh);
+  h += fmt::format("<tr><td>joules per kWh</td><td class=\"n\">{}</td><td>definition</td></tr>\n",
+                   readable_count(static_cast<std::int64_t>(kJoulesPerKwh)));
   h += "<tr><td>g CO2e</td><td>kWh x PUE x intensity</td><td>the run's intensity and PUE (above), or the grams "
        "logged with an imported window</td></tr>\n";
   for (const auto& e : options.report.equivalents)
-    h += fmt::format("<tr><td>{}</td><td class=\"n\">{:g} {} per {}</td><td>{}</td></tr>\n", xml_escape(e.label),
+    h += fmt::format("<tr><td>{}</td><td class=\"n\">{} {} per {}</td><td>{}</td></tr>\n", xml_escape(e.label),
                      e.amount_per_unit, e.basis == EquivalentBasis::energy_kwh ? "kWh" : "g CO2e",
                      xml_escape(e.unit), xml_escape(e.source));
   h += "</table>\n";

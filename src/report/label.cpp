@@ -2,6 +2,7 @@
 // Energy Score label: model, task, Wh per 1,000 queries, 1-5 stars, hardware, date.
 #include <fmt/format.h>
 
+#include "joulebench/readable.h"
 #include "joulebench/report_html.h"
 #include "joulebench/stars.h"
 #include "joulebench/version.h"
@@ -40,8 +41,8 @@ std::string render_energy_label_svg(const EnergyLabel& l) {
   }
   s += fmt::format("<text x=\"{}\" y=\"268\" font-size=\"34\" font-weight=\"bold\" text-anchor=\"middle\" "
                    "class=\"jb-label-energy\">{}</text>\n",
-                   px(w / 2), report::sig3(l.wh_per_1000));
-  s += fmt::format("<text x=\"{}\" y=\"290\" font-size=\"13\" text-anchor=\"middle\">Wh per 1,000 queries</text>\n",
+                   px(w / 2), readable_wh(l.wh_per_1000));
+  s += fmt::format("<text x=\"{}\" y=\"290\" font-size=\"13\" text-anchor=\"middle\">per 1,000 queries</text>\n",
                    px(w / 2));
   s += fmt::format("<line x1=\"20\" y1=\"310\" x2=\"{}\" y2=\"310\" stroke=\"#ccc\"/>\n", w - 20);
   // GPU and CPU on their own lines (a full CPU name does not fit beside the GPU's).
@@ -55,9 +56,9 @@ std::string render_energy_label_svg(const EnergyLabel& l) {
   s += fmt::format("<text x=\"20\" y=\"358\" font-size=\"11\">measured: {} ({})</text>\n", xml_escape(l.date),
                    xml_escape(l.provenance));
   if (l.stars > 0) {
-    s += fmt::format("<text x=\"20\" y=\"378\" font-size=\"10\" fill=\"#555\">stars: {} models, {}-{} Wh, in 5 "
+    s += fmt::format("<text x=\"20\" y=\"378\" font-size=\"10\" fill=\"#555\">stars: {} models, {} to {}, in 5 "
                      "bands</text>\n",
-                     l.models_in_task, report::sig3(l.task_min_wh), report::sig3(l.task_max_wh));
+                     l.models_in_task, readable_wh(l.task_min_wh), readable_wh(l.task_max_wh));
     s += "<text x=\"20\" y=\"391\" font-size=\"10\" fill=\"#555\">equal on a log scale; lowest energy = 5 "
          "stars</text>\n";
   } else {

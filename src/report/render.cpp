@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/text_safety.h"
+#include "joulebench/readable.h"
 #include "joulebench/report.h"
 
 namespace joulebench {
@@ -15,12 +16,6 @@ struct Column {
   std::string title;
   bool right;  // numbers align right
 };
-
-// Significant figures, not fixed decimals: per-1,000 figures span 1e-4 to 1e1.
-std::string sig(double v) {
-  if (v == 0) return "0";
-  return fmt::format("{:.3g}", v);
-}
 
 const EquivalentValue* find_equivalent(const ReportRow& r, std::string_view key) {
   for (const auto& e : r.equivalents)
@@ -57,7 +52,7 @@ std::vector<Column> columns(const Report& report) {
   const auto show = varying_config(report);
   for (std::size_t i = 0; i < show.size(); ++i)
     if (show[i]) c.push_back({kConfigTitles[i], i < 2});
-  for (const char* t : {"runs", "kWh/1k mean", "kWh/1k std", "gCO2e/1k", "phone charges/1k", "car km/1k"})
+  for (const char* t : {"runs", "energy/1k mean ± sd", "CO2e/1k", "phone charges/1k", "car km/1k"})
     c.push_back({t, true});
   c.push_back({"source", false});
   return c;
@@ -83,13 +78,15 @@ std::vector<std::vector<std::string>> cells(const Report& report) {
     for (std::size_t i = 0; i < show.size(); ++i)
       if (show[i]) row.push_back(text::printable(config[i]));
     row.push_back(std::to_string(r.runs));
-    row.push_back(sig(r.kwh_per_1000_mean) + loading_mark(r));
-    row.push_back(sig(r.kwh_per_1000_std));
-    row.push_back(sig(r.gco2e_per_1000_mean));
+    // One run has no spread to show ("± 0" would claim one).
+    row.push_back((r.runs > 1 ? readable_kwh_pm(r.kwh_per_1000_mean, r.kwh_per_1000_std)
+                              : readable_kwh(r.kwh_per_1000_mean)) +
+                  loading_mark(r));
+    row.push_back(readable_grams(r.gco2e_per_1000_mean));
     const auto* phone = find_equivalent(r, "smartphone_charges");
     const auto* car = find_equivalent(r, "car_km");
-    row.push_back(phone ? sig(phone->value) : "-");
-    row.push_back(car ? sig(car->value) : "-");
+    row.push_back(phone ? readable_number(phone->value) : "-");
+    row.push_back(car ? readable_number(car->value) : "-");
     // How the figure was obtained, where the figure is; an estimate with its band.
     row.push_back(provenance_with_band(r.weakest_provenance, r.band_factor));
     out.push_back(std::move(row));
@@ -119,14 +116,14 @@ std::string render_table(const Report& report) {
   const auto rows = cells(report);
   std::vector<std::size_t> width(cols.size());
   for (std::size_t i = 0; i < cols.size(); ++i) {
-    width[i] = cols[i].title.size();
-    for (const auto& r : rows) width[i] = std::max(width[i], r[i].size());
+    width[i] = display_width(cols[i].title);
+    for (const auto& r : rows) width[i] = std::max(width[i], display_width(r[i]));
   }
   auto line = [&](const std::vector<std::string>& values) {
     std::string s;
     for (std::size_t i = 0; i < cols.size(); ++i) {
       if (i) s += "  ";
-      s += cols[i].right ? fmt::format("{:>{}}", values[i], width[i]) : fmt::format("{:<{}}", values[i], width[i]);
+      s += cols[i].right ? pad_left(values[i], width[i]) : pad_right(values[i], width[i]);
     }
     while (!s.empty() && s.back() == ' ') s.pop_back();
     return s + "\n";
@@ -135,7 +132,7 @@ std::string render_table(const Report& report) {
   for (const auto& c : cols) titles.push_back(c.title);
   std::string out = line(titles);
   for (const auto& r : rows) out += line(r);
-  out += "\nper 1,000 inferences; std = sample standard deviation over runs\n";
+  out += "\nper 1,000 inferences; sd = sample standard deviation over runs\n";
   out += constants_footer(report, "");
   for (const auto& n : report.notes) out += "note: " + text::printable(n) + "\n";
   return out;
@@ -155,7 +152,7 @@ std::string render_markdown(const Report& report) {
     for (const auto& v : r) out += " " + text::markdown_cell(v) + " |";
     out += "\n";
   }
-  out += "\nPer 1,000 inferences; std is the sample standard deviation over runs.\n";
+  out += "\nPer 1,000 inferences; sd is the sample standard deviation over runs.\n";
   out += constants_footer(report, "- ");
   for (const auto& n : report.notes) out += "- Note: " + text::markdown_cell(n) + "\n";
   return out;

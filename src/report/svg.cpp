@@ -25,10 +25,6 @@ std::string xml_escape(std::string_view s) {
 
 std::string px(double v) { return fmt::format("{:.1f}", v); }
 
-std::string sig3(double v) {
-  if (v == 0) return "0";
-  return fmt::format("{:.3g}", v);
-}
 
 double LogScale::operator()(double value) const {
   // Zero (nothing measured) sits on the axis's low end rather than off the chart.

@@ -10,8 +10,6 @@ namespace joulebench::report {
 std::string xml_escape(std::string_view s);
 // Compact number for coordinates.
 std::string px(double v);
-// Significant figures for labels.
-std::string sig3(double v);
 
 // Linear map of log10(value) from [lo, hi] (powers of ten) onto [a, b].
 struct LogScale {

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -178,4 +179,20 @@ TEST_F(BenchCli, CtrlCKeepsTheStoreConsistentAndSaysHowToResume) { interrupt_and
 
 TEST_F(BenchCli, SigtermFromASchedulerIsHandledAsCtrlC) { interrupt_and_check(SIGTERM); }
 
+}  // namespace
+
+namespace {
+// The final table and the report read as people write: units such as µWh and
+// mJ, no scientific notation even for the tiny presets' micro-watt-hours.
+TEST_F(BenchCli, TablesHaveReadableUnits) {
+  auto r = run(std::string("bench ") + kTiny + " --n 3 --reps 2 --no-report --store " + store());
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::regex exponent(R"(\d[eE][+-]?\d)");
+  EXPECT_FALSE(std::regex_search(r.out, exponent)) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\d ± [\d.]+ (µ|m)?Wh)"))) << r.out;
+  auto report = run("report --by model --store " + store());
+  ASSERT_EQ(report.code, 0) << report.err;
+  EXPECT_FALSE(std::regex_search(report.out, exponent)) << report.out;
+  EXPECT_NE(report.out.find("energy/1k mean ± sd"), std::string::npos) << report.out;
+}
 }  // namespace

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -436,3 +437,33 @@ TEST_F(Cli, CsvIsCodeCarbonCompatible) {
 }
 
 }  // namespace
+
+// Human output has readable units and never scientific notation (issue 17):
+// tiny and huge figures alike.
+TEST(ReadableOutput, NoScientificNotationForTinyOrHugeFigures) {
+  const std::regex exponent(R"(\d[eE][+-]?\d)");
+  auto run_text = [](const std::string& args) {
+    const std::string cmd = std::string(JOULEBENCH_BINARY) + " " + args + " 2>&1";
+    std::string text;
+    if (FILE* p = ::popen(cmd.c_str(), "r")) {
+      char buf[4096];
+      std::size_t n;
+      while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
+      ::pclose(p);
+    }
+    return text;
+  };
+  for (const std::string args :
+       {"carbon --kwh 0.0000000123 --country FRA", "carbon --kwh 123456789 --country USA",
+        "project --kwh-per-request 0.0000000029 --requests-per-day 10 --country FRA",
+        "project --kwh-per-request 0.003 --requests-per-day 1000000000000 --days 3650 --country USA",
+        "measure --country FRA -- true"}) {
+    const std::string text = run_text(args);
+    EXPECT_FALSE(std::regex_search(text, exponent)) << args << ":\n" << text;
+    EXPECT_FALSE(text.empty()) << args;
+  }
+  const std::string carbon = run_text("carbon --kwh 0.0000123 --country FRA");
+  EXPECT_NE(carbon.find("689 µg CO2e  = 12.3 mWh"), std::string::npos) << carbon;
+  const std::string huge = run_text("project --kwh-per-request 0.003 --requests-per-day 1000000000000 --country USA");
+  EXPECT_NE(huge.find(" t"), std::string::npos) << huge;  // tonnes, not 5.06089e+06 kg
+}

@@ -390,7 +390,7 @@ TEST_F(Import, ACompleteRowAloneIsStoredFlaggedIncludesLoadingWithTheShareWhenKn
   auto r = build_report(*store_, o);
   ASSERT_EQ(r.rows.size(), 1u);
   EXPECT_EQ(r.rows[0].loading_included_runs, 1);
-  EXPECT_NE(render_table(r).find("0.004 *"), std::string::npos) << render_table(r);
+  EXPECT_NE(render_table(r).find("4.00 Wh *"), std::string::npos) << render_table(r);
   EXPECT_NE(render_markdown(r).find("includes model loading"), std::string::npos);
   EXPECT_EQ(report_json(r)[0]["loading_included_runs"], 1);
   // A task file with the load row only: the share becomes known (0.001 of 0.004).

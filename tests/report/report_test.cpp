@@ -107,9 +107,11 @@ TEST(ReportRender, TableMarkdownAndJsonShareTheRows) {
   o.by = ReportGrouping::model;
   const Report r = aggregate_windows({window("fill-mask", "a|b", "c4", 0.022, 1000, 5.0)}, o);
   const std::string table = render_table(r);
-  EXPECT_NE(table.find("kWh/1k mean"), std::string::npos);
+  EXPECT_NE(table.find("energy/1k mean ± sd"), std::string::npos);
   EXPECT_NE(table.find("a|b"), std::string::npos);
-  EXPECT_NE(table.find("0.022"), std::string::npos);
+  EXPECT_NE(table.find("22.0 Wh"), std::string::npos) << table;  // 0.022 kWh, in readable units (one run: no ±)
+  EXPECT_NE(table.find("5.00 g"), std::string::npos) << table;
+  EXPECT_EQ(table.find("e-0"), std::string::npos) << table;  // no scientific notation
   EXPECT_NE(table.find("0.022 kWh per charge"), std::string::npos);  // the constant is printed
   const std::string md = render_markdown(r);
   EXPECT_NE(md.find("| --- |"), std::string::npos);

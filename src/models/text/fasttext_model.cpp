@@ -9,6 +9,7 @@
 #include "joulebench/version.h"
 #include "models/fasttext/fasttext.h"
 #include "models/text/text_model.h"
+#include "core/paths.h"
 
 namespace joulebench::models {
 namespace {
@@ -16,7 +17,7 @@ namespace {
 constexpr const char* kName = "fasttext-lid-176";
 
 std::filesystem::path lid_path() {
-  return std::filesystem::path(JOULEBENCH_FETCHED_DATA_DIR) / "fasttext-lid" / "lid.176.ftz";
+  return core::data_dir() / "fasttext-lid" / "lid.176.ftz";
 }
 
 class FastTextModel final : public Model {

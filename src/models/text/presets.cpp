@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "joulebench/version.h"
+#include "core/paths.h"
 
 namespace joulebench::models {
 namespace {
@@ -199,7 +200,7 @@ ParameterCounts text_parameter_counts(const std::string& family, Task task, bool
 
 std::filesystem::path default_weights_dir(const std::string& name) {
   if (const char* env = std::getenv("JOULEBENCH_MODELS_DIR"); env && *env) return std::filesystem::path(env) / name;
-  return std::filesystem::path(JOULEBENCH_FETCHED_DATA_DIR) / "models" / name;
+  return core::data_dir() / "models" / name;
 }
 
 }  // namespace joulebench::models

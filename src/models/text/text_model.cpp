@@ -17,6 +17,7 @@
 #include "models/text/seq2seq.h"
 #include "models/text/text_model.h"
 #include "models/tokenizers/tokenizer.h"
+#include "core/paths.h"
 
 namespace joulebench::models {
 namespace {
@@ -29,7 +30,7 @@ std::shared_ptr<const Tokenizer> fetched_vocabulary(const std::string& name) {
   static std::map<std::string, std::shared_ptr<const Tokenizer>> cache;
   std::lock_guard<std::mutex> lock(mutex);
   if (auto it = cache.find(name); it != cache.end()) return it->second;
-  const fs::path data(JOULEBENCH_FETCHED_DATA_DIR);
+  const fs::path data = core::data_dir();
   std::shared_ptr<const Tokenizer> tok;
   std::error_code ec;
   if (name == "gpt2") {

@@ -7,6 +7,7 @@
 
 #include "joulebench/error.h"
 #include "models/tokenizers/tokenizer.h"
+#include "core/paths.h"
 
 namespace joulebench::models {
 namespace {
@@ -28,10 +29,13 @@ const ShimApi& shim() {
   static std::string error;
   std::call_once(once, [] {
     void* lib = nullptr;
-    for (const char* path : {JOULEBENCH_SPM_SHIM_PATH, "libjoulebench_sentencepiece.so"}) {
-      lib = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    // Found as the other plugins are (core/paths.h), then by the loader's own search.
+    auto paths = core::plugin_paths("libjoulebench_sentencepiece.so");
+    paths.emplace_back("libjoulebench_sentencepiece.so");
+    for (const auto& path : paths) {
+      lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
       if (lib) break;
-      error = dlerror();
+      if (const char* why = dlerror()) error = why;
     }
     if (!lib) return;
     auto sym = [&](const char* name) { return dlsym(lib, name); };

@@ -11,6 +11,7 @@
 #include "models/vision/image_ops.h"
 #include "models/vision/model_common.h"
 #include "models/vision/vit.h"
+#include "core/paths.h"
 
 namespace joulebench::models::vision {
 
@@ -65,7 +66,7 @@ class CaptioningModel : public Model {
     gen_.min_new_tokens = options.min_new_tokens.value_or(0);
     gen_.eos_token_id = gpt.eos_token_id;
     gen_.pad_token_id = gpt.eos_token_id;
-    auto vocab = std::filesystem::path(JOULEBENCH_FETCHED_DATA_DIR) / "gpt2-bpe";
+    auto vocab = core::data_dir() / "gpt2-bpe";
     std::error_code ec;
     if (!tiny && std::filesystem::exists(vocab / "encoder.json", ec))
       tokenizer_ = load_byte_bpe(vocab / "encoder.json", vocab / "vocab.bpe");

@@ -11,6 +11,7 @@
 #include "models/tfjs/graph_model.h"
 #include "models/vision/coco_labels.h"
 #include "models/vision/image_ops.h"
+#include "core/paths.h"
 
 namespace joulebench::models::vision {
 
@@ -114,7 +115,7 @@ std::vector<Detection> non_max_suppression(std::vector<Detection> d, const NmsOp
 }
 
 std::string default_centernet_path() {
-  return (std::filesystem::path(JOULEBENCH_FETCHED_DATA_DIR) / "human-centernet" / "centernet.json").string();
+  return (core::data_dir() / "human-centernet" / "centernet.json").string();
 }
 
 std::vector<ModelInfo> centernet_infos() {

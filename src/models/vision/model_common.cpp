@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "joulebench/version.h"
+#include "core/paths.h"
 
 namespace joulebench::models::vision {
 
@@ -44,7 +45,7 @@ LoadOptions resolve_weights(const std::string& name, const LoadOptions& options,
   if (!options.weights_dir.empty()) return options;
   std::filesystem::path dir;
   if (const char* env = std::getenv("JOULEBENCH_MODELS_DIR"); env && *env) dir = std::filesystem::path(env) / name;
-  else dir = std::filesystem::path(JOULEBENCH_FETCHED_DATA_DIR) / "models" / name;
+  else dir = core::data_dir() / "models" / name;
   LoadOptions o = options;
   if (!find_safetensors(probe.empty() ? dir : dir / probe).empty()) o.weights_dir = dir.string();
   return o;

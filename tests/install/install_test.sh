@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `cmake --install` gives a relocatable tree (issue 17): installed to one
+# prefix, moved elsewhere, run from an unrelated folder, the binary finds its
+# plugins (the zoo, the network plugin) and its data (the bench's texts)
+# relative to itself, and neither it nor its plugins hold a path of the build
+# or source tree.
+#   install_test.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build="$1"
+source="$2"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "install_test: FAIL: $*" >&2; exit 1; }
+
+cmake --install "$build" --prefix "$tmp/prefix" >"$tmp/install.log" || fail "cmake --install: $(tail -5 "$tmp/install.log")"
+for f in bin/joulebench lib/joulebench/libjoulebench_zoo.so lib/joulebench/libjoulebench_net.so \
+  share/joulebench/fortunes include/joulebench/joulebench.h include/joulebench/version.h; do
+  [[ -e "$tmp/prefix/$f" ]] || fail "$f is not installed"
+done
+[[ ! -e "$tmp/prefix/share/joulebench/openai" ]] || fail "the tests' npm client was installed"
+
+# No build or source path inside: the tree must work once they are gone.
+for f in "$tmp"/prefix/bin/joulebench "$tmp"/prefix/lib/joulebench/*.so; do
+  if strings "$f" | grep -F -e "$build" -e "$source" >"$tmp/paths"; then
+    fail "$f holds build or source paths: $(head -3 "$tmp/paths")"
+  fi
+done
+
+mv "$tmp/prefix" "$tmp/moved"
+mkdir "$tmp/elsewhere"
+cd "$tmp/elsewhere"
+jb="$tmp/moved/bin/joulebench"
+env -u JOULEBENCH_DATA_DIR -u JOULEBENCH_ZOO_LIBRARY -u JOULEBENCH_NET_LIBRARY "$jb" --version | grep -q "^joulebench " ||
+  fail "--version"
+# The zoo plugin from moved/lib/joulebench.
+env -u JOULEBENCH_ZOO_LIBRARY "$jb" models >"$tmp/models" 2>&1 || fail "models: $(tail -3 "$tmp/models")"
+grep -q "tiny-distilbert-sst2" "$tmp/models" || fail "models lists no presets"
+# The bench's built-in texts from moved/share/joulebench.
+env -u JOULEBENCH_DATA_DIR -u JOULEBENCH_ZOO_LIBRARY JOULEBENCH_COUNTRY=FRA "$jb" bench \
+  --model tiny-distilbert-sst2 --n 2 --reps 1 --idle-baseline 0 --no-report --json --store "$tmp/s.db" \
+  >"$tmp/bench.json" 2>"$tmp/bench.err" || fail "bench: $(tail -3 "$tmp/bench.err")"
+grep -q '"status": *"complete"' "$tmp/bench.json" || fail "bench: no complete run: $(head -c 300 "$tmp/bench.json")"
+# The network plugin from moved/lib/joulebench (an unreachable PostgreSQL URL gets libpq's own answer).
+env -u JOULEBENCH_NET_LIBRARY "$jb" report --store "postgresql://nobody@/x?host=$tmp/nothing" >"$tmp/pg" 2>&1 || true
+grep -q "cannot connect to PostgreSQL" "$tmp/pg" || fail "the network plugin was not found: $(cat "$tmp/pg")"
+echo "install_test: ok: installed, moved to $tmp/moved, and every part found from there"
