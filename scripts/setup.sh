@@ -21,6 +21,7 @@ build_packages=(
   libspng-dev libstb-dev libjpeg-dev
   libsentencepiece-dev   # SentencePiece tokenizers (T5's spiece.model) for the text zoo
   libpqxx-dev   # PostgreSQL results store (--store postgresql://...)
+  pybind11-dev python3-dev   # the Python package (src/python) for Debian's python3
   libgtest-dev libgmock-dev libbenchmark-dev
   ca-certificates curl xz-utils
 )

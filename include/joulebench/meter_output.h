@@ -7,8 +7,10 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "joulebench/carbon.h"
 #include "joulebench/energy.h"
 #include "joulebench/meter.h"
+#include "joulebench/tracker.h"
 
 namespace joulebench {
 
@@ -31,6 +33,14 @@ std::string format_sensors_table(const Meter& meter);
 // sources; then totals, duration_s, start_time (UTC), warnings.
 nlohmann::json measurement_json(const Measurement& m);
 nlohmann::json idle_baseline_json(const IdleBaseline& b);
+
+// The `measure --json` object of one window (docs/cli.md) without the
+// command's fields: measurement_json plus schema_version, interval_s, notes,
+// idle_baseline, carbon (machine scope; null when no additive component was
+// measured, never a fake 0), attributed_g_co2e, g_co2e_low and g_co2e_high.
+// `measure` adds command, exit_code and signal; the Python Tracker's result
+// is this object.
+nlohmann::json window_result_json(const Measurement& m, const Tracker& tracker, const CarbonSettings& settings);
 
 // perf-stat-like block: one row per component (machine, attributed, dynamic,
 // kWh, provenance), the additive total, then warnings.

@@ -136,19 +136,10 @@ int run(const Args& args) {
   };
   if (!args.json_file.empty()) {
     try {
-      nlohmann::json j = measurement_json(m);
-      j["schema_version"] = kMeasureJsonSchemaVersion;
+      nlohmann::json j = window_result_json(m, tracker, carbon_settings);
       j["command"] = args.command;
       j["exit_code"] = result.exit_code;
       j["signal"] = result.term_signal ? nlohmann::json(result.term_signal) : nlohmann::json(nullptr);
-      j["interval_s"] = tracker.interval_s();
-      j["notes"] = tracker.notes();
-      const auto idle = tracker.idle_baseline();
-      j["idle_baseline"] = idle ? idle_baseline_json(*idle) : nlohmann::json(nullptr);
-      j["carbon"] = carbon ? carbon_result_json(*carbon) : nlohmann::json(nullptr);
-      j["attributed_g_co2e"] = attributed_carbon ? nlohmann::json(attributed_carbon->g_co2e) : nlohmann::json(nullptr);
-      j["g_co2e_low"] = carbon ? nlohmann::json(carbon->g_co2e * low_share) : nlohmann::json(nullptr);
-      j["g_co2e_high"] = carbon ? nlohmann::json(carbon->g_co2e * high_share) : nlohmann::json(nullptr);
       write_output_file(args.json_file, json_text(j));
     } catch (const std::exception& e) {
       report("--json " + args.json_file, e);

@@ -11,7 +11,6 @@
 namespace joulebench {
 namespace {
 
-constexpr double kJoulesPerKwh = 3.6e6;
 
 std::string_view kind_name(SensorKind k) { return k == SensorKind::power ? "power" : "energy_counter"; }
 
@@ -147,6 +146,31 @@ nlohmann::json idle_baseline_json(const IdleBaseline& b) {
                           {"provenance", c.provenance.to_string()},
                           {"sources", c.sources}});
   return {{"duration_s", b.duration_s}, {"components", std::move(components)}, {"warnings", b.warnings}};
+}
+
+nlohmann::json window_result_json(const Measurement& m, const Tracker& tracker, const CarbonSettings& settings) {
+  const bool measured = std::any_of(m.components.begin(), m.components.end(),
+                                    [](const ComponentEnergy& c) { return is_additive(c.component); });
+  const bool attributed = std::any_of(m.components.begin(), m.components.end(),
+                                      [](const ComponentEnergy& c) { return c.attributed_energy_j.has_value(); });
+  nlohmann::json j = measurement_json(m);
+  j["schema_version"] = kMeasureJsonSchemaVersion;
+  j["interval_s"] = tracker.interval_s();
+  j["notes"] = tracker.notes();
+  const auto idle = tracker.idle_baseline();
+  j["idle_baseline"] = idle ? idle_baseline_json(*idle) : nlohmann::json(nullptr);
+  if (measured) {
+    const CarbonResult carbon = compute_carbon_j(m.total_energy_j(), settings);
+    j["carbon"] = carbon_result_json(carbon);
+    // Carbon is linear in energy: the energy band carries over as is.
+    j["g_co2e_low"] = carbon.g_co2e * m.total_low_share();
+    j["g_co2e_high"] = carbon.g_co2e * m.total_high_share();
+  } else {
+    j["carbon"] = j["g_co2e_low"] = j["g_co2e_high"] = nullptr;
+  }
+  j["attributed_g_co2e"] =
+      attributed ? nlohmann::json(compute_carbon_j(m.total_attributed_energy_j(), settings).g_co2e) : nullptr;
+  return j;
 }
 
 std::string format_measurement_table(const Measurement& m) {

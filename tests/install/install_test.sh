@@ -2,8 +2,8 @@
 # `cmake --install` gives a relocatable tree (issue 17): installed to one
 # prefix, moved elsewhere, run from an unrelated folder, the binary finds its
 # plugins (the zoo, the network plugin) and its data (the bench's texts)
-# relative to itself, and neither it nor its plugins hold a path of the build
-# or source tree.
+# relative to itself, neither it nor its plugins hold a path of the build or
+# source tree, and the Python package imports and measures from there.
 #   install_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build="$1"
@@ -43,4 +43,15 @@ grep -q '"status": *"complete"' "$tmp/bench.json" || fail "bench: no complete ru
 # The network plugin from moved/lib/joulebench (an unreachable PostgreSQL URL gets libpq's own answer).
 env -u JOULEBENCH_NET_LIBRARY "$jb" report --store "postgresql://nobody@/x?host=$tmp/nothing" >"$tmp/pg" 2>&1 || true
 grep -q "cannot connect to PostgreSQL" "$tmp/pg" || fail "the network plugin was not found: $(cat "$tmp/pg")"
+# The Python package of the moved tree, with Debian's python3 (only where it was built: pybind11-dev).
+pydir="$(ls -d "$tmp"/moved/lib/python3*/dist-packages 2>/dev/null | head -1 || true)"
+if [[ -n "$pydir" ]]; then
+  MOVED="$tmp/moved" PYTHONPATH="$pydir" env -u JOULEBENCH_NET_LIBRARY -u JOULEBENCH_DATA_DIR /usr/bin/python3 -c '
+import os, joulebench
+with joulebench.Tracker(country="FRA") as t:
+    sum(range(100000))
+assert t.energy_j is not None and t.energy_j > 0, t.result
+assert os.environ["JOULEBENCH_NET_LIBRARY"].startswith(os.environ["MOVED"]), os.environ["JOULEBENCH_NET_LIBRARY"]
+' 2>"$tmp/py.err" || fail "python: $(tail -5 "$tmp/py.err")"
+fi
 echo "install_test: ok: installed, moved to $tmp/moved, and every part found from there"
