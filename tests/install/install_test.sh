@@ -3,7 +3,8 @@
 # prefix, moved elsewhere, run from an unrelated folder, the binary finds its
 # plugins (the zoo, the network plugin) and its data (the bench's texts)
 # relative to itself, neither it nor its plugins hold a path of the build or
-# source tree, and the Python package imports and measures from there.
+# source tree, the Python package imports and measures from there, and the
+# README's C++ example builds against it with find_package and pkg-config.
 #   install_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build="$1"
@@ -14,13 +15,14 @@ fail() { echo "install_test: FAIL: $*" >&2; exit 1; }
 
 cmake --install "$build" --prefix "$tmp/prefix" >"$tmp/install.log" || fail "cmake --install: $(tail -5 "$tmp/install.log")"
 for f in bin/joulebench lib/joulebench/libjoulebench_zoo.so lib/joulebench/libjoulebench_net.so \
-  share/joulebench/fortunes include/joulebench/joulebench.h include/joulebench/version.h; do
+  share/joulebench/fortunes include/joulebench/joulebench.h include/joulebench/version.h lib/libjoulebench.so \
+  lib/cmake/joulebench/joulebenchConfig.cmake lib/pkgconfig/joulebench.pc; do
   [[ -e "$tmp/prefix/$f" ]] || fail "$f is not installed"
 done
 [[ ! -e "$tmp/prefix/share/joulebench/openai" ]] || fail "the tests' npm client was installed"
 
 # No build or source path inside: the tree must work once they are gone.
-for f in "$tmp"/prefix/bin/joulebench "$tmp"/prefix/lib/joulebench/*.so; do
+for f in "$tmp"/prefix/bin/joulebench "$tmp"/prefix/lib/joulebench/*.so "$tmp"/prefix/lib/libjoulebench.so; do
   if strings "$f" | grep -F -e "$build" -e "$source" >"$tmp/paths"; then
     fail "$f holds build or source paths: $(head -3 "$tmp/paths")"
   fi
@@ -54,4 +56,31 @@ assert t.energy_j is not None and t.energy_j > 0, t.result
 assert os.environ["JOULEBENCH_NET_LIBRARY"].startswith(os.environ["MOVED"]), os.environ["JOULEBENCH_NET_LIBRARY"]
 ' 2>"$tmp/py.err" || fail "python: $(tail -5 "$tmp/py.err")"
 fi
+# The README's C++ example, as written there, against the moved tree: with
+# find_package(joulebench) and with pkg-config.
+/usr/bin/python3 - "$source/README.md" "$tmp/example/main.cpp" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+library = text[text.index("## Library"):]
+code = re.search(r"```cpp\n(.*?)```", library, re.S).group(1)
+import os
+os.makedirs(os.path.dirname(sys.argv[2]), exist_ok=True)
+open(sys.argv[2], "w").write(code)
+PY
+cat >"$tmp/example/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.16)
+project(readme_example CXX)
+find_package(joulebench REQUIRED)
+add_executable(app main.cpp)
+target_link_libraries(app PRIVATE joulebench::joulebench)
+CM
+cmake -S "$tmp/example" -B "$tmp/example/build" -DCMAKE_PREFIX_PATH="$tmp/moved" >"$tmp/ex.log" 2>&1 ||
+  fail "find_package(joulebench): $(tail -5 "$tmp/ex.log")"
+cmake --build "$tmp/example/build" >"$tmp/ex.log" 2>&1 || fail "the README example does not build: $(tail -5 "$tmp/ex.log")"
+"$tmp/example/build/app" >"$tmp/ex.out" 2>&1 || fail "the README example fails: $(cat "$tmp/ex.out")"
+grep -q "^total " "$tmp/ex.out" || fail "the README example printed no total: $(cat "$tmp/ex.out")"
+PKG_CONFIG_PATH="$tmp/moved/lib/pkgconfig" g++ -o "$tmp/example/app2" "$tmp/example/main.cpp" \
+  $(PKG_CONFIG_PATH="$tmp/moved/lib/pkgconfig" pkg-config --cflags --libs joulebench) >"$tmp/ex.log" 2>&1 ||
+  fail "pkg-config joulebench: $(tail -5 "$tmp/ex.log")"
+"$tmp/example/app2" | grep -q "^total " || fail "the pkg-config build of the README example fails"
 echo "install_test: ok: installed, moved to $tmp/moved, and every part found from there"
