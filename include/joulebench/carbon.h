@@ -124,6 +124,9 @@ struct CarbonSettings {
   std::vector<EquivalentConstant> equivalents = default_equivalents();
   std::string location_origin = "default";  // "--country", "JOULEBENCH_COUNTRY", "./joulebench.toml", "time zone Europe/Paris (/etc/timezone)"
   std::vector<std::string> warnings;         // e.g. the world-average warning; print them
+  // The config file's [run] project (read with the carbon settings, from the
+  // same file): the default project of measured runs.
+  std::optional<std::string> config_project;
 };
 
 struct CarbonResult {

@@ -91,6 +91,11 @@ struct CodeCarbonImportOptions {
   // ("load model", "transfer model to GPU" -> load; "query model" -> inference).
   std::map<std::string, std::string> phases;
   bool dry_run = false;                // parse and report; write nothing
+  // What a row's project_name is: "model", "project", or "auto" (default):
+  // the model (as in the study's logs and most inference logs), except in
+  // rows joulebench measure --csv wrote (its --project) and CodeCarbon's
+  // default "codecarbon", which are the project (the model is then unknown).
+  std::string project_name_is = "auto";
 };
 
 // "text_classif_imdb" -> {"text-classification", "imdb"} for the study's file

@@ -124,6 +124,11 @@ struct RunSummary {
   int windows = 0;
   double energy_j = 0.0;  // machine scope, sum over windows
   double g_co2e = 0.0;
+  // What its windows measured: the task, model and batch size when they all
+  // agree, "(several)" / nullopt when they differ, "" / nullopt when unknown.
+  std::string task;
+  std::string model;
+  std::optional<int> batch_size;
 };
 
 // Filters for query_windows; empty fields match everything.

@@ -73,6 +73,7 @@ struct ConfigFile {
   std::optional<bool> live;
   LiveIntensityOptions live_options;
   bool has_live_table = false;
+  std::optional<std::string> project;  // [run] project
 };
 
 std::string where_in(const fs::path& file, const toml::node& n, std::string_view key) {
@@ -105,6 +106,15 @@ void unknown_key(const fs::path& file, const toml::node& n, std::string_view key
 ConfigFile read_config(const fs::path& file) {
   const toml::table root = core::read_toml_file(file);
   ConfigFile out;
+  // [run]: what a measured run is labelled with (measure --store, --csv).
+  if (const toml::node* run = root.get("run")) {
+    const toml::table* t = run->as_table();
+    if (!t) throw InputError(fmt::format("{}: key 'run' must be a table ([run])", file.string()));
+    for (const auto& [k, node] : *t) {
+      if (k == "project") out.project = string_of(node, file, "run.project");
+      else unknown_key(file, node, "run." + std::string(k.str()), {"project"});
+    }
+  }
   const toml::table* carbon = root["carbon"].as_table();
   if (!carbon) {
     if (root.contains("carbon"))
@@ -265,6 +275,7 @@ CarbonSettings resolve_carbon_settings(const CarbonRequest& request, const Carbo
   }
 
   CarbonSettings s;
+  s.config_project = config.project;
   std::string origin;
   std::optional<GridIntensity> found;
   for (const Level* l : {&flags, &environment, &config.level}) {

@@ -81,12 +81,6 @@ std::string names_of(const std::vector<ModelInfo>& zoo, std::optional<Task> task
   return out;
 }
 
-std::string task_names() {
-  std::string out;
-  for (Task t : all_tasks()) out += (out.empty() ? "" : ", ") + std::string(to_string(t));
-  return out;
-}
-
 // What was typed, recorded with each run (the store's source column).
 std::string own_command_line() {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);

@@ -23,6 +23,7 @@ void register_import_command(CommandRegistry& registry) {
     std::vector<std::string> paths;
     std::string task, dataset;
     std::int64_t inferences = 1000;
+    std::string project_name_is = "auto";
     std::vector<std::string> phases;
     bool dry_run = false, json = false, zero_shot = false;
     std::string store;
@@ -44,6 +45,11 @@ void register_import_command(CommandRegistry& registry) {
   sub->add_option("--inferences", args->inferences,
                   "inferences per logged row (default 1000, the study's protocol)")
       ->check(within(kInferencesLimits));
+  sub->add_option("--project-name", args->project_name_is,
+                  "what a row's project_name is: model, project, or auto (the model, except in rows joulebench "
+                  "measure --csv wrote and CodeCarbon's default 'codecarbon')")
+      ->check(CLI::IsMember({"auto", "model", "project"}))
+      ->capture_default_str();
   sub->add_flag("--dry-run", args->dry_run, "read and report, store nothing");
   sub->add_flag("--json", args->json, "summary as JSON on stdout (contract: docs/codecarbon.md)");
   add_store_option(*sub, args->store);
@@ -64,6 +70,7 @@ void register_import_command(CommandRegistry& registry) {
     }
     o.inferences = args->inferences;
     o.dry_run = args->dry_run;
+    o.project_name_is = args->project_name_is;
     // Refuse bad options before creating a store file.
     if (o.task && !task_from_string(*o.task)) {
       std::string tasks;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -22,7 +23,9 @@
 #include "joulebench/carbon.h"
 #include "joulebench/codecarbon.h"
 #include "joulebench/error.h"
+#include "joulebench/version.h"
 #include "joulebench/meter_output.h"
+#include "joulebench/models.h"
 #include "joulebench/store.h"
 #include "joulebench/tracker.h"
 #include "json_text.h"
@@ -43,6 +46,13 @@ struct Args {
   std::vector<std::string> command;
   SensorOptions sensors;
   CarbonRequest carbon;
+  // --store [DB]: the run goes to the results store (docs/store.md), with
+  // what it was: project, tags, and for an inference job task, model and N.
+  std::optional<std::string> store;
+  std::string project;  // --project, else [run] project of joulebench.toml, else "measure"
+  std::vector<std::string> tags;  // KEY=VALUE
+  std::string task, model;
+  std::optional<std::int64_t> inferences;
 };
 
 std::string command_line(const std::vector<std::string>& argv) {
@@ -54,7 +64,53 @@ std::string command_line(const std::vector<std::string>& argv) {
   return out;
 }
 
-int run(const Args& args) {
+// KEY=VALUE tags as a JSON object; a tag without '=' or with an empty key is bad input.
+nlohmann::json tags_json(const std::vector<std::string>& tags) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& t : tags) {
+    const auto eq = t.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw InputError(fmt::format("--tag {}: expected KEY=VALUE, e.g. --tag batch=8", t));
+    out[t.substr(0, eq)] = t.substr(eq + 1);
+  }
+  return out;
+}
+
+// The measured command as one run of kind `measure`: one window, phase
+// `inference` when --inferences says how many it did (reports then count it
+// per 1,000 inferences), else `whole`.
+RunRecord measure_run(const Args& args, const Measurement& m, const CommandResult& result,
+                      const CarbonSettings& settings, const std::optional<CarbonResult>& carbon) {
+  RunRecord run;
+  run.kind = RunKind::measure;
+  run.status = RunStatus::complete;
+  run.started_at = m.start_time;
+  run.ended_at = m.start_time + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                    std::chrono::duration<double>(m.duration_s));
+  run.user = current_user();
+  run.machine = detect_machine(args.sensors.paths.procfs_root);
+  run.software["joulebench"] = JOULEBENCH_VERSION;
+  run.intensity = settings.intensity;
+  run.pue = settings.pue.value;
+  run.pue_source = settings.pue.source;
+  run.config_json = nlohmann::json{{"command", args.command}, {"tags", tags_json(args.tags)},
+                                   {"exit_code", result.exit_code}}
+                        .dump();
+  run.source = "joulebench measure -- " + command_line(args.command);
+  run.project = args.project;
+  if (result.exit_code != 0) run.note = fmt::format("the command exited with status {}", result.exit_code);
+  WindowRecord w;
+  w.measurement = m;
+  w.task = args.task;
+  w.model = args.model;
+  w.phase = args.inferences ? "inference" : "whole";
+  w.inferences = args.inferences;
+  if (carbon) w.g_co2e = carbon->g_co2e;
+  run.windows.push_back(std::move(w));
+  return run;
+}
+
+int run(Args args) {
   // Output files are checked before the command runs; nothing is created yet.
   if (!args.json_file.empty()) check_output_file(args.json_file, "--json");
   if (!args.csv_file.empty()) {
@@ -64,6 +120,17 @@ int run(const Args& args) {
   // Carbon settings (flags > environment > config > time zone, docs/carbon.md)
   // are resolved before the run so that a bad value stops us early.
   const CarbonSettings carbon_settings = resolve_carbon_settings(args.carbon);
+  if (args.project.empty()) args.project = carbon_settings.config_project.value_or("measure");
+  // The store's options too, and the store opened (created) before the run.
+  std::unique_ptr<Store> store;
+  if (args.store) {
+    tags_json(args.tags);
+    if (!args.task.empty() && !task_from_string(args.task))
+      throw InputError(fmt::format("--task {}: unknown task; the tasks: {}", args.task, task_names()));
+    store = open_store(args.store->empty() ? std::string(kDefaultStorePath) : *args.store);
+  } else if (!args.tags.empty() || !args.task.empty() || !args.model.empty() || args.inferences) {
+    throw InputError("--tag, --task, --model and --inferences describe a stored run: give --store too");
+  }
 
   if (args.idle_baseline_s > 0.0) {  // a typo must not wait for the baseline first
     try {
@@ -149,10 +216,22 @@ int run(const Args& args) {
     try {
       if (!carbon) throw Error("no energy was measured (see the warnings); no row written");
       CodeCarbonRunInfo info;
+      info.project_name = args.project;  // re-imported, it is the project, not a model (docs/codecarbon.md)
       info.machine = detect_machine(args.sensors.paths.procfs_root);
       append_codecarbon_csv(args.csv_file, make_codecarbon_record(m, *carbon, info));
     } catch (const std::exception& e) {
       report("--csv " + args.csv_file, e);
+    }
+  }
+  if (store) {
+    try {
+      if (!measured) throw Error("no energy was measured (see the warnings); no run stored");
+      const std::string id = store->save_run(measure_run(args, m, result, carbon_settings, carbon));
+      if (!args.quiet)
+        fmt::print(stderr, "joulebench: stored as run {} in {} (project {}); see `joulebench report --runs --store {}`\n",
+                   id.substr(0, 8), store->location(), args.project, store->location());
+    } catch (const std::exception& e) {
+      report("--store " + store->location(), e);
     }
   }
   // The command's own status wins; a lost output file turns success into 1.
@@ -177,7 +256,20 @@ void register_measure_command(CommandRegistry& registry) {
   sub->add_option("--json", args->json_file, "write the result as JSON to FILE (docs/cli.md)")->type_name("FILE");
   sub->add_option("--csv", args->csv_file, "append a CodeCarbon-compatible emissions.csv row to FILE")
       ->type_name("FILE");
-  sub->add_flag("--quiet,-q", args->quiet, "print nothing (use with --json or --csv)");
+  sub->add_flag("--quiet,-q", args->quiet, "print nothing (use with --json, --csv or --store)");
+  sub->add_option("--store", args->store,
+                  "record the run in the results store DB (default ./joulebench.db; a postgresql:// URL too)")
+      ->expected(0, 1)
+      ->type_name("[DB]");
+  sub->add_option("--project", args->project,
+                  "the run's project, in the store and the --csv row (default: [run] project of joulebench.toml, "
+                  "else measure)");
+  sub->add_option("--tag", args->tags, "KEY=VALUE kept with the stored run; repeatable");
+  sub->add_option("--task", args->task, "with --store: the task the command ran (" + task_names() + ")");
+  sub->add_option("--model", args->model, "with --store: the model the command ran");
+  sub->add_option("--inferences", args->inferences,
+                  "with --store: how many inferences the command did (reports then give energy per 1,000)")
+      ->check(within(kInferencesLimits));
   add_sensor_options(*sub, args->sensors);
   add_carbon_options(*sub, args->carbon);
   // Repeatable options take one value per flag, so that `--` after one still

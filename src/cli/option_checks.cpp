@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include "joulebench/models.h"
+
 namespace joulebench::cli {
 
 namespace {
@@ -23,5 +25,11 @@ class Within final : public CLI::Validator {
 }  // namespace
 
 CLI::Validator within(const Limits& limits) { return Within(limits); }
+
+std::string task_names() {
+  std::string out;
+  for (Task t : all_tasks()) out += (out.empty() ? "" : ", ") + std::string(to_string(t));
+  return out;
+}
 
 }  // namespace joulebench::cli

@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <string>
+
 #include "joulebench/limits.h"
 
 namespace joulebench::cli {
@@ -11,5 +13,8 @@ namespace joulebench::cli {
 // "--n: 0 is below the smallest inferences per repetition, 1". CLI11's own
 // range checks print the whole range of double and let "" through as 0.
 CLI::Validator within(const Limits& limits);
+
+// "text-classification, token-classification, ...": the tasks, for help and messages.
+std::string task_names();
 
 }  // namespace joulebench::cli

@@ -272,7 +272,16 @@ CodeCarbonFileResult read_codecarbon_file(const fs::path& file, const CodeCarbon
         w.task = result.task;
         w.dataset = result.dataset;
         w.zero_shot = result.zero_shot;
-        w.model = row.text("project_name");
+        const std::string project_name = row.text("project_name");
+        // auto: the study's logs and most inference logs name the model
+        // there; joulebench measure --csv writes its --project, and
+        // "codecarbon" is CodeCarbon's default project name.
+        const bool written_by_joulebench = row.text("codecarbon_version").rfind("joulebench-", 0) == 0;
+        const bool names_model =
+            options.project_name_is == "model" ||
+            (options.project_name_is == "auto" &&
+             (from_name || (!written_by_joulebench && !project_name.empty() && project_name != "codecarbon")));
+        w.model = names_model ? project_name : std::string();
         w.phase = phase;
         if (w.phase == "inference") w.inferences = options.inferences;
         w.g_co2e = emissions_kg * 1000.0;
@@ -295,7 +304,7 @@ CodeCarbonFileResult read_codecarbon_file(const fs::path& file, const CodeCarbon
         RunRecord& r = out.run;
         r.kind = RunKind::import;
         r.status = RunStatus::complete;
-        r.project = w.model;
+        r.project = project_name;
         r.machine.os = row.text("os");
         r.machine.cpu_model = row.text("cpu_model");
         r.machine.gpu_model = row.text("gpu_model");
@@ -370,8 +379,15 @@ RunRecord merge_log_run(std::optional<RunRecord> stored, std::vector<LoggedRow> 
     if (is_whole_run_row(w)) model = w.model;
   for (const auto& r : rows)
     if (model.empty() && r.whole_run) model = r.window.model;
-  if (model.empty()) model = run.project;
-  run.project = model;
+  // One model per run, named as its project too; where project_name named a
+  // project rather than a model (CodeCarbonImportOptions::project_name_is),
+  // the project stays and the model is unknown.
+  const bool rows_name_models =
+      std::any_of(rows.begin(), rows.end(), [](const auto& r) { return !r.window.model.empty(); });
+  if (rows_name_models) {
+    if (model.empty()) model = run.project;
+    run.project = model;
+  }
   auto rename = [&](WindowRecord& w) {
     w.measurement.warnings.push_back(
         fmt::format("the log names model '{}' for this row; the run's whole-run row names '{}'", w.model, model));

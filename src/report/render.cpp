@@ -203,12 +203,33 @@ nlohmann::json report_json(const Report& report) {
 
 std::string render_runs_table(const std::vector<RunSummary>& runs) {
   if (runs.empty()) return "no runs in the store\n";
-  std::string out = fmt::format("{:<36}  {:<7}  {:<11}  {:<20}  {:>7}  {:>12}  {:>10}  {}\n", "id", "kind", "status",
-                                "started (UTC)", "windows", "kWh", "g CO2e", "source");
+  // What each run was (project, task, model, batch) beside its figures; ids
+  // in full, as `report --model-card` and `project --training-run` take them.
+  const std::vector<std::string> titles{"id",    "kind",  "status",  "started (UTC)", "project", "task",
+                                        "model", "batch", "windows", "energy",        "CO2e",    "source"};
+  const std::vector<bool> right{false, false, false, false, false, false, false, true, true, true, true, false};
+  std::vector<std::vector<std::string>> rows;
   for (const auto& r : runs)
-    out += fmt::format("{:<36}  {:<7}  {:<11}  {:<20}  {:>7}  {:>12.6g}  {:>10.4g}  {}\n", r.id, to_string(r.kind),
-                       to_string(r.status), format_utc(r.started_at), r.windows, joules_to_kwh(r.energy_j), r.g_co2e,
-                       text::printable(r.source));
+    rows.push_back({r.id, std::string(to_string(r.kind)), std::string(to_string(r.status)), format_utc(r.started_at),
+                    text::printable(r.project.empty() ? "-" : r.project), text::printable(r.task.empty() ? "-" : r.task),
+                    text::printable(r.model.empty() ? "-" : r.model), r.batch_size ? std::to_string(*r.batch_size) : "-",
+                    std::to_string(r.windows), readable_kwh(joules_to_kwh(r.energy_j)), readable_grams(r.g_co2e),
+                    text::printable(r.source)});
+  std::vector<std::size_t> width(titles.size());
+  for (std::size_t i = 0; i < titles.size(); ++i) {
+    width[i] = display_width(titles[i]);
+    for (const auto& row : rows) width[i] = std::max(width[i], display_width(row[i]));
+  }
+  auto line = [&](const std::vector<std::string>& values) {
+    std::string s;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i) s += "  ";
+      s += right[i] ? pad_left(values[i], width[i]) : i + 1 == values.size() ? values[i] : pad_right(values[i], width[i]);
+    }
+    return s + "\n";
+  };
+  std::string out = line(titles);
+  for (const auto& row : rows) out += line(row);
   for (const auto& r : runs)
     if (!r.note.empty()) out += fmt::format("note on {}: {}\n", r.id, text::printable(r.note));
   return out;

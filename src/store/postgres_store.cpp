@@ -195,16 +195,7 @@ class PostgresStore final : public Store {
  private:
   std::vector<RunSummary> read_list_runs() {
     pqxx::work t(conn());
-    const auto rows = t.exec(R"sql(
-SELECT r.id, r.kind, r.status, r.started_at, r.ended_at, r.hostname, r.source, r.project,
-       COUNT(w.seq), COALESCE(SUM(CASE WHEN w.phase = 'whole' AND p.parts > 0 THEN 0 ELSE w.energy_j END), 0),
-       COALESCE(SUM(CASE WHEN w.phase = 'whole' AND p.parts > 0 THEN 0 ELSE w.g_co2e END), 0), r.note
-FROM runs r LEFT JOIN windows w ON w.run_id = r.id
-  -- A whole-run window beside its parts (an imported study run) is the same energy again: counted once.
-  LEFT JOIN (SELECT run_id, COUNT(*) AS parts FROM windows WHERE phase <> 'whole' GROUP BY run_id) p
-    ON p.run_id = r.id
-GROUP BY r.id, r.kind, r.status, r.started_at, r.ended_at, r.hostname, r.source, r.project, r.note
-ORDER BY r.started_at, r.id)sql");
+    const auto rows = t.exec(store::kListRunsSql);
     std::vector<RunSummary> out;
     for (const auto& row : rows) {
       RunSummary r;
@@ -220,6 +211,9 @@ ORDER BY r.started_at, r.id)sql");
       r.energy_j = row[9].as<double>();
       r.g_co2e = row[10].as<double>();
       r.note = text(row[11]);
+      r.task = text(row[12]) == text(row[13]) ? text(row[12]) : "(several)";
+      r.model = text(row[14]) == text(row[15]) ? text(row[14]) : "(several)";
+      if (!row[16].is_null() && row[16].as<long long>() == row[17].as<long long>()) r.batch_size = row[16].as<int>();
       out.push_back(std::move(r));
     }
     return out;

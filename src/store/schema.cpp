@@ -6,6 +6,18 @@
 
 namespace joulebench::store {
 
+const char* const kListRunsSql = R"sql(
+SELECT r.id, r.kind, r.status, r.started_at, r.ended_at, r.hostname, r.source, r.project,
+       COUNT(w.seq), COALESCE(SUM(CASE WHEN w.phase = 'whole' AND p.parts > 0 THEN 0 ELSE w.energy_j END), 0),
+       COALESCE(SUM(CASE WHEN w.phase = 'whole' AND p.parts > 0 THEN 0 ELSE w.g_co2e END), 0), r.note,
+       MIN(w.task), MAX(w.task), MIN(w.model), MAX(w.model), MIN(w.batch_size), MAX(w.batch_size)
+FROM runs r LEFT JOIN windows w ON w.run_id = r.id
+  -- A whole-run window beside its parts (an imported study run) is the same energy again: counted once.
+  LEFT JOIN (SELECT run_id, COUNT(*) AS parts FROM windows WHERE phase <> 'whole' GROUP BY run_id) p
+    ON p.run_id = r.id
+GROUP BY r.id, r.kind, r.status, r.started_at, r.ended_at, r.hostname, r.source, r.project, r.note
+ORDER BY r.started_at, r.id)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all{
       {1,

@@ -19,6 +19,12 @@ struct Migration {
   std::vector<const char*> postgres;    // or these on PostgreSQL
 };
 
+// list_runs' query, the same in both dialects: per run its columns, window
+// count, energy and g CO2e (a whole-run window beside its parts counted
+// once), then the lowest and highest task, model and batch size of its
+// windows (one value when they agree).
+extern const char* const kListRunsSql;
+
 // In order; the last one's version is the current schema version.
 const std::vector<Migration>& migrations();
 int current_schema_version();

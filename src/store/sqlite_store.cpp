@@ -151,16 +151,7 @@ class SqliteStore final : public Store {
   }
 
   std::vector<RunSummary> list_runs() override {
-    Statement s(db_.handle(), R"sql(
-SELECT r.id, r.kind, r.status, r.started_at, r.ended_at, r.hostname, r.source, r.project,
-       COUNT(w.seq), COALESCE(SUM(CASE WHEN w.phase = 'whole' AND p.parts > 0 THEN 0 ELSE w.energy_j END), 0),
-       COALESCE(SUM(CASE WHEN w.phase = 'whole' AND p.parts > 0 THEN 0 ELSE w.g_co2e END), 0), r.note
-FROM runs r LEFT JOIN windows w ON w.run_id = r.id
-  -- A whole-run window beside its parts (an imported study run) is the same energy again: counted once.
-  LEFT JOIN (SELECT run_id, COUNT(*) AS parts FROM windows WHERE phase <> 'whole' GROUP BY run_id) p
-    ON p.run_id = r.id
-GROUP BY r.id, r.kind, r.status, r.started_at, r.ended_at, r.hostname, r.source, r.project, r.note
-ORDER BY r.started_at, r.id)sql");
+    Statement s(db_.handle(), store::kListRunsSql);
     std::vector<RunSummary> out;
     while (s.step()) {
       RunSummary r;
@@ -176,6 +167,9 @@ ORDER BY r.started_at, r.id)sql");
       r.energy_j = s.real(9);
       r.g_co2e = s.real(10);
       r.note = s.text(11);
+      r.task = s.text(12) == s.text(13) ? s.text(12) : "(several)";
+      r.model = s.text(14) == s.text(15) ? s.text(14) : "(several)";
+      if (!s.is_null(16) && s.integer(16) == s.integer(17)) r.batch_size = static_cast<int>(s.integer(16));
       out.push_back(std::move(r));
     }
     return out;

@@ -205,6 +205,63 @@ TEST_F(Cli, MeasureJsonContractAndExactCounterEnergy) {
   EXPECT_DOUBLE_EQ(j.at("g_co2e_low").get<double>(), j.at("carbon").at("g_co2e").get<double>());
 }
 
+// measure --store: the run in the store with what it was (issue 17): project,
+// tags, task, model and N; report --runs and report by model show it; the
+// CSV row names the project, and re-importing it keeps it a project.
+TEST_F(Cli, MeasureStoresTheRunWithItsProjectTaskAndModel) {
+  const std::string script = "echo 3500000 > " + path("sys/class/powercap/intel-rapl:0/energy_uj");
+  const std::string db = path("m.db");
+  const Outcome r = run(args({"measure", "--store", db, "--project", "demo", "--tag", "batch=8", "--task",
+                              "text-generation", "--model", "gpt2", "--inferences", "100", "--country", "FRA",
+                              "--csv", path("e.csv")},
+                             true, {"--", "sh", "-c", script}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("stored as run"), std::string::npos) << r.err;
+  const Outcome runs = run({"report", "--runs", "--json", "--store", db});
+  ASSERT_EQ(runs.exit_code, 0) << runs.err;
+  const json list = json::parse(runs.out);
+  ASSERT_EQ(list.size(), 1u) << list.dump(2);
+  EXPECT_EQ(list[0]["kind"], "measure");
+  EXPECT_EQ(list[0]["project"], "demo");
+  EXPECT_EQ(list[0]["task"], "text-generation");
+  EXPECT_EQ(list[0]["model"], "gpt2");
+  EXPECT_NEAR(list[0]["energy_kwh"].get<double>(), 2.5 / 3.6e6, 1e-12);
+  const Outcome table = run({"report", "--runs", "--store", db});
+  EXPECT_NE(table.out.find("demo"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("694 µWh"), std::string::npos) << table.out;  // 2.5 J
+  // 100 inferences: per 1,000 in the report.
+  const Outcome by_model = run({"report", "--by", "model", "--json", "--store", db});
+  ASSERT_EQ(by_model.exit_code, 0) << by_model.err;
+  EXPECT_NEAR(json::parse(by_model.out)[0]["kwh_per_1000_mean"].get<double>(), 2.5 / 3.6e6 * 10, 1e-12);
+  // The CSV row's project_name is the project; imported back it stays one.
+  const std::string db2 = path("i.db");
+  ASSERT_EQ(run({"import", "codecarbon", path("e.csv"), "--store", db2}).exit_code, 0);
+  const json imported = json::parse(run({"report", "--runs", "--json", "--store", db2}).out);
+  ASSERT_EQ(imported.size(), 1u);
+  EXPECT_EQ(imported[0]["project"], "demo");
+  EXPECT_TRUE(imported[0]["model"].is_null()) << imported.dump(2);
+  // Bad input is refused before the command runs, and names what to do.
+  const Outcome tag = run(args({"measure", "--store", db, "--tag", "batch"}, true, {"--", "true"}));
+  EXPECT_EQ(tag.exit_code, 2);
+  EXPECT_NE(tag.err.find("--tag batch: expected KEY=VALUE"), std::string::npos) << tag.err;
+  const Outcome no_store = run(args({"measure", "--model", "gpt2"}, true, {"--", "true"}));
+  EXPECT_EQ(no_store.exit_code, 2);
+  EXPECT_NE(no_store.err.find("give --store too"), std::string::npos) << no_store.err;
+  EXPECT_EQ(json::parse(run({"report", "--runs", "--json", "--store", db}).out).size(), 1u);
+  // No --project: [run] project of the config file; a misspelt key there is refused by name.
+  write("jb.toml", "[run]\nproject = \"from-config\"\n[carbon]\ncountry = \"FRA\"\n");
+  ::setenv("JOULEBENCH_CONFIG", path("jb.toml").c_str(), 1);
+  const Outcome configured = run(args({"measure", "-q", "--store", db}, true, {"--", "true"}));
+  write("bad.toml", "[run]\nprojet = \"x\"\n");
+  ::setenv("JOULEBENCH_CONFIG", path("bad.toml").c_str(), 1);
+  const Outcome misspelt = run(args({"measure", "-q", "--store", db}, true, {"--", "true"}));
+  ::unsetenv("JOULEBENCH_CONFIG");
+  ASSERT_EQ(configured.exit_code, 0) << configured.err;
+  EXPECT_EQ(json::parse(run({"report", "--runs", "--json", "--store", db}).out)[1]["project"], "from-config");
+  EXPECT_EQ(misspelt.exit_code, 2);
+  EXPECT_NE(misspelt.err.find("did you mean 'project'?"), std::string::npos) << misspelt.err;
+}
+
 TEST_F(Cli, EstimatesCarryTheirBandToEnergyAndCarbon) {
   // No hardware anywhere: only the models of the fake /proc (an unknown CPU,
   // 8 GB in use).
