@@ -202,7 +202,10 @@ nlohmann::json bench_run_json(const BenchRun& run);
 
 // Per task and model: repetitions, kWh and gCO2e per 1,000 (mean ± sample
 // std), J per inference, stars; failed cells listed with their error.
-std::string render_bench_summary(const CampaignResult& result);
+// `resolution`: the tracker's (Meter::resolution); a group whose repetitions
+// are shorter is marked "~" and a line under the table says by how much and
+// which N would do.
+std::string render_bench_summary(const CampaignResult& result, const Meter::Resolution& resolution = {});
 
 // ---- Live endpoints ---------------------------------------------------------
 

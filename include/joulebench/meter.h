@@ -99,6 +99,15 @@ class Meter {
 
   // The interval in effect, after shortening for counter wrap.
   double interval_s() const;
+  // The shortest window the chosen sensors measure to about 1 %, and why:
+  // a hardware counter 100 of its update periods (RAPL: 0.1 s), a power
+  // reading 10 samples, a model its own pace (the CPU estimate: 1 s).
+  // Shorter windows are coarse; bench marks them and suggests N.
+  struct Resolution {
+    double seconds = 0.0;
+    std::string why;  // "estimate:cpu is read once a second"
+  };
+  Resolution resolution() const;
   // Choices the meter made that a reader should know (interval shortened,
   // which backend serves each component).
   std::vector<std::string> notes() const;

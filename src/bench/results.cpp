@@ -113,9 +113,10 @@ nlohmann::json bench_run_json(const BenchRun& r) {
   return j;
 }
 
-std::string render_bench_summary(const CampaignResult& result) {
+std::string render_bench_summary(const CampaignResult& result, const Meter::Resolution& resolution) {
   struct Group {
-    std::vector<double> kwh, g, jpi;
+    std::vector<double> kwh, g, jpi, seconds;
+    std::int64_t n = 0;  // inferences per repetition
     ProvenanceKind weakest = ProvenanceKind::measured;  // enum order: measured < sampled < estimated
     double band = 1.0;  // widest high share of the group's estimates
     int batch = 1;
@@ -139,6 +140,8 @@ std::string render_bench_summary(const CampaignResult& result) {
     g.kwh.push_back(r.kwh_per_1000());
     if (auto v = r.gco2e_per_1000()) g.g.push_back(*v);
     g.jpi.push_back(r.j_per_inference());
+    g.seconds.push_back(r.measurement.duration_s);
+    g.n = r.inferences;
     g.weakest = std::max(g.weakest, r.measurement.weakest_provenance());
     g.band = std::max(g.band, r.measurement.total_high_share());
     g.batch = r.cell.batch;
@@ -151,6 +154,7 @@ std::string render_bench_summary(const CampaignResult& result) {
                                 "energy/1,000 mean ± sd", "CO2e/1,000 mean ± sd", "per inference", "stars", "source");
   bool any_estimated = false;
   bool any_unranked = false;
+  std::string coarse_notes;
   for (const auto& task : task_order) {
     // Ranked within one configuration: batch 8 of a model is not ranked against batch 1.
     std::map<int, std::map<std::string, double>> means_by_batch;
@@ -164,8 +168,21 @@ std::string render_bench_summary(const CampaignResult& result) {
       const bool spread = g.kwh.size() > 1;
       const std::string gtext = g.g.empty() ? "n/a" : spread ? readable_grams_pm(c.mean, c.std) : readable_grams(c.mean);
       any_estimated = any_estimated || g.weakest == ProvenanceKind::estimated;
+      // Repetitions shorter than the sensors' resolution: "~" at the figure, the reason and a better N below.
+      const double seconds = stats(g.seconds).mean;
+      const bool coarse = resolution.seconds > 0.0 && seconds < resolution.seconds;
+      if (coarse) {
+        const auto suggested = static_cast<std::int64_t>(
+            std::ceil(static_cast<double>(g.n) * resolution.seconds / std::max(seconds, 1e-6)));
+        coarse_notes += fmt::format(
+            "~ {} {}: a repetition lasted {}, under the {} the sensors need ({}): its figures are coarse; "
+            "--n {} would make one last about {}\n",
+            task, model, readable_seconds(seconds), readable_seconds(resolution.seconds), resolution.why,
+            readable_count(suggested), readable_seconds(resolution.seconds));
+      }
+      const std::string energy = (spread ? readable_kwh_pm(k.mean, k.std) : readable_kwh(k.mean)) + (coarse ? " ~" : "");
       out += fmt::format("{:<22} {:<40} {:>4} {} {} {} {:>5}  {}\n", task, model, g.kwh.size(),
-                         pad_left(spread ? readable_kwh_pm(k.mean, k.std) : readable_kwh(k.mean), 24), pad_left(gtext, 22), pad_left(readable_joules(e.mean), 13),
+                         pad_left(energy, 24), pad_left(gtext, 22), pad_left(readable_joules(e.mean), 13),
                          stars.at(model) ? std::string(static_cast<std::size_t>(*stars.at(model)), '*') : "-",
                          provenance_with_band(to_string(g.weakest), g.band));
       any_unranked = any_unranked || !stars.at(model);
@@ -173,6 +190,7 @@ std::string render_bench_summary(const CampaignResult& result) {
   }
   for (const auto* r : failed)
     out += fmt::format("{:<22} {:<40} FAILED: {}\n", to_string(r->cell.task), r->cell.model, r->error);
+  if (!coarse_notes.empty()) out += "\n" + coarse_notes;
   if (any_unranked)
     out += fmt::format("\nstars: only among {} or more models of one task and batch size (bands equal on a log scale "
                        "of energy; docs/bench.md), \"-\" where fewer were measured\n",

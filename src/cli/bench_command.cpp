@@ -402,7 +402,7 @@ int run(Args& args) {
     fmt::print("{}", json_text(out));
   }
   if (!args.quiet) {
-    const std::string table = render_bench_summary(result);
+    const std::string table = render_bench_summary(result, tracker.meter().resolution());
     std::FILE* where = args.json ? stderr : stdout;
     if (!result.runs.empty()) fmt::print(where, "\n{}\n", table);
     if (!result.skipped.empty())

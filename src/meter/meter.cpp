@@ -22,6 +22,7 @@
 #include "attribution.h"
 #include "joulebench/error.h"
 #include "joulebench/meter.h"
+#include "joulebench/readable.h"
 #include "sensor_track.h"
 #include "window.h"
 
@@ -313,6 +314,30 @@ std::vector<std::string> Meter::notes() const {
 }
 const SensorList& Meter::sensors() const { return impl_->sensors; }
 const std::vector<ComponentChoice>& Meter::choices() const { return impl_->choices; }
+
+Meter::Resolution Meter::resolution() const {
+  Resolution r;
+  auto consider = [&](double seconds, std::string why) {
+    if (seconds > r.seconds) r = {seconds, std::move(why)};
+  };
+  for (const auto& choice : impl_->choices)
+    for (const auto& group : choice.groups) {
+      if (group.empty()) continue;
+      for (std::size_t i : group.front().sensors) {  // the sensors in use, not the fallbacks
+        const SensorInfo& info = impl_->sensors[i]->info();
+        if (info.min_useful_interval_s > 0.0)
+          consider(info.min_useful_interval_s,
+                   fmt::format("{} is read every {}", info.name, readable_seconds(info.min_useful_interval_s)));
+        if (info.kind == SensorKind::power)
+          consider(10.0 * impl_->interval_s,
+                   fmt::format("{} gives power, sampled every {}", info.name, readable_seconds(impl_->interval_s)));
+        else if (info.update_period_s > 0.0)
+          consider(100.0 * info.update_period_s,
+                   fmt::format("{} updates every {}", info.name, readable_seconds(info.update_period_s)));
+      }
+    }
+  return r;
+}
 
 void Meter::sample_now() {
   Impl& s = *impl_;

@@ -392,6 +392,30 @@ TEST(BenchSummary, SaysWhereEachFigureComesFrom) {
   EXPECT_DOUBLE_EQ(j["kwh_per_1000_high"].get<double>(), j["kwh_per_1000"].get<double>() * 2.5);
 }
 
+// Repetitions shorter than the sensors' resolution are marked at the figure,
+// with the reason and an N that would do (#17: fastText's 2 ms windows).
+TEST(BenchSummary, MarksRepetitionsShorterThanTheSensorsResolution) {
+  CampaignResult result;
+  result.runs = {summary_run("fast", 1, 0.1, ProvenanceKind::estimated),
+                 summary_run("slow", 1, 50.0, ProvenanceKind::estimated)};
+  result.runs[0].measurement.duration_s = 0.002;  // 10 inferences in 2 ms
+  result.runs[1].measurement.duration_s = 3.0;
+  const Meter::Resolution resolution{1.0, "estimate:cpu is read every 1.00 s"};
+  const std::string t = render_bench_summary(result, resolution);
+  const auto line_of = [&](const std::string& model) {
+    const auto at = t.find(" " + model + " ");
+    return t.substr(at, t.find('\n', at) - at);
+  };
+  EXPECT_NE(line_of("fast").find(" ~ "), std::string::npos) << t;
+  EXPECT_EQ(line_of("slow").find(" ~ "), std::string::npos) << t;
+  EXPECT_NE(t.find("~ text-classification fast: a repetition lasted 2.00 ms, under the 1.00 s the sensors need "
+                   "(estimate:cpu is read every 1.00 s): its figures are coarse; --n 5,000 would make one last "
+                   "about 1.00 s"),
+            std::string::npos)
+      << t;
+  EXPECT_EQ(render_bench_summary(result).find(" ~ "), std::string::npos) << "no resolution given: no mark";
+}
+
 TEST(BenchStars, LogBandsAmongFiveOrMoreModels) {
   const auto s = energy_stars({{"a", 1.0}, {"b", 10.5}, {"c", 100000.0}, {"d", 150.0}, {"e", 2000.0}});  // 5 decades: a band each
   EXPECT_EQ(s.at("a"), 5);

@@ -578,3 +578,31 @@ TEST(Meter, AStuckCounterIsNotReadBetweenEdgesUntilItMoves) {
 
 }  // namespace
 }  // namespace joulebench
+
+namespace joulebench {
+namespace {
+// The shortest window the chosen sensors measure well, and why: the slowest
+// of a counter's 100 updates, a power sensor's 10 samples, a model's own pace;
+// fallbacks do not count.
+TEST(Meter, ResolutionIsTheSlowestChosenSensorsAndSaysWhy) {
+  FakeRig rig;
+  SensorInfo rapl = make_info("rapl:pkg", "rapl-powercap", Component::cpu, "package-0", SensorKind::energy_counter,
+                              ProvenanceKind::measured);
+  rapl.update_period_s = 0.001;
+  rig.add(rapl);
+  SensorInfo gpu = make_info("nvml:gpu-0", "nvml", Component::gpu, "gpu-0", SensorKind::power,
+                             ProvenanceKind::sampled);
+  rig.add(gpu);
+  SensorInfo model = make_info("estimate:cpu", "estimate", Component::cpu, "", SensorKind::energy_counter,
+                               ProvenanceKind::estimated);
+  model.min_useful_interval_s = 1.0;
+  rig.add(model);  // a fallback behind RAPL: not in use, so not counted
+  MeterOptions o;
+  o.interval_s = 0.05;
+  Meter meter(std::move(rig.sensors), o);
+  const Meter::Resolution r = meter.resolution();
+  EXPECT_DOUBLE_EQ(r.seconds, 0.5) << r.why;  // 10 samples of 50 ms beat 100 RAPL updates of 1 ms
+  EXPECT_EQ(r.why, "nvml:gpu-0 gives power, sampled every 50.0 ms");
+}
+}  // namespace
+}  // namespace joulebench
