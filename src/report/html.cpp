@@ -37,10 +37,16 @@ const char* modality_colour(const std::string& m) {
   return "#7570b3";
 }
 
+// The tooltip: "gpt2 (text-generation): 16.5 Wh per 1,000 ..."; a model or
+// task the store does not name is said so, never "name ():".
+constexpr const char* kTaskSpecificColour = "#1b9e77";  // green
+constexpr const char* kMultiPurposeColour = "#c44e52";  // red
+
 std::string title_of(const ModelPoint& p) {
-  return fmt::format("<title>{} ({}): {} per 1,000 (sd {}, {} runs, {})</title>", xml_escape(p.model),
-                     xml_escape(p.task), readable_kwh(p.kwh_mean), readable_kwh(p.kwh_std), p.runs,
-                     xml_escape(p.provenance));
+  return fmt::format("<title>{}{}: {} per 1,000 (sd {}, {} runs, {})</title>",
+                     xml_escape(p.model.empty() ? "(model not recorded)" : p.model),
+                     p.task.empty() ? "" : " (" + xml_escape(p.task) + ")", readable_kwh(p.kwh_mean),
+                     readable_kwh(p.kwh_std), p.runs, xml_escape(p.provenance));
 }
 
 std::string mark_attrs(const char* chart, const ModelPoint& p) {
@@ -240,9 +246,18 @@ std::string purpose_chart(const std::vector<ModelPoint>& points) {
     s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}</text>\n", px(x(t)),
                      px(h - 24), readable_kwh(t));
   }
-  s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"middle\">kWh per 1,000 inferences (log); "
-                   "green: task-specific, red: multi-purpose</text>\n",
+  s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"middle\">energy per 1,000 inferences "
+                   "(log)</text>\n",
                    px((left + right) / 2), px(h - 6));
+  // The legend: each colour with its meaning, drawn in the colour itself.
+  double lx = left;
+  for (const auto& [name, colour] : {std::pair{"task-specific", kTaskSpecificColour},
+                                     std::pair{"multi-purpose (zero-shot)", kMultiPurposeColour}}) {
+    s += fmt::format("<circle class=\"jb-legend\" cx=\"{}\" cy=\"10\" r=\"5\" fill=\"{}\"/><text x=\"{}\" y=\"14\" "
+                     "class=\"tick\">{}</text>\n",
+                     px(lx), colour, px(lx + 10), name);
+    lx += 190;
+  }
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     const double yy = top + row * static_cast<double>(i) + row / 2;
     s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"end\">{}</text>\n", px(left - 10),
@@ -253,7 +268,7 @@ std::string purpose_chart(const std::vector<ModelPoint>& points) {
       s += fmt::format("<circle class=\"jb-mark\" {} data-kind=\"{}\" cx=\"{}\" cy=\"{}\" r=\"5\" fill=\"{}\" "
                        "fill-opacity=\"0.8\">{}</circle>\n",
                        mark_attrs("purpose", p), multi ? "multi-purpose" : "task-specific", px(x(p.kwh_mean)),
-                       px(yy + (multi ? 7 : -7)), multi ? "#c44e52" : "#1b9e77", title_of(p));
+                       px(yy + (multi ? 7 : -7)), multi ? kMultiPurposeColour : kTaskSpecificColour, title_of(p));
     }
   }
   s += "</svg>\n";
@@ -302,7 +317,6 @@ const char* kScript = R"(<script>
   check.setAttribute('data-errors',String(window.jbErrors.length));
   check.setAttribute('data-error-messages',window.jbErrors.join(' | '));
   check.setAttribute('data-ready','1');
-  check.textContent='rendered: '+marks.length+' marks';
 })();
 </script>
 )";
@@ -354,7 +368,8 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
                    "inference window(s)). Every figure is per 1,000 inferences.</p>\n",
                    xml_escape(options.title), JOULEBENCH_VERSION, format_utc(now), xml_escape(store.location()),
                    runs.size(), points.size(), tasks.windows_used);
-  h += "<output id=\"jb-check\" class=\"note\" data-ready=\"0\"></output>\n";
+  // For the tests' headless browser (attributes only; nothing shown to readers).
+  h += "<output id=\"jb-check\" hidden data-ready=\"0\"></output>\n";
 
   h += "<h2>Energy per 1,000 inferences, by task</h2>\n<p class=\"note\">Log scale; every model a point (its mean "
        "over runs), the line through it its range over runs. Red points: multi-purpose models.</p>\n";

@@ -232,3 +232,20 @@ TEST_F(Html, EstimatesShowTheirBandInTheModelTable) {
   EXPECT_EQ(count(html, "estimated x/÷2.5"), 1u);
   EXPECT_EQ(count(html, "measured x/÷"), 0u);
 }
+
+// Issue 17: the page shows no test counter, every colour has a legend in that
+// colour, and a tooltip never reads "name ():".
+TEST_F(Html, LegendsTooltipsAndNoTestCounterForReaders) {
+  fill();
+  add("", "unlabelled", {0.005});
+  const std::string html = render_html_report(*store_, {});
+  EXPECT_EQ(html.find("rendered:"), std::string::npos);
+  EXPECT_NE(html.find("<output id=\"jb-check\" hidden"), std::string::npos);
+  for (const char* legend : {"fill=\"#1b9e77\"/><text x=\"[0-9.]+\" y=\"14\" class=\"tick\">task-specific<",
+                             "fill=\"#c44e52\"/><text x=\"[0-9.]+\" y=\"14\" class=\"tick\">multi-purpose"})
+    EXPECT_TRUE(std::regex_search(html, std::regex(legend))) << legend;
+  EXPECT_TRUE(std::regex_search(html, std::regex("data-kind=\"multi-purpose\"[^>]*fill=\"#c44e52\"")));
+  EXPECT_EQ(html.find("red: multi-purpose"), std::string::npos);
+  EXPECT_EQ(html.find(" ():"), std::string::npos);
+  EXPECT_NE(html.find("<title>unlabelled: "), std::string::npos);
+}
