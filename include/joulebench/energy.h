@@ -78,6 +78,11 @@ struct Measurement {
   const ComponentEnergy* find(Component c) const;
   // The least trusted provenance among additive components.
   ProvenanceKind weakest_provenance() const;
+  // Some additive component (cpu, dram, gpu) has a figure: else there is no
+  // energy to convert to carbon or store, and none is claimed (never a fake 0).
+  bool any_additive() const;
+  // Some component has an attributed figure (an attribution target was set).
+  bool any_attributed() const;
 };
 
 }  // namespace joulebench

@@ -6,20 +6,19 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "joulebench/readable.h"
 #include "joulebench/compare.h"
 #include "joulebench/error.h"
 #include "joulebench/projection.h"
+#include "joulebench/readable.h"
 
 namespace joulebench {
 namespace {
+
 // "= 0.034", "< 0.001": after "p".
 std::string p_text(double p) {
   const std::string t = readable_p(p);
   return t[0] == '<' ? t : "= " + t;
 }
-}  // namespace
-namespace {
 
 // Continued fraction of the regularized incomplete beta (modified Lentz).
 double beta_continued_fraction(double a, double b, double x) {

@@ -6,9 +6,9 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "joulebench/readable.h"
 #include "joulebench/error.h"
 #include "joulebench/projection.h"
+#include "joulebench/readable.h"
 
 namespace joulebench {
 namespace {

@@ -3,7 +3,6 @@
 // its "query model" row; task means over task-specific runs (zero-shot runs
 // out), image tasks on their "_resized" datasets, text-to-image over the
 // script's eight models; multi-purpose means over each model's zero-shot runs.
-#include "joulebench/readable.h"
 #include "joulebench/study.h"
 
 #include <fmt/format.h>
@@ -19,6 +18,7 @@
 #include "joulebench/compare.h"
 #include "joulebench/error.h"
 #include "joulebench/models.h"
+#include "joulebench/readable.h"
 
 namespace joulebench::embedded {
 extern const std::string_view study_published_csv;

@@ -319,9 +319,7 @@ CampaignResult run_campaign(const std::vector<BenchCell>& all_cells, const Bench
         run.output_tokens = pass.output_tokens;
         run.latency_p50_s = percentile(pass.latencies_s, 0.50);
         run.latency_p95_s = percentile(pass.latencies_s, 0.95);
-        const bool measured = std::any_of(m.components.begin(), m.components.end(),
-                                          [](const ComponentEnergy& c) { return is_additive(c.component); });
-        if (measured) run.carbon = compute_carbon_j(m.total_energy_j(), ctx.carbon);
+        if (m.any_additive()) run.carbon = compute_carbon_j(m.total_energy_j(), ctx.carbon);
         run.measurement = std::move(m);
 
         WindowRecord w;

@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "joulebench/bench.h"
-#include "joulebench/readable.h"
 #include "joulebench/error.h"
 #include "joulebench/meter_output.h"
+#include "joulebench/readable.h"
 #include "joulebench/stars.h"
 
 namespace joulebench {

@@ -19,15 +19,15 @@
 #include "carbon_options.h"
 #include "commands.h"
 #include "core/output_file.h"
-#include "joulebench/readable.h"
 #include "joulebench/carbon.h"
 #include "joulebench/codecarbon.h"
 #include "joulebench/error.h"
-#include "joulebench/version.h"
 #include "joulebench/meter_output.h"
 #include "joulebench/models.h"
+#include "joulebench/readable.h"
 #include "joulebench/store.h"
 #include "joulebench/tracker.h"
+#include "joulebench/version.h"
 #include "json_text.h"
 #include "option_checks.h"
 #include "sensor_options.h"
@@ -163,17 +163,14 @@ int run(Args args) {
   const Measurement& m = result.measurement;
   // No additive component measured (every sensor failed or was disabled):
   // no carbon figure and no CSV row rather than a fake 0.
-  const bool measured = std::any_of(m.components.begin(), m.components.end(),
-                                    [](const ComponentEnergy& c) { return is_additive(c.component); });
+  const bool measured = m.any_additive();
   const std::optional<CarbonResult> carbon =
       measured ? std::optional(compute_carbon_j(m.total_energy_j(), carbon_settings)) : std::nullopt;
   // Carbon is linear in energy: the energy band carries over as is.
   const double low_share = m.total_low_share(), high_share = m.total_high_share();
   const bool banded = low_share != 1.0 || high_share != 1.0;
-  const bool attributed = std::any_of(m.components.begin(), m.components.end(),
-                                      [](const ComponentEnergy& c) { return c.attributed_energy_j.has_value(); });
   const std::optional<CarbonResult> attributed_carbon =
-      attributed ? std::optional(compute_carbon_j(m.total_attributed_energy_j(), carbon_settings)) : std::nullopt;
+      m.any_attributed() ? std::optional(compute_carbon_j(m.total_attributed_energy_j(), carbon_settings)) : std::nullopt;
 
   if (!args.quiet) {
     std::string text = fmt::format("\n Energy of: {}\n\n", command_line(args.command));

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -105,6 +106,16 @@ const ComponentEnergy* Measurement::find(Component c) const {
   for (const auto& e : components)
     if (e.component == c) return &e;
   return nullptr;
+}
+
+bool Measurement::any_additive() const {
+  return std::any_of(components.begin(), components.end(),
+                     [](const ComponentEnergy& c) { return is_additive(c.component); });
+}
+
+bool Measurement::any_attributed() const {
+  return std::any_of(components.begin(), components.end(),
+                     [](const ComponentEnergy& c) { return c.attributed_energy_j.has_value(); });
 }
 
 ProvenanceKind Measurement::weakest_provenance() const {

@@ -1,5 +1,4 @@
 #include "joulebench/meter_output.h"
-#include "joulebench/readable.h"
 
 #include <fmt/chrono.h>
 #include <fmt/core.h>
@@ -8,9 +7,10 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "joulebench/readable.h"
+
 namespace joulebench {
 namespace {
-
 
 std::string_view kind_name(SensorKind k) { return k == SensorKind::power ? "power" : "energy_counter"; }
 
@@ -149,17 +149,13 @@ nlohmann::json idle_baseline_json(const IdleBaseline& b) {
 }
 
 nlohmann::json window_result_json(const Measurement& m, const Tracker& tracker, const CarbonSettings& settings) {
-  const bool measured = std::any_of(m.components.begin(), m.components.end(),
-                                    [](const ComponentEnergy& c) { return is_additive(c.component); });
-  const bool attributed = std::any_of(m.components.begin(), m.components.end(),
-                                      [](const ComponentEnergy& c) { return c.attributed_energy_j.has_value(); });
   nlohmann::json j = measurement_json(m);
   j["schema_version"] = kMeasureJsonSchemaVersion;
   j["interval_s"] = tracker.interval_s();
   j["notes"] = tracker.notes();
   const auto idle = tracker.idle_baseline();
   j["idle_baseline"] = idle ? idle_baseline_json(*idle) : nlohmann::json(nullptr);
-  if (measured) {
+  if (m.any_additive()) {
     const CarbonResult carbon = compute_carbon_j(m.total_energy_j(), settings);
     j["carbon"] = carbon_result_json(carbon);
     // Carbon is linear in energy: the energy band carries over as is.
@@ -169,7 +165,7 @@ nlohmann::json window_result_json(const Measurement& m, const Tracker& tracker, 
     j["carbon"] = j["g_co2e_low"] = j["g_co2e_high"] = nullptr;
   }
   j["attributed_g_co2e"] =
-      attributed ? nlohmann::json(compute_carbon_j(m.total_attributed_energy_j(), settings).g_co2e) : nullptr;
+      m.any_attributed() ? nlohmann::json(compute_carbon_j(m.total_attributed_energy_j(), settings).g_co2e) : nullptr;
   return j;
 }
 

@@ -37,11 +37,11 @@ const char* modality_colour(const std::string& m) {
   return "#7570b3";
 }
 
-// The tooltip: "gpt2 (text-generation): 16.5 Wh per 1,000 ..."; a model or
-// task the store does not name is said so, never "name ():".
 constexpr const char* kTaskSpecificColour = "#1b9e77";  // green
 constexpr const char* kMultiPurposeColour = "#c44e52";  // red
 
+// The tooltip: "gpt2 (text-generation): 16.5 Wh per 1,000 ..."; a model or
+// task the store does not name is said so, never "name ():".
 std::string title_of(const ModelPoint& p) {
   return fmt::format("<title>{}{}: {} per 1,000 (sd {}, {} runs, {})</title>",
                      xml_escape(p.model.empty() ? "(model not recorded)" : p.model),

@@ -94,26 +94,9 @@ std::vector<std::vector<std::string>> cells(const Report& report) {
   return out;
 }
 
-std::string constants_footer(const Report& report, const char* prefix) {
-  std::string out;
-  if (report.rows.empty()) return out;
-  for (const auto& e : report.rows.front().equivalents) {
-    if (e.constant.key != "smartphone_charges" && e.constant.key != "car_km") continue;
-    out += fmt::format("{}{}: {} {} per {} ({})\n", prefix, e.constant.label, e.constant.amount_per_unit,
-                       e.constant.basis == EquivalentBasis::energy_kwh ? "kWh" : "g CO2e", e.constant.unit,
-                       e.constant.source);
-  }
-  return out;
-}
-
-}  // namespace
-
-std::string render_table(const Report& report) {
-  if (report.rows.empty())
-    return "no inference measurements in the store: fill it with `joulebench bench` or `joulebench import codecarbon "
-           "FILES`\n";
-  const auto cols = columns(report);
-  const auto rows = cells(report);
+// Columns two spaces apart, each as wide as its widest cell in terminal
+// columns (display_width: "µWh", "±"), numbers right-aligned; no trailing blanks.
+std::string aligned_table(const std::vector<Column>& cols, const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> width(cols.size());
   for (std::size_t i = 0; i < cols.size(); ++i) {
     width[i] = display_width(cols[i].title);
@@ -132,6 +115,28 @@ std::string render_table(const Report& report) {
   for (const auto& c : cols) titles.push_back(c.title);
   std::string out = line(titles);
   for (const auto& r : rows) out += line(r);
+  return out;
+}
+
+std::string constants_footer(const Report& report, const char* prefix) {
+  std::string out;
+  if (report.rows.empty()) return out;
+  for (const auto& e : report.rows.front().equivalents) {
+    if (e.constant.key != "smartphone_charges" && e.constant.key != "car_km") continue;
+    out += fmt::format("{}{}: {} {} per {} ({})\n", prefix, e.constant.label, e.constant.amount_per_unit,
+                       e.constant.basis == EquivalentBasis::energy_kwh ? "kWh" : "g CO2e", e.constant.unit,
+                       e.constant.source);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_table(const Report& report) {
+  if (report.rows.empty())
+    return "no inference measurements in the store: fill it with `joulebench bench` or `joulebench import codecarbon "
+           "FILES`\n";
+  std::string out = aligned_table(columns(report), cells(report));
   out += "\nper 1,000 inferences; sd = sample standard deviation over runs\n";
   out += constants_footer(report, "");
   for (const auto& n : report.notes) out += "note: " + text::printable(n) + "\n";
@@ -205,9 +210,9 @@ std::string render_runs_table(const std::vector<RunSummary>& runs) {
   if (runs.empty()) return "no runs in the store\n";
   // What each run was (project, task, model, batch) beside its figures; ids
   // in full, as `report --model-card` and `project --training-run` take them.
-  const std::vector<std::string> titles{"id",    "kind",  "status",  "started (UTC)", "project", "task",
-                                        "model", "batch", "windows", "energy",        "CO2e",    "source"};
-  const std::vector<bool> right{false, false, false, false, false, false, false, true, true, true, true, false};
+  const std::vector<Column> cols{{"id", false},      {"kind", false},    {"status", false}, {"started (UTC)", false},
+                                 {"project", false}, {"task", false},    {"model", false},  {"batch", true},
+                                 {"windows", true},  {"energy", true},   {"CO2e", true},    {"source", false}};
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : runs)
     rows.push_back({r.id, std::string(to_string(r.kind)), std::string(to_string(r.status)), format_utc(r.started_at),
@@ -215,21 +220,7 @@ std::string render_runs_table(const std::vector<RunSummary>& runs) {
                     text::printable(r.model.empty() ? "-" : r.model), r.batch_size ? std::to_string(*r.batch_size) : "-",
                     std::to_string(r.windows), readable_kwh(joules_to_kwh(r.energy_j)), readable_grams(r.g_co2e),
                     text::printable(r.source)});
-  std::vector<std::size_t> width(titles.size());
-  for (std::size_t i = 0; i < titles.size(); ++i) {
-    width[i] = display_width(titles[i]);
-    for (const auto& row : rows) width[i] = std::max(width[i], display_width(row[i]));
-  }
-  auto line = [&](const std::vector<std::string>& values) {
-    std::string s;
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      if (i) s += "  ";
-      s += right[i] ? pad_left(values[i], width[i]) : i + 1 == values.size() ? values[i] : pad_right(values[i], width[i]);
-    }
-    return s + "\n";
-  };
-  std::string out = line(titles);
-  for (const auto& row : rows) out += line(row);
+  std::string out = aligned_table(cols, rows);
   for (const auto& r : runs)
     if (!r.note.empty()) out += fmt::format("note on {}: {}\n", r.id, text::printable(r.note));
   return out;
