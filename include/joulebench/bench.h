@@ -63,6 +63,7 @@ struct BenchCell {
   std::string model;
   std::shared_ptr<const BenchInputSet> inputs;
   int batch = 1;
+  std::string purpose = {};  // ModelInfo::purpose: an off-task model is ranked apart
   std::string dataset() const { return inputs ? inputs->name : std::string(); }
 };
 

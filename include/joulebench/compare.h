@@ -12,19 +12,10 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "joulebench/statistics.h"
 #include "joulebench/store.h"
 
 namespace joulebench {
-
-struct Sample {
-  std::size_t n = 0;
-  double mean = 0.0;
-  double std = 0.0;  // sample standard deviation (n - 1); 0 for n < 2
-};
-Sample summarize(const std::vector<double>& values);
-
-// Two-sided p-value of Student's t with `df` degrees of freedom (df > 0).
-double student_t_two_sided_p(double t, double df);
 
 struct WelchTest {
   double t = 0.0;
@@ -33,15 +24,15 @@ struct WelchTest {
 };
 // nullopt when either side has fewer than 2 values (no spread to compare with)
 // or both spreads are 0.
-std::optional<WelchTest> welch_t_test(const Sample& a, const Sample& b);
+std::optional<WelchTest> welch_t_test(const Summary& a, const Summary& b);
 
 struct CompareSide {
   std::string query;  // what the user typed
   std::string kind;   // "run" or "model"
   std::string name;   // run id or model name
   std::string task;   // "" when mixed
-  Sample kwh_per_1000, gco2e_per_1000;
-  std::optional<Sample> latency_p50_s;
+  Summary kwh_per_1000, gco2e_per_1000;
+  std::optional<Summary> latency_p50_s;
   // What ran it, over the side's runs: "cpu", "blas kernel", "libtorch",
   // "threads" -> the values seen (empty where not recorded, e.g. imports).
   std::map<std::string, std::set<std::string>> setup;

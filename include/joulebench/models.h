@@ -45,6 +45,9 @@ struct ModelInfo {
   std::string family;       // "bert", "gpt2", "resnet", "stable-diffusion", ...
   std::string size_class;   // "tiny" (tests), "small" (default bench), "study"
   bool multi_purpose = false;        // Flan-T5, BLOOMz used zero-shot
+  // Its job when not the task's usual one ("language identification" for
+  // fastText lid under text-classification): not ranked against the task's models.
+  std::string purpose;
   std::int64_t parameters = 0;       // bare model, as HF num_parameters() of the base model
   std::int64_t head_parameters = 0;  // task head on top
   std::vector<ModelPart> parts;      // pipelines: the sum of parts is `parameters`

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace joulebench {
 
@@ -20,5 +21,13 @@ int stars_for(double value, double task_min, double task_max);
 // stars_for among `models` models of one task and configuration, or nullopt
 // with the reason in `why` (when given) when they are too few to rank.
 std::optional<int> stars_among(double value, double task_min, double task_max, int models, std::string* why = nullptr);
+
+// What a model does when that is not its task's usual job: "language
+// identification" for a language-id model stored under text-classification.
+// Such a model is ranked only among models of the same purpose, never against
+// the task's own. `known` is what the zoo says (ModelInfo::purpose); without
+// it the name decides (lid, langid, language-detection, -identification).
+// Empty: the task's usual job.
+std::string off_task_purpose(std::string_view model, std::string_view known = {});
 
 }  // namespace joulebench

@@ -20,45 +20,6 @@ std::string p_text(double p) {
   return t[0] == '<' ? t : "= " + t;
 }
 
-// Continued fraction of the regularized incomplete beta (modified Lentz).
-double beta_continued_fraction(double a, double b, double x) {
-  constexpr int kMaxIterations = 300;
-  constexpr double kEps = 1e-15, kTiny = 1e-300;
-  double c = 1.0, d = 1.0 - (a + b) * x / (a + 1.0);
-  if (std::fabs(d) < kTiny) d = kTiny;
-  d = 1.0 / d;
-  double h = d;
-  for (int m = 1; m <= kMaxIterations; ++m) {
-    const double m2 = 2.0 * m;
-    double aa = m * (b - m) * x / ((a - 1.0 + m2) * (a + m2));
-    d = 1.0 + aa * d;
-    if (std::fabs(d) < kTiny) d = kTiny;
-    c = 1.0 + aa / c;
-    if (std::fabs(c) < kTiny) c = kTiny;
-    d = 1.0 / d;
-    h *= d * c;
-    aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + 1.0 + m2));
-    d = 1.0 + aa * d;
-    if (std::fabs(d) < kTiny) d = kTiny;
-    c = 1.0 + aa / c;
-    if (std::fabs(c) < kTiny) c = kTiny;
-    d = 1.0 / d;
-    const double delta = d * c;
-    h *= delta;
-    if (std::fabs(delta - 1.0) < kEps) break;
-  }
-  return h;
-}
-
-double regularized_incomplete_beta(double a, double b, double x) {
-  if (x <= 0.0) return 0.0;
-  if (x >= 1.0) return 1.0;
-  const double front =
-      std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x));
-  if (x < (a + 1.0) / (a + b + 2.0)) return front * beta_continued_fraction(a, b, x) / a;
-  return 1.0 - front * beta_continued_fraction(b, a, 1.0 - x) / b;
-}
-
 struct Windows {
   std::vector<double> kwh, g, latency;
   std::set<std::string> tasks;
@@ -139,7 +100,7 @@ CompareSide side(Store& store, const std::string& query, const std::string& task
   return s;
 }
 
-nlohmann::json sample_json(const Sample& s) { return {{"n", s.n}, {"mean", s.mean}, {"std", s.std}}; }
+nlohmann::json sample_json(const Summary& s) { return {{"n", s.n}, {"mean", s.mean}, {"std", s.std}}; }
 
 nlohmann::json side_json(const CompareSide& s) {
   return {{"query", s.query},
@@ -153,28 +114,7 @@ nlohmann::json side_json(const CompareSide& s) {
 
 }  // namespace
 
-Sample summarize(const std::vector<double>& values) {
-  Sample s;
-  s.n = values.size();
-  if (values.empty()) return s;
-  double sum = 0;
-  for (double v : values) sum += v;
-  s.mean = sum / static_cast<double>(s.n);
-  if (s.n > 1) {
-    double ss = 0;
-    for (double v : values) ss += (v - s.mean) * (v - s.mean);
-    s.std = std::sqrt(ss / static_cast<double>(s.n - 1));
-  }
-  return s;
-}
-
-double student_t_two_sided_p(double t, double df) {
-  if (!(df > 0)) throw InputError("degrees of freedom must be positive");
-  if (!std::isfinite(t)) return 0.0;
-  return regularized_incomplete_beta(df / 2.0, 0.5, df / (df + t * t));
-}
-
-std::optional<WelchTest> welch_t_test(const Sample& a, const Sample& b) {
+std::optional<WelchTest> welch_t_test(const Summary& a, const Summary& b) {
   if (a.n < 2 || b.n < 2) return std::nullopt;
   const double va = a.std * a.std / static_cast<double>(a.n), vb = b.std * b.std / static_cast<double>(b.n);
   if (va + vb <= 0.0) return std::nullopt;
@@ -243,10 +183,10 @@ nlohmann::json comparison_json(const Comparison& c) {
 
 std::string render_comparison(const Comparison& c) {
   // Readable units (joulebench/readable.h); the --json contract keeps kWh, g and s.
-  auto n = [](const Sample& s) { return fmt::format(" (n={})", s.n); };
-  auto energy = [&](const Sample& s) { return readable_kwh_pm(s.mean, s.std) + n(s); };
-  auto grams = [&](const Sample& s) { return readable_grams_pm(s.mean, s.std) + n(s); };
-  auto seconds = [&](const Sample& s) {
+  auto n = [](const Summary& s) { return fmt::format(" (n={})", s.n); };
+  auto energy = [&](const Summary& s) { return readable_kwh_pm(s.mean, s.std) + n(s); };
+  auto grams = [&](const Summary& s) { return readable_grams_pm(s.mean, s.std) + n(s); };
+  auto seconds = [&](const Summary& s) {
     return readable_seconds(s.mean) + " ± " + readable_seconds(s.std) + n(s);
   };
   auto row = [](const std::string& what, const std::string& a, const std::string& b, const std::string& ratio) {

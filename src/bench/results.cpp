@@ -11,26 +11,10 @@
 #include "joulebench/meter_output.h"
 #include "joulebench/readable.h"
 #include "joulebench/stars.h"
+#include "joulebench/statistics.h"
 
 namespace joulebench {
 namespace {
-
-struct Stats {
-  double mean = 0.0, std = 0.0;
-};
-
-Stats stats(const std::vector<double>& v) {
-  Stats s;
-  if (v.empty()) return s;
-  for (double x : v) s.mean += x;
-  s.mean /= static_cast<double>(v.size());
-  if (v.size() > 1) {
-    double ss = 0.0;
-    for (double x : v) ss += (x - s.mean) * (x - s.mean);
-    s.std = std::sqrt(ss / static_cast<double>(v.size() - 1));
-  }
-  return s;
-}
 
 nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
@@ -120,6 +104,7 @@ std::string render_bench_summary(const CampaignResult& result, const Meter::Reso
     ProvenanceKind weakest = ProvenanceKind::measured;  // enum order: measured < sampled < estimated
     double band = 1.0;  // widest high share of the group's estimates
     int batch = 1;
+    std::string purpose;  // off-task (language id under text-classification): ranked apart
   };
   // task -> model -> repetitions, in the order the campaign ran them.
   std::vector<std::string> task_order;
@@ -145,6 +130,7 @@ std::string render_bench_summary(const CampaignResult& result, const Meter::Reso
     g.weakest = std::max(g.weakest, r.measurement.weakest_provenance());
     g.band = std::max(g.band, r.measurement.total_high_share());
     g.batch = r.cell.batch;
+    g.purpose = off_task_purpose(r.cell.model, r.cell.purpose);
   }
   // "source" says how the figure was obtained, where the figure is: an
   // estimate must not read as a measurement (docs/measurement.md, "Estimates").
@@ -155,21 +141,28 @@ std::string render_bench_summary(const CampaignResult& result, const Meter::Reso
   bool any_estimated = false;
   bool any_unranked = false;
   std::string coarse_notes;
+  std::string off_task_notes;
   for (const auto& task : task_order) {
-    // Ranked within one configuration: batch 8 of a model is not ranked against batch 1.
-    std::map<int, std::map<std::string, double>> means_by_batch;
-    for (const auto& [model, g] : groups[task]) means_by_batch[g.batch][model] = stats(g.kwh).mean;
+    // Ranked within one configuration and purpose: batch 8 of a model is not
+    // ranked against batch 1, nor a language identifier against sentiment models.
+    std::map<std::pair<int, std::string>, std::map<std::string, double>> means_by_kind;
+    for (const auto& [model, g] : groups[task]) means_by_kind[{g.batch, g.purpose}][model] = summarize(g.kwh).mean;
     std::map<std::string, std::optional<int>> stars;
-    for (const auto& [batch, means] : means_by_batch) stars.merge(energy_stars(means));
+    for (const auto& [kind, means] : means_by_kind) stars.merge(energy_stars(means));
+    for (const auto& [model, g] : groups[task])
+      if (!g.purpose.empty())
+        off_task_notes += fmt::format("{} {}: does {}, not the task's usual job; ranked only among models that do "
+                                      "the same\n",
+                                      task, model, g.purpose);
     for (const auto& model : model_order[task]) {
       const auto& g = groups[task][model];
-      const Stats k = stats(g.kwh), c = stats(g.g), e = stats(g.jpi);
+      const Summary k = summarize(g.kwh), c = summarize(g.g), e = summarize(g.jpi);
       // One repetition has no spread to show ("± 0" would claim one).
       const bool spread = g.kwh.size() > 1;
       const std::string gtext = g.g.empty() ? "n/a" : spread ? readable_grams_pm(c.mean, c.std) : readable_grams(c.mean);
       any_estimated = any_estimated || g.weakest == ProvenanceKind::estimated;
       // Repetitions shorter than the sensors' resolution: "~" at the figure, the reason and a better N below.
-      const double seconds = stats(g.seconds).mean;
+      const double seconds = summarize(g.seconds).mean;
       const bool coarse = resolution.seconds > 0.0 && seconds < resolution.seconds;
       if (coarse) {
         const auto suggested = static_cast<std::int64_t>(
@@ -191,6 +184,7 @@ std::string render_bench_summary(const CampaignResult& result, const Meter::Reso
   for (const auto* r : failed)
     out += fmt::format("{:<22} {:<40} FAILED: {}\n", to_string(r->cell.task), r->cell.model, r->error);
   if (!coarse_notes.empty()) out += "\n" + coarse_notes;
+  if (!off_task_notes.empty()) out += "\n" + off_task_notes;
   if (any_unranked)
     out += fmt::format("\nstars: only among {} or more models of one task and batch size (bands equal on a log scale "
                        "of energy; docs/bench.md), \"-\" where fewer were measured\n",

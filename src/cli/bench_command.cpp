@@ -25,6 +25,7 @@
 #include "joulebench/report_html.h"
 #include "joulebench/version.h"
 #include "json_text.h"
+#include "report_facts.h"
 #include "option_checks.h"
 #include "sensor_options.h"
 #include "core/paths.h"
@@ -255,8 +256,11 @@ int run(Args& args) {
       else
         sets.push_back(std::make_shared<BenchInputSet>(builtin_inputs(task, data_dir)));
     }
+    std::string purpose;
+    for (const auto& m : zoo)
+      if (m.name == model) purpose = m.purpose;
     for (const auto& set : sets)
-      for (int b : args.batches) cells.push_back(BenchCell{task, model, set, b});
+      for (int b : args.batches) cells.push_back(BenchCell{task, model, set, b, purpose});
   }
   check_campaign(cells, settings);  // before anything is loaded or a store is created
   if (!args.shard.empty()) {
@@ -422,9 +426,8 @@ int run(Args& args) {
                  ? std::filesystem::path("joulebench-report.html")
                  : std::filesystem::path(std::filesystem::path(args.store).replace_extension().string() + "-report.html");
     try {
-      HtmlReportOptions h;
+      HtmlReportOptions h = cli::report_facts(zoo);
       h.title = "joulebench bench";
-      for (const auto& m : zoo) h.facts[m.name] = {m.parameters + m.head_parameters, m.multi_purpose};
       for (const auto& [name, parameters] : torchscript_parameters) h.facts[name] = {parameters, false};
       const std::string page = render_html_report(*store, h);
       write_output_file(html.string(), page);

@@ -19,6 +19,7 @@
 #include "joulebench/store.h"
 #include "joulebench/study.h"
 #include "json_text.h"
+#include "report_facts.h"
 
 namespace joulebench::cli {
 
@@ -67,29 +68,30 @@ void register_report_command(CommandRegistry& registry) {
                                    "first, or give --store PATH",
                                    args->store));
     auto store = open_store(args->store, StoreAccess::read);
+    // The zoo's presets (parameters, multi-purpose, off-task) when its plugin is there.
+    auto zoo_models = [] {
+      try {
+        return list_models();
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "joulebench: note: no parameter counts from the model zoo ({})\n", e.what());
+        return std::vector<ModelInfo>{};
+      }
+    };
     if (!args->label.empty()) {
-      const auto svg = render_energy_label_svg(make_energy_label(*store, args->label, args->label_task));
+      const auto facts = report_facts(zoo_models()).facts;
+      const auto svg = render_energy_label_svg(make_energy_label(*store, args->label, args->label_task, facts));
       if (args->output.empty()) fmt::print("{}", svg);
       else write_output_file(args->output, svg);
       return 0;
     }
     if (!args->html.empty()) {
-      HtmlReportOptions h;
+      HtmlReportOptions h = report_facts(zoo_models());
       h.title = args->title;
       h.report.task = args->task;
       h.report.model = args->model;
       h.report.include_unfinished = args->include_unfinished;
       h.report.include_zero_shot = args->include_zero_shot;
       for (const auto& kv : args->equivalents) override_equivalent(h.report.equivalents, kv);
-      // Parameter counts (docs/models.md "Parameter counts"): the zoo's presets when its plugin is there,
-      // then the study's models from their compiled table (the checkpoint's total), which wins.
-      try {
-        for (const auto& m : list_models()) h.facts[m.name] = {m.parameters + m.head_parameters, m.multi_purpose};
-      } catch (const std::exception& e) {
-        fmt::print(stderr, "joulebench: note: no parameter counts from the model zoo ({})\n", e.what());
-      }
-      for (const auto& m : study_models())
-        if (m.total_parameters > 0) h.facts[m.model] = {m.total_parameters, m.multi_purpose};
       write_output_file(args->html, render_html_report(*store, h));
       fmt::print(stderr, "joulebench: wrote {}\n", args->html);
       return 0;

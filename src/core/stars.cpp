@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 namespace joulebench {
@@ -23,6 +24,19 @@ std::optional<int> stars_among(double value, double task_min, double task_max, i
     return std::nullopt;
   }
   return stars_for(value, task_min, task_max);
+}
+
+std::string off_task_purpose(std::string_view model, std::string_view known) {
+  if (!known.empty()) return std::string(known);
+  std::string m(model);
+  for (auto& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // Whole name parts only: "lid" inside "solid" or "valid" is not language id.
+  std::string padded = "-" + m + "-";
+  for (auto& c : padded)
+    if (c == '/' || c == '_' || c == '.') c = '-';
+  for (const char* part : {"-lid-", "-langid-", "language-detection", "language-identification", "-langdetect-"})
+    if (padded.find(part) != std::string::npos) return "language identification";
+  return {};
 }
 
 }  // namespace joulebench

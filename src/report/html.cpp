@@ -55,49 +55,171 @@ std::string mark_attrs(const char* chart, const ModelPoint& p) {
 }
 
 // A vertical log axis with gridlines at powers of ten.
-std::string y_log_axis(const report::LogScale& y, double x0, double x1, const std::string& label) {
+std::string y_log_axis(const report::LogScale& y, double x0, double x1, const std::string& label,
+                       std::string (*tick_text)(double)) {
   std::string s;
   for (double t : y.ticks()) {
     s += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" class=\"grid\"/>", px(x0), px(y(t)), px(x1),
                      px(y(t)));
     s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"end\">{}</text>\n", px(x0 - 6),
-                     px(y(t) + 4), readable_kwh(t));
+                     px(y(t) + 4), tick_text(t));
   }
   s += fmt::format("<text transform=\"translate(16,{}) rotate(-90)\" class=\"axis\" text-anchor=\"middle\">{}</text>\n",
                    px((y.a + y.b) / 2), label);
   return s;
 }
 
-// Energy per 1,000 inferences per task, log scale, each model a point with its min-max range.
-std::string task_chart(const std::vector<ModelPoint>& points) {
+// One legend entry: a dot, a bar or a line in its colour, then its meaning.
+struct LegendItem {
+  std::string text;
+  std::string colour;
+  enum Shape { dot, line, dashed } shape = dot;
+};
+// A row of legend entries from (x, y), each as wide as its text needs.
+std::string legend_row(const std::vector<LegendItem>& items, double x, double y) {
+  std::string s;
+  for (const auto& it : items) {
+    if (it.shape == LegendItem::dot)
+      s += fmt::format("<circle class=\"jb-legend\" cx=\"{}\" cy=\"{}\" r=\"5\" fill=\"{}\"/>", px(x + 5), px(y - 4),
+                       it.colour);
+    else
+      s += fmt::format("<line class=\"jb-legend\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"{}\" "
+                       "stroke-width=\"2\"{}/>",
+                       px(x), px(x + 14), px(y - 4), px(y - 4), it.colour,
+                       it.shape == LegendItem::dashed ? " stroke-dasharray=\"4 3\"" : "");
+    s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"tick\">{}</text>\n", px(x + 18), px(y), xml_escape(it.text));
+    x += 30 + 6.2 * static_cast<double>(it.text.size());
+  }
+  return s;
+}
+
+// What a per-task chart draws: energy (with the study's reference means) or grams CO2e.
+struct Metric {
+  const char* id;     // data-chart and the SVG's id suffix
+  const char* axis;   // the y axis label
+  double (*mean)(const ModelPoint&);
+  double (*ci95)(const ModelPoint&);
+  double (*min)(const ModelPoint&);
+  double (*max)(const ModelPoint&);
+  std::string (*text)(double);
+};
+const Metric kEnergy{"task", "energy per 1,000 inferences (log)",
+                     [](const ModelPoint& p) { return p.kwh_mean; }, [](const ModelPoint& p) { return p.kwh_ci95; },
+                     [](const ModelPoint& p) { return p.kwh_min; },  [](const ModelPoint& p) { return p.kwh_max; },
+                     readable_kwh};
+const Metric kCarbon{"co2e", "g CO2e per 1,000 inferences (log)",
+                     [](const ModelPoint& p) { return p.gco2e_mean; }, [](const ModelPoint& p) { return p.gco2e_ci95; },
+                     [](const ModelPoint& p) { return p.gco2e_min; },  [](const ModelPoint& p) { return p.gco2e_max; },
+                     readable_grams};
+
+std::vector<std::string> tasks_of(const std::vector<ModelPoint>& points) {
   std::vector<std::string> tasks;
   for (const auto& p : points)
     if (tasks.empty() || tasks.back() != p.task) tasks.push_back(p.task);
-  const double h = 400, left = 80, right = kWidth - 20, top = 20, bottom = h - 90;
+  return tasks;
+}
+
+// Per task, log scale: each model a point (its mean), a thin line for its
+// range over runs and a thick one for the mean's 95 % interval; the study's
+// published task mean as a dashed reference line where given.
+std::string task_chart(const std::vector<ModelPoint>& points, const Metric& m,
+                       const std::map<std::string, double>& reference, const std::string& reference_source) {
+  const auto tasks = tasks_of(points);
+  const double h = 430, left = 80, right = kWidth - 20, top = 40, bottom = h - 110;
   std::vector<double> values;
   for (const auto& p : points) {
-    values.push_back(p.kwh_min);
-    values.push_back(p.kwh_max);
+    values.push_back(m.min(p));
+    values.push_back(m.max(p));
   }
+  for (const auto& t : tasks)
+    if (auto r = reference.find(t); r != reference.end()) values.push_back(r->second);
   const auto y = report::log_scale_for(values, bottom, top);
-  std::string s = fmt::format("<svg class=\"chart\" id=\"chart-task\" viewBox=\"0 0 {} {}\" role=\"img\" "
-                              "aria-label=\"energy per 1,000 inferences per task\">\n",
-                              kWidth, h);
-  s += y_log_axis(y, left, right, "energy per 1,000 inferences (log)");
+  std::string s = fmt::format("<svg class=\"chart\" id=\"chart-{}\" viewBox=\"0 0 {} {}\" role=\"img\" "
+                              "aria-label=\"{}\">\n",
+                              m.id, kWidth, h, m.axis);
+  s += y_log_axis(y, left, right, m.axis, m.text);
+  std::vector<LegendItem> legend{{"text input", modality_colour("text")},
+                                 {"image input", modality_colour("image")},
+                                 {"multi-purpose", kMultiPurposeColour},
+                                 {"range over runs", "#999", LegendItem::line},
+                                 {"95 % interval of the mean", "#111", LegendItem::line}};
+  bool any_reference = false;
   const double band = (right - left) / static_cast<double>(std::max<std::size_t>(tasks.size(), 1));
   for (std::size_t ti = 0; ti < tasks.size(); ++ti) {
     const double x0 = left + band * static_cast<double>(ti);
     std::vector<const ModelPoint*> in;
     for (const auto& p : points)
       if (p.task == tasks[ti]) in.push_back(&p);
+    if (auto r = reference.find(tasks[ti]); r != reference.end()) {
+      any_reference = true;
+      s += fmt::format("<line class=\"jb-ref\" data-chart=\"{0}\" data-task=\"{1}\" data-kwh-per-1000=\"{2:.6g}\" "
+                       "x1=\"{3}\" x2=\"{4}\" y1=\"{5}\" y2=\"{5}\" stroke=\"#555\" stroke-width=\"2\" "
+                       "stroke-dasharray=\"4 3\"><title>{6}: {7} per 1,000 ({8})</title></line>\n",
+                       m.id, xml_escape(tasks[ti]), r->second, px(x0 + band * 0.1), px(x0 + band * 0.9),
+                       px(y(r->second)), xml_escape(tasks[ti]), readable_kwh(r->second), xml_escape(reference_source));
+    }
     for (std::size_t i = 0; i < in.size(); ++i) {
       const auto& p = *in[i];
       const double x = x0 + band * (0.2 + 0.6 * (static_cast<double>(i) + 0.5) / static_cast<double>(in.size()));
+      const double mean = m.mean(p), ci = m.ci95(p);
       s += fmt::format("<line class=\"jb-spread\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>", px(x),
-                       px(y(p.kwh_min)), px(y(p.kwh_max)));
+                       px(y(m.min(p))), px(y(m.max(p))));
+      if (ci > 0)
+        s += fmt::format("<line class=\"jb-ci\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>", px(x),
+                         px(y(mean - ci)), px(y(mean + ci)));  // the scale clamps a bound <= 0 to its low end
       s += fmt::format("<circle class=\"jb-mark\" {} cx=\"{}\" cy=\"{}\" r=\"4.5\" fill=\"{}\">{}</circle>\n",
-                       mark_attrs("task", p), px(x), px(y(p.kwh_mean)),
-                       p.multi_purpose ? "#c44e52" : modality_colour(modality_of(p.task)), title_of(p));
+                       mark_attrs(m.id, p), px(x), px(y(mean)),
+                       p.multi_purpose ? kMultiPurposeColour : modality_colour(modality_of(p.task)), title_of(p));
+    }
+    s += fmt::format("<text transform=\"translate({},{}) rotate(35)\" class=\"tick\">{}</text>\n",
+                     px(x0 + band * 0.3), px(bottom + 14), xml_escape(tasks[ti].empty() ? "(unknown)" : tasks[ti]));
+  }
+  if (any_reference) legend.push_back({"the study's published task mean", "#555", LegendItem::dashed});
+  s += legend_row(std::vector<LegendItem>(legend.begin(), legend.begin() + 3), left, 14);
+  s += legend_row(std::vector<LegendItem>(legend.begin() + 3, legend.end()), left, 32);
+  s += "</svg>\n";
+  return s;
+}
+
+// Time per inference per task (window duration / inferences), log scale;
+// the median request latency and generated tokens in each point's tooltip.
+std::string latency_chart(const std::vector<ModelPoint>& points) {
+  std::vector<ModelPoint> timed;
+  for (const auto& p : points)
+    if (p.seconds_per_inference) timed.push_back(p);
+  if (timed.empty())
+    return "<p class=\"empty\" data-chart=\"latency\">No window durations recorded for these models.</p>\n";
+  const auto tasks = tasks_of(timed);
+  const double h = 400, left = 80, right = kWidth - 20, top = 30, bottom = h - 110;
+  std::vector<double> values;
+  for (const auto& p : timed) values.push_back(*p.seconds_per_inference);
+  const auto y = report::log_scale_for(values, bottom, top);
+  std::string s = fmt::format("<svg class=\"chart\" id=\"chart-latency\" viewBox=\"0 0 {} {}\" role=\"img\" "
+                              "aria-label=\"time per inference per task\">\n",
+                              kWidth, h);
+  s += y_log_axis(y, left, right, "time per inference (log)", [](double v) { return readable_seconds(v); });
+  s += legend_row({{"text input", modality_colour("text")},
+                   {"image input", modality_colour("image")},
+                   {"multi-purpose", kMultiPurposeColour}},
+                  left, 14);
+  const double band = (right - left) / static_cast<double>(tasks.size());
+  for (std::size_t ti = 0; ti < tasks.size(); ++ti) {
+    const double x0 = left + band * static_cast<double>(ti);
+    std::vector<const ModelPoint*> in;
+    for (const auto& p : timed)
+      if (p.task == tasks[ti]) in.push_back(&p);
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const auto& p = *in[i];
+      const double x = x0 + band * (0.2 + 0.6 * (static_cast<double>(i) + 0.5) / static_cast<double>(in.size()));
+      std::string extra;
+      if (p.latency_p50_s) extra += ", median latency " + readable_seconds(*p.latency_p50_s);
+      if (p.output_tokens_per_inference)
+        extra += ", " + readable_number(*p.output_tokens_per_inference) + " tokens generated per inference";
+      s += fmt::format("<circle class=\"jb-mark\" {} data-seconds-per-inference=\"{:.6g}\" cx=\"{}\" cy=\"{}\" "
+                       "r=\"4.5\" fill=\"{}\"><title>{}: {} per inference{}</title></circle>\n",
+                       mark_attrs("latency", p), *p.seconds_per_inference, px(x), px(y(*p.seconds_per_inference)),
+                       p.multi_purpose ? kMultiPurposeColour : modality_colour(modality_of(p.task)),
+                       xml_escape(p.model), readable_seconds(*p.seconds_per_inference), xml_escape(extra));
     }
     s += fmt::format("<text transform=\"translate({},{}) rotate(35)\" class=\"tick\">{}</text>\n",
                      px(x0 + band * 0.3), px(bottom + 14), xml_escape(tasks[ti].empty() ? "(unknown)" : tasks[ti]));
@@ -125,7 +247,7 @@ std::string params_chart(const std::vector<ModelPoint>& points) {
   std::string s = fmt::format("<svg class=\"chart\" id=\"chart-params\" viewBox=\"0 0 {} {}\" role=\"img\" "
                               "aria-label=\"energy against parameter count\">\n",
                               kWidth, h);
-  s += y_log_axis(y, left, right, "energy per 1,000 inferences (log)");
+  s += y_log_axis(y, left, right, "energy per 1,000 inferences (log)", readable_kwh);
   for (double t : x.ticks()) {
     s += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" class=\"grid\"/>", px(x(t)), px(top),
                      px(bottom));
@@ -154,65 +276,82 @@ std::string params_chart(const std::vector<ModelPoint>& points) {
   return s;
 }
 
-// Per model: a bar of the mean split into GPU / CPU / RAM, with +-1 sd error
-// bars; one linear scale per task (tasks differ by orders of magnitude).
+// Per model, two panels on one row: its energy on one log axis shared by
+// every model of the page (a point at the mean, the 95 % interval of the
+// mean as an error bar), and its split into GPU / CPU / RAM as shares of 100 %.
 std::string bars_chart(const std::vector<ModelPoint>& points) {
-  const double left = 330, right = kWidth - 30, bar_h = 14, gap = 6, heading = 28;
-  std::map<std::string, double> task_max;
-  std::vector<std::string> tasks;
+  const double names_right = 250, eleft = 262, eright = 590, sleft = 660, sright = kWidth - 20;
+  const double row_h = 20, heading = 24, top = 58;
+  const auto tasks = tasks_of(points);
+  std::vector<double> values;
   for (const auto& p : points) {
-    if (tasks.empty() || tasks.back() != p.task) tasks.push_back(p.task);
-    task_max[p.task] = std::max(task_max[p.task], p.kwh_mean + p.kwh_std);
+    values.push_back(p.kwh_mean);
+    values.push_back(p.kwh_mean + p.kwh_ci95);
+    if (p.kwh_mean - p.kwh_ci95 > 0) values.push_back(p.kwh_mean - p.kwh_ci95);
   }
-  const double h = 40 + static_cast<double>(tasks.size()) * (heading + 20) +
-                   static_cast<double>(points.size()) * (bar_h + gap);
+  const auto x = report::log_scale_for(values, eleft, eright);
+  const double h = top + static_cast<double>(tasks.size()) * heading + static_cast<double>(points.size()) * row_h + 30;
   std::string s = fmt::format("<svg class=\"chart\" id=\"chart-bars\" viewBox=\"0 0 {} {}\" role=\"img\" "
-                              "aria-label=\"energy per model, GPU CPU RAM split\">\n",
+                              "aria-label=\"energy per model with its 95 % interval, and its GPU CPU RAM split\">\n",
                               kWidth, px(h));
-  double legend_x = left;
-  for (auto [name, colour] : {std::pair{"GPU", kGpuColour}, {"CPU", kCpuColour}, {"RAM", kRamColour},
-                              {"other", kOtherColour}}) {
-    s += fmt::format("<rect x=\"{}\" y=\"8\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{}\" y=\"18\" "
-                     "class=\"tick\">{}</text>",
-                     px(legend_x), colour, px(legend_x + 16), name);
-    legend_x += 80;
+  s += legend_row({{"GPU", kGpuColour}, {"CPU", kCpuColour}, {"RAM", kRamColour}, {"other / not split", kOtherColour},
+                   {"95 % interval of the mean", "#111", LegendItem::line}},
+                  eleft, 14);
+  s += fmt::format("<text x=\"{}\" y=\"36\" class=\"axis\" text-anchor=\"middle\">energy per 1,000 inferences "
+                   "(log, every task)</text>\n",
+                   px((eleft + eright) / 2));
+  s += fmt::format("<text x=\"{}\" y=\"36\" class=\"axis\" text-anchor=\"middle\">share of the energy</text>\n",
+                   px((sleft + sright) / 2));
+  const double grid_bottom = h - 24;
+  for (double t : x.ticks()) {
+    s += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" class=\"grid\"/>", px(x(t)), px(top - 8),
+                     px(grid_bottom));
+    s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}</text>\n", px(x(t)),
+                     px(grid_bottom + 14), readable_kwh(t));
   }
-  s += "<text x=\"" + px(legend_x) + "\" y=\"18\" class=\"tick\">error bar: +-1 sample sd over runs</text>\n";
-  double yy = 40;
+  for (int pct : {0, 50, 100}) {
+    const double gx = sleft + (sright - sleft) * pct / 100.0;
+    s += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" class=\"grid\"/>", px(gx), px(top - 8),
+                     px(grid_bottom));
+    s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{} %</text>\n", px(gx),
+                     px(grid_bottom + 14), pct);
+  }
+  double yy = top;
   for (const auto& task : tasks) {
-    const double max = task_max[task] > 0 ? task_max[task] : 1;
-    auto sx = [&](double v) { return left + v / max * (right - left); };
-    s += fmt::format("<text x=\"10\" y=\"{}\" class=\"heading\">{} (energy per 1,000 inferences, 0 to {})</text>\n",
-                     px(yy + 16), xml_escape(task.empty() ? "(unknown)" : task), readable_kwh(max));
+    s += fmt::format("<text x=\"10\" y=\"{}\" class=\"heading\">{}</text>\n", px(yy + 16),
+                     xml_escape(task.empty() ? "(unknown)" : task));
     yy += heading;
     for (const auto& p : points) {
       if (p.task != task) continue;
+      const double mid = yy + row_h / 2;
       s += fmt::format("<g class=\"jb-mark jb-bar\" {}>{}", mark_attrs("bars", p), title_of(p));
-      s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"end\">{}</text>", px(left - 6),
-                       px(yy + bar_h - 3), xml_escape(p.model.size() > 48 ? p.model.substr(0, 47) + "…" : p.model));
+      s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"end\">{}</text>", px(names_right),
+                       px(mid + 4), xml_escape(report::fit_text(p.model, 38)));
+      // The interval, then the mean on top of it.
+      const double lo = x(p.kwh_mean - p.kwh_ci95), hi = x(p.kwh_mean + p.kwh_ci95);
+      s += fmt::format("<path class=\"jb-errorbar\" data-ci95-kwh-per-1000=\"{0:.6g}\" "
+                       "d=\"M{1} {2}H{3}M{1} {4}V{5}M{3} {4}V{5}\"/>",
+                       p.kwh_ci95, px(lo), px(mid), px(hi), px(mid - 5), px(mid + 5));
+      s += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"#222\"/>", px(x(p.kwh_mean)), px(mid));
       // Components that do not add up to the total (no split logged) are drawn as "other".
       const double split = p.gpu_kwh + p.cpu_kwh + p.ram_kwh + p.other_kwh;
       const double scale = split > 0 ? p.kwh_mean / split : 0;
-      double x = left;
+      double at = sleft;
       for (auto [name, value, colour] :
            {std::tuple{"gpu", p.gpu_kwh * scale, kGpuColour}, {"cpu", p.cpu_kwh * scale, kCpuColour},
             {"ram", p.ram_kwh * scale, kRamColour},
             {"other", split > 0 ? p.other_kwh * scale : p.kwh_mean, kOtherColour}}) {
-        if (value <= 0) continue;
-        const double w = sx(value) - left;
+        if (value <= 0 || p.kwh_mean <= 0) continue;
+        const double w = value / p.kwh_mean * (sright - sleft);
         s += fmt::format("<rect class=\"jb-seg\" data-component=\"{}\" data-kwh-per-1000=\"{:.6g}\" x=\"{}\" "
-                         "y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"/>",
-                         name, value, px(x), px(yy), px(w), px(bar_h), colour);
-        x += w;
+                         "y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{}: {} ({:.0f} %)</title></rect>",
+                         name, value, px(at), px(mid - 6), px(w), px(12), colour, name, readable_kwh(value),
+                         100.0 * value / p.kwh_mean);
+        at += w;
       }
-      const double lo = sx(std::max(0.0, p.kwh_mean - p.kwh_std)), hi = sx(p.kwh_mean + p.kwh_std);
-      const double mid = yy + bar_h / 2;
-      s += fmt::format("<path class=\"jb-errorbar\" d=\"M{0} {1}H{2}M{0} {3}V{4}M{2} {3}V{4}\"/>", px(lo), px(mid),
-                       px(hi), px(mid - 5), px(mid + 5));
       s += "</g>\n";
-      yy += bar_h + gap;
+      yy += row_h;
     }
-    yy += 20;
   }
   s += "</svg>\n";
   return s;
@@ -249,15 +388,8 @@ std::string purpose_chart(const std::vector<ModelPoint>& points) {
   s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"middle\">energy per 1,000 inferences "
                    "(log)</text>\n",
                    px((left + right) / 2), px(h - 6));
-  // The legend: each colour with its meaning, drawn in the colour itself.
-  double lx = left;
-  for (const auto& [name, colour] : {std::pair{"task-specific", kTaskSpecificColour},
-                                     std::pair{"multi-purpose (zero-shot)", kMultiPurposeColour}}) {
-    s += fmt::format("<circle class=\"jb-legend\" cx=\"{}\" cy=\"10\" r=\"5\" fill=\"{}\"/><text x=\"{}\" y=\"14\" "
-                     "class=\"tick\">{}</text>\n",
-                     px(lx), colour, px(lx + 10), name);
-    lx += 190;
-  }
+  s += legend_row({{"task-specific", kTaskSpecificColour}, {"multi-purpose (zero-shot)", kMultiPurposeColour}},
+                  left, 14);
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     const double yy = top + row * static_cast<double>(i) + row / 2;
     s += fmt::format("<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"end\">{}</text>\n", px(left - 10),
@@ -291,7 +423,8 @@ table{border-collapse:collapse;font-size:12px;margin:8px 0}td,th{border:1px soli
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f4f4f4}
 svg.chart{width:100%;height:auto;background:#fff}.grid{stroke:#e6e6e6}.tick{font-size:11px;fill:#444}
 .axis{font-size:12px;fill:#222}.heading{font-size:13px;font-weight:bold;fill:#222}
-.jb-spread{stroke:#999;stroke-width:1.5}.jb-errorbar{stroke:#111;stroke-width:1.2;fill:none}
+.jb-spread{stroke:#999;stroke-width:1.5}.jb-ci{stroke:#111;stroke-width:3}.jb-errorbar{stroke:#111;stroke-width:1.2;fill:none}
+td.n,td.t{white-space:nowrap}td.name{overflow-wrap:break-word}
 .jb-mark.hl,.jb-mark.hl rect{stroke:#000;stroke-width:2}.empty{color:#666;font-style:italic}
 .note{color:#555;font-size:12px}
 )";
@@ -311,7 +444,7 @@ const char* kScript = R"(<script>
     m.addEventListener('mouseleave',function(){marks.forEach(function(o){o.classList.remove('hl');});});
   });
   var check=document.getElementById('jb-check');
-  ['task','params','bars','purpose'].forEach(function(c){
+  ['task','co2e','latency','params','bars','purpose'].forEach(function(c){
     check.setAttribute('data-marks-'+c,String(document.querySelectorAll('.jb-mark[data-chart="'+c+'"]').length));
   });
   check.setAttribute('data-errors',String(window.jbErrors.length));
@@ -321,6 +454,17 @@ const char* kScript = R"(<script>
 </script>
 )";
 
+
+// A model name that may wrap after "/", "_" and "." (a Hugging Face id has
+// no spaces; without these it would widen the table past the page).
+std::string breakable_name(const std::string& model) {
+  std::string out;
+  for (char c : xml_escape(model)) {
+    out += c;
+    if (c == '/' || c == '_' || c == '.') out += "<wbr>";
+  }
+  return out;
+}
 
 // "*" after a figure that includes model loading, how many runs in its title.
 std::string loading_mark(int loading_runs, int runs) {
@@ -372,47 +516,87 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
   h += "<output id=\"jb-check\" hidden data-ready=\"0\"></output>\n";
 
   h += "<h2>Energy per 1,000 inferences, by task</h2>\n<p class=\"note\">Log scale; every model a point (its mean "
-       "over runs), the line through it its range over runs. Red points: multi-purpose models.</p>\n";
-  h += task_chart(points);
+       "over runs), a thin line through it for its range over runs and a thick one for the 95 % interval of the mean "
+       "(Student's t over runs; none with one run).";
+  if (!options.reference_kwh_per_1000.empty())
+    h += " Dashed: the study's published mean of the task (" + xml_escape(options.reference_source) +
+         "), measured on other hardware and models: a reference, not a target.";
+  h += "</p>\n";
+  h += task_chart(points, kEnergy, options.reference_kwh_per_1000, options.reference_source);
+  h += "<h2>Emissions per 1,000 inferences, by task</h2>\n<p class=\"note\">g CO2e = kWh x PUE x the grid "
+       "intensity of each run (below), or the grams an imported log carries; log scale, marks as above.</p>\n";
+  h += task_chart(points, kCarbon, {}, {});
+  h += "<h2>Time per inference, by task</h2>\n<p class=\"note\">Window duration / inferences, mean over runs "
+       "(batched runs share a batch's time); the tooltip adds the median request latency and the tokens generated "
+       "where they were recorded.</p>\n";
+  h += latency_chart(points);
   h += "<h2>Energy against model size</h2>\n<p class=\"note\">Log-log; colour is the input modality of the "
        "task.</p>\n";
   h += params_chart(points);
   h += "<h2>Task-specific against multi-purpose models</h2>\n";
   h += purpose_chart(points);
-  h += "<h2>Per model: GPU, CPU and RAM</h2>\n";
+  h += "<h2>Per model: energy with its 95 % interval, and the GPU / CPU / RAM split</h2>\n";
   h += bars_chart(points);
 
   h += "<h2>Per task, with equivalents</h2>\n<table id=\"table-tasks\"><tr><th>task</th><th>models</th><th>runs</th>"
        "<th>energy mean</th><th>energy sd</th><th>CO2e</th>";
+  const bool with_reference = !options.reference_kwh_per_1000.empty();
+  if (with_reference) h += "<th title=\"" + xml_escape(options.reference_source) + "\">the study's mean</th>";
   const auto& eqs = tasks.rows.empty() ? std::vector<EquivalentValue>{} : tasks.rows.front().equivalents;
   for (const auto& e : eqs) h += "<th>" + xml_escape(e.constant.label) + "</th>";
   h += "</tr>\n";
   for (const auto& r : tasks.rows) {
-    h += fmt::format("<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
+    h += fmt::format("<tr><td class=\"t\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
                      "class=\"n\">{}</td><td class=\"n\">{}</td>",
                      xml_escape(r.task.empty() ? "(unknown)" : r.task), r.models, r.runs,
                      readable_kwh(r.kwh_per_1000_mean) + loading_mark(r.loading_included_runs, r.runs),
                      readable_kwh(r.kwh_per_1000_std), readable_grams(r.gco2e_per_1000_mean));
+    if (with_reference) {
+      const auto ref = options.reference_kwh_per_1000.find(r.task);
+      h += "<td class=\"n\">" + (ref == options.reference_kwh_per_1000.end() ? "-" : readable_kwh(ref->second)) +
+           "</td>";
+    }
     for (const auto& e : r.equivalents) h += "<td class=\"n\">" + readable_number(e.value) + "</td>";
     h += "</tr>\n";
   }
   h += "</table>\n";
 
+  // The per-component sources are the provenance cell's tooltip and, once each, a list under the table: a
+  // column of them wrapped every row to several lines.
   h += "<h2>Per model, with the provenance of each figure</h2>\n<table id=\"table-models\"><tr><th>task</th>"
-       "<th>model</th><th>runs</th><th>energy mean</th><th>energy sd</th><th>CO2e</th><th>parameters</th><th>kind</th>"
-       "<th>provenance</th><th>per component</th></tr>\n";
-  for (const auto& p : points)
-    h += fmt::format("<tr class=\"jb-row\" data-model=\"{}\"><td>{}</td><td>{}</td><td class=\"n\">{}</td><td "
-                     "class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
-                     "<td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                     xml_escape(p.model), xml_escape(p.task), xml_escape(p.model), p.runs,
+       "<th>model</th><th>runs</th><th>energy mean</th><th>95 % interval</th><th>CO2e</th><th>time per inference"
+       "</th><th>tokens out</th><th>parameters</th><th>kind</th><th>provenance</th></tr>\n";
+  std::map<std::string, int> sources;  // "gpu sampled:nvml-power" -> models
+  for (const auto& p : points) {
+    std::size_t at = 0;
+    while (at < p.provenance_detail.size()) {
+      const std::size_t end = std::min(p.provenance_detail.find("; ", at), p.provenance_detail.size());
+      ++sources[p.provenance_detail.substr(at, end - at)];
+      at = end + 2;
+    }
+    std::string kind = p.multi_purpose ? "multi-purpose" : "task-specific";
+    if (!p.purpose.empty()) kind += ", " + p.purpose;
+    h += fmt::format("<tr class=\"jb-row\" data-model=\"{}\"><td class=\"t\">{}</td><td class=\"name\">{}</td>"
+                     "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
+                     "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"t\">{}</td>"
+                     "<td class=\"t\" title=\"{}\">{}</td></tr>\n",
+                     xml_escape(p.model), xml_escape(p.task), breakable_name(p.model), p.runs,
                      readable_kwh(p.kwh_mean) + loading_mark(p.loading_included_runs, p.runs),
-                     readable_kwh(p.kwh_std), readable_grams(p.gco2e_mean),
+                     p.runs > 1 ? "± " + readable_kwh(p.kwh_ci95) : std::string("-"), readable_grams(p.gco2e_mean),
+                     p.seconds_per_inference ? readable_seconds(*p.seconds_per_inference) : "-",
+                     p.output_tokens_per_inference ? readable_number(*p.output_tokens_per_inference) : "-",
                      p.parameters > 0 ? readable_parameters(static_cast<double>(p.parameters)) : "-",
-                     p.multi_purpose ? "multi-purpose" : "task-specific",
-                     provenance_with_band(p.provenance, p.band_factor),
-                     xml_escape(p.provenance_detail));
-  h += "</table>\n";
+                     xml_escape(kind), xml_escape(p.provenance_detail),
+                     provenance_with_band(p.provenance, p.band_factor));
+  }
+  h += "</table>\n<p class=\"note\" id=\"sources\">Sources per component (hover a provenance cell for its "
+       "model's): ";
+  bool first_source = true;
+  for (const auto& [source, models] : sources) {
+    h += fmt::format("{}{} ({} model{})", first_source ? "" : "; ", xml_escape(source), models, models == 1 ? "" : "s");
+    first_source = false;
+  }
+  h += ".</p>\n";
   if (std::any_of(points.begin(), points.end(), [](const ModelPoint& p) { return p.loading_included_runs > 0; }))
     h += fmt::format("<p class=\"note\" id=\"note-loading\">{}. Hover the mark for how many runs.</p>\n",
                      xml_escape(kLoadingIncludedNote));
@@ -466,6 +650,7 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
   for (const auto& n : tasks.notes)
     if (n != kLoadingIncludedNote) h += "<p class=\"note\">Note: " + xml_escape(n) + "</p>\n";  // shown by its table
   h += kScript;
+  h += report::kOverflowCheckScript;
   h += "</body></html>\n";
   return h;
 }

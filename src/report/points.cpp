@@ -12,13 +12,14 @@
 #include "joulebench/error.h"
 #include "joulebench/models.h"
 #include "joulebench/report_html.h"
+#include "joulebench/statistics.h"
 
 namespace joulebench {
 namespace {
 
 struct Acc {
-  std::vector<double> kwh;
-  double g = 0, gpu = 0, cpu = 0, ram = 0, other = 0;
+  std::vector<double> kwh, g, seconds_per_inference, latency_p50, output_tokens;
+  double gpu = 0, cpu = 0, ram = 0, other = 0;
   ProvenanceKind weakest = ProvenanceKind::measured;
   double band = 1.0;
   std::set<std::string> detail;
@@ -77,7 +78,12 @@ std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, c
     const double kwh = joules_to_kwh(w.measurement.total_energy_j());
     Acc& a = acc[{w.task, w.model, config_suffix(w)}];
     a.kwh.push_back(kwh * per);
-    a.g += (w.g_co2e ? *w.g_co2e : kwh * sw.pue * sw.intensity_g_per_kwh) * per;
+    a.g.push_back((w.g_co2e ? *w.g_co2e : kwh * sw.pue * sw.intensity_g_per_kwh) * per);
+    if (w.measurement.duration_s > 0)
+      a.seconds_per_inference.push_back(w.measurement.duration_s / static_cast<double>(*w.inferences));
+    if (w.latency_p50_s) a.latency_p50.push_back(*w.latency_p50_s);
+    if (w.output_tokens && *w.output_tokens > 0)
+      a.output_tokens.push_back(static_cast<double>(*w.output_tokens) / static_cast<double>(*w.inferences));
     for (const auto& c : w.measurement.components) {
       if (!is_additive(c.component)) continue;
       const double v = joules_to_kwh(c.energy_j) * per;
@@ -101,15 +107,19 @@ std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, c
     p.configuration = suffix;
     const double n = static_cast<double>(a.kwh.size());
     p.runs = static_cast<int>(a.kwh.size());
-    double s = 0;
-    for (double v : a.kwh) s += v;
-    p.kwh_mean = s / n;
-    double ss = 0;
-    for (double v : a.kwh) ss += (v - p.kwh_mean) * (v - p.kwh_mean);
-    p.kwh_std = a.kwh.size() > 1 ? std::sqrt(ss / (n - 1)) : 0.0;  // sample std, as the report
+    const Summary kwh = summarize(a.kwh), g = summarize(a.g);
+    p.kwh_mean = kwh.mean;
+    p.kwh_std = kwh.std;  // sample std, as the report
+    p.kwh_ci95 = ci95_half_width(kwh);
     p.kwh_min = *std::min_element(a.kwh.begin(), a.kwh.end());
     p.kwh_max = *std::max_element(a.kwh.begin(), a.kwh.end());
-    p.gco2e_mean = a.g / n;
+    p.gco2e_mean = g.mean;
+    p.gco2e_ci95 = ci95_half_width(g);
+    p.gco2e_min = *std::min_element(a.g.begin(), a.g.end());
+    p.gco2e_max = *std::max_element(a.g.begin(), a.g.end());
+    if (!a.seconds_per_inference.empty()) p.seconds_per_inference = summarize(a.seconds_per_inference).mean;
+    if (!a.latency_p50.empty()) p.latency_p50_s = summarize(a.latency_p50).mean;
+    if (!a.output_tokens.empty()) p.output_tokens_per_inference = summarize(a.output_tokens).mean;
     p.gpu_kwh = a.gpu / n;
     p.cpu_kwh = a.cpu / n;
     p.ram_kwh = a.ram / n;
@@ -122,8 +132,10 @@ std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, c
     if (f != options.facts.end()) {
       p.parameters = f->second.parameters;
       p.multi_purpose = f->second.multi_purpose.value_or(a.zero_shot || is_multi_purpose_name(p.model));
+      p.purpose = off_task_purpose(model, f->second.purpose);
     } else {
       p.multi_purpose = a.zero_shot || is_multi_purpose_name(model);
+      p.purpose = off_task_purpose(model);
     }
     out.push_back(std::move(p));
   }
@@ -167,7 +179,8 @@ std::string render_csv(const Report& report) {
   return out;
 }
 
-EnergyLabel make_energy_label(Store& store, const std::string& model, const std::string& task) {
+EnergyLabel make_energy_label(Store& store, const std::string& model, const std::string& task,
+                              const std::map<std::string, ModelFacts>& facts) {
   if (store.list_runs().empty())
     throw InputError(fmt::format("the store {} holds no runs: fill it with `joulebench bench` or "
                                  "`joulebench import codecarbon FILES`",
@@ -177,6 +190,7 @@ EnergyLabel make_energy_label(Store& store, const std::string& model, const std:
   q.task = task;
   const auto own = store.query_windows(q);
   HtmlReportOptions options;
+  options.facts = facts;
   const auto own_points = model_points(own, options);
   if (own_points.empty()) {
     std::set<std::string> names;
@@ -206,10 +220,12 @@ EnergyLabel make_energy_label(Store& store, const std::string& model, const std:
   label.task = me.task;
   label.wh_per_1000 = me.kwh_mean * 1000.0;
   label.provenance = me.provenance;
-  // Ranked among the task's models of the same configuration (batch 8 is not ranked against batch 1).
+  label.band_factor = me.band_factor;
+  // Ranked among the task's models of the same configuration and purpose
+  // (batch 8 is not ranked against batch 1, nor a language identifier against sentiment models).
   label.task_min_wh = label.task_max_wh = label.wh_per_1000;
   for (const auto& p : peers) {
-    if (p.configuration != me.configuration) continue;
+    if (p.configuration != me.configuration || p.purpose != me.purpose) continue;
     ++label.models_in_task;
     label.task_min_wh = std::min(label.task_min_wh, p.kwh_mean * 1000.0);
     label.task_max_wh = std::max(label.task_max_wh, p.kwh_mean * 1000.0);
@@ -217,6 +233,11 @@ EnergyLabel make_energy_label(Store& store, const std::string& model, const std:
   label.stars = stars_among(label.wh_per_1000, label.task_min_wh, label.task_max_wh, label.models_in_task,
                             &label.stars_note)
                     .value_or(0);
+  if (!me.purpose.empty() && label.stars == 0)
+    label.stars_note = fmt::format("no stars: it does {}, not {}'s usual job; {} model{} of that purpose; stars "
+                                   "rank {} or more",
+                                   me.purpose, me.task, label.models_in_task, label.models_in_task == 1 ? "" : "s",
+                                   kMinModelsForStars);
   // Hardware and date of the newest run that measured the model.
   std::chrono::system_clock::time_point newest{};
   std::string newest_run;

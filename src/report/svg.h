@@ -23,4 +23,17 @@ LogScale log_scale_for(const std::vector<double>& values, double a, double b);
 
 std::string star_points(double cx, double cy, double outer, double inner);
 
+// `text` cut to at most `max_chars` characters (UTF-8 aware), "…" marking a cut.
+std::string fit_text(std::string_view text, std::size_t max_chars);
+
+// Words wrapped into lines of at most `max_chars` characters (a longer word is
+// a line of its own): SVG text does not wrap by itself.
+std::vector<std::string> wrap_words(std::string_view text, std::size_t max_chars);
+
+// A script for a page with inline SVG: counts every SVG text drawn outside
+// its SVG, and the page wider than the window, into the data-overflow and
+// data-overflow-items attributes of #jb-check (a headless browser's DOM dump
+// then says whether anything is clipped). Needs the element with id jb-check.
+extern const char* const kOverflowCheckScript;
+
 }  // namespace joulebench::report

@@ -444,6 +444,27 @@ TEST(BenchSummary, StarsAreNotGivenAmongFewModelsAndNotAcrossBatchSizes) {
   EXPECT_NE(line.find(" -  measured"), std::string::npos) << "unranked, not 5 stars for being cheapest: " << line;
 }
 
+// A language identifier in text-classification is not ranked against the
+// task's models (#17: fastText lid got five stars next to sentiment models).
+TEST(BenchSummary, OffTaskModelsAreRankedApart) {
+  CampaignResult result;
+  for (int i = 0; i < 5; ++i)
+    result.runs.push_back(summary_run("m" + std::to_string(i), 1, std::pow(10.0, i + 1), ProvenanceKind::measured));
+  result.runs.push_back(summary_run("fasttext-lid-176", 1, 0.01, ProvenanceKind::measured));
+  result.runs.back().cell.purpose = "language identification";
+  const std::string t = render_bench_summary(result);
+  const auto line_of = [&](const std::string& model) {
+    const auto at = t.find(" " + model + " ");
+    return t.substr(at, t.find('\n', at) - at);
+  };
+  EXPECT_NE(line_of("m0").find("*****  measured"), std::string::npos) << "the cheapest of the five ranked: " << t;
+  EXPECT_NE(line_of("fasttext-lid-176").find(" -  measured"), std::string::npos) << t;
+  EXPECT_NE(t.find("text-classification fasttext-lid-176: does language identification, not the task's usual job; "
+                   "ranked only among models that do the same"),
+            std::string::npos)
+      << t;
+}
+
 TEST(BenchShard, ShardsPartitionTheCells) {
   std::vector<BenchCell> all;
   for (int i = 0; i < 7; ++i) all.push_back(BenchCell{Task::fill_mask, "m" + std::to_string(i), inputs(), 1});

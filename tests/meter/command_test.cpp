@@ -33,7 +33,10 @@ TEST(RunCommand, ExitStatusAndEnergyOfTheCommand) {
   EXPECT_EQ(r.measurement.name, "sh");
   EXPECT_GE(r.measurement.duration_s, 0.05);
   ASSERT_NE(r.measurement.find(Component::cpu), nullptr);
-  EXPECT_NEAR(r.measurement.find(Component::cpu)->energy_j, 20.0 * r.measurement.duration_s, 0.02);
+  // 20 W for the window's duration; the counter is read a little after the
+  // window's clock stops, and on a busy 2-core machine "a little" reached 1.8 ms:
+  // 3 ms (0.06 J) of slack, still 5 % of the 1.1 J expected.
+  EXPECT_NEAR(r.measurement.find(Component::cpu)->energy_j, 20.0 * r.measurement.duration_s, 0.06);
 }
 
 TEST(RunCommand, KilledBySignalIs128PlusSignal) {

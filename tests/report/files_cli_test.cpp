@@ -49,8 +49,10 @@ TEST_F(ReportFiles, HtmlCsvLabelAndCompareOnTheStudyLogs) {
   ASSERT_EQ(html.code, 0) << html.err;
   const std::string page = slurp(dir_ / "page.html");
   // The imdb log holds 8 text-classification models, 10 runs each.
-  EXPECT_EQ(count(page, "data-chart=\"task\""), 8u);
-  EXPECT_EQ(count(page, "data-chart=\"bars\""), 8u);
+  EXPECT_EQ(count(page, "jb-mark\" data-chart=\"task\""), 8u);
+  EXPECT_EQ(count(page, "jb-bar\" data-chart=\"bars\""), 8u);
+  EXPECT_EQ(count(page, "class=\"jb-ref\" data-chart=\"task\" data-task=\"text-classification\""), 1u)
+      << "the study's published mean of the task, as a reference mark";
 
   auto csv = run("report --by model --csv");
   ASSERT_EQ(csv.code, 0) << csv.err;

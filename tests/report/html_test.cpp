@@ -55,6 +55,9 @@ TEST_F(Html, OneMarkPerModelInEachChartAndNoNetwork) {
   EXPECT_EQ(count_marks(html, "bars"), 4u);
   EXPECT_EQ(count_marks(html, "params"), 2u);   // only the models with a parameter count
   EXPECT_EQ(count_marks(html, "purpose"), 3u);  // text-classification has both kinds; image does not
+  EXPECT_EQ(count_marks(html, "co2e"), 4u);
+  EXPECT_EQ(count_marks(html, "latency"), 4u);
+  EXPECT_EQ(count(html, "class=\"jb-ref\""), 0u) << "no reference values given";
   EXPECT_EQ(count(html, "data-kind=\"multi-purpose\""), 1u);
   EXPECT_EQ(count(html, "data-modality=\"image\""), 1u);
   // Each bar split in three components, with an error bar.
@@ -82,6 +85,11 @@ TEST_F(Html, MeansAndSplitOfAModel) {
   EXPECT_NEAR(a->kwh_std, std::sqrt(2e-6), 1e-12);
   EXPECT_NEAR(a->gpu_kwh, 0.0018, 1e-12);
   EXPECT_NEAR(a->ram_kwh, 0.0003, 1e-12);
+  // Two runs: t(0.975, 1 df) = 12.706 times sd / sqrt(2).
+  EXPECT_NEAR(a->kwh_ci95, 12.7062 * std::sqrt(2e-6) / std::sqrt(2.0), 1e-6);
+  EXPECT_NEAR(a->gco2e_ci95, a->kwh_ci95 * 100.0, 1e-6) << "100 g/kWh";
+  ASSERT_TRUE(a->seconds_per_inference);
+  EXPECT_NEAR(*a->seconds_per_inference, 0.003, 1e-12) << "3 s per 1,000 inferences";
   EXPECT_FALSE(a->multi_purpose);
   EXPECT_TRUE(is_multi_purpose_name("bigscience/bloomz-7b1"));
   EXPECT_FALSE(is_multi_purpose_name("bigscience/bloom-560m"));
@@ -241,11 +249,84 @@ TEST_F(Html, LegendsTooltipsAndNoTestCounterForReaders) {
   const std::string html = render_html_report(*store_, {});
   EXPECT_EQ(html.find("rendered:"), std::string::npos);
   EXPECT_NE(html.find("<output id=\"jb-check\" hidden"), std::string::npos);
-  for (const char* legend : {"fill=\"#1b9e77\"/><text x=\"[0-9.]+\" y=\"14\" class=\"tick\">task-specific<",
-                             "fill=\"#c44e52\"/><text x=\"[0-9.]+\" y=\"14\" class=\"tick\">multi-purpose"})
+  for (const char* legend : {"fill=\"#1b9e77\"/><text x=\"[0-9.]+\" y=\"14.0\" class=\"tick\">task-specific<",
+                             "fill=\"#c44e52\"/><text x=\"[0-9.]+\" y=\"14.0\" class=\"tick\">multi-purpose",
+                             "fill=\"#1b9e77\"/><text x=\"[0-9.]+\" y=\"14.0\" class=\"tick\">text input<",
+                             "stroke=\"#111\" stroke-width=\"2\"/><text x=\"[0-9.]+\" y=\"[0-9.]+\" "
+                             "class=\"tick\">95 % interval of the mean<"})
     EXPECT_TRUE(std::regex_search(html, std::regex(legend))) << legend;
   EXPECT_TRUE(std::regex_search(html, std::regex("data-kind=\"multi-purpose\"[^>]*fill=\"#c44e52\"")));
   EXPECT_EQ(html.find("red: multi-purpose"), std::string::npos);
   EXPECT_EQ(html.find(" ():"), std::string::npos);
   EXPECT_NE(html.find("<title>unlabelled: "), std::string::npos);
+}
+
+// The study's published task means are drawn as reference marks on the energy
+// chart and printed in the task table; the 95 % interval is in the model table.
+TEST_F(Html, StudyReferenceMarksAndIntervals) {
+  fill();
+  HtmlReportOptions o;
+  o.reference_kwh_per_1000["text-classification"] = 0.002;
+  o.reference_kwh_per_1000["text-to-image"] = 2.9;  // no models of it stored: no mark
+  o.reference_source = "Table 2 of the study";
+  const std::string html = render_html_report(*store_, o);
+  EXPECT_EQ(count(html, "class=\"jb-ref\""), 1u);
+  EXPECT_NE(html.find("class=\"jb-ref\" data-chart=\"task\" data-task=\"text-classification\" "
+                      "data-kwh-per-1000=\"0.002\""),
+            std::string::npos);
+  EXPECT_NE(html.find("the study&#39;s published task mean"), std::string::npos) << "the legend names the dashed line";
+  EXPECT_NE(html.find("<th title=\"Table 2 of the study\">the study's mean</th>"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"n\">2.00 Wh</td>"), std::string::npos) << "the reference in the task table";
+  // bert-a: two runs, mean 3 Wh, 95 % interval +- 12.7 Wh; bert-b: one run, no interval.
+  EXPECT_NE(html.find("<td class=\"n\">± 12.7 Wh</td>"), std::string::npos);
+  EXPECT_TRUE(std::regex_search(html, std::regex("data-model=\"bert-b\"><td class=\"t\">[^<]*</td><td class=\"name\">bert-b</td>"
+                                                 "<td class=\"n\">1</td><td class=\"n\">3.00 Wh</td>"
+                                                 "<td class=\"n\">-</td>")));
+  // Component sources once under the table, not a column wrapping in every row.
+  EXPECT_NE(html.find("gpu measured:test (4 models)"), std::string::npos);
+}
+
+// An off-task model (language id under text-classification) is ranked only
+// among models of its purpose; the task's own models are ranked without it.
+TEST_F(Html, OffTaskModelsAreRankedApartOnTheLabel) {
+  for (int i = 0; i < 5; ++i) add("text-classification", "sentiment-" + std::to_string(i), {0.001 * (i + 1)});
+  add("text-classification", "fasttext-lid-176", {0.00001});
+  const auto lid = make_energy_label(*store_, "fasttext-lid-176");
+  EXPECT_EQ(lid.stars, 0);
+  EXPECT_EQ(lid.models_in_task, 1);
+  EXPECT_NE(lid.stars_note.find("it does language identification, not text-classification's usual job"),
+            std::string::npos)
+      << lid.stars_note;
+  const auto cheapest = make_energy_label(*store_, "sentiment-0");
+  EXPECT_EQ(cheapest.models_in_task, 5) << "the language identifier is not among them";
+  EXPECT_EQ(cheapest.stars, 5);
+  // The zoo's word wins over the name.
+  std::map<std::string, ModelFacts> facts;
+  facts["sentiment-4"] = {0, false, "language identification"};
+  EXPECT_EQ(make_energy_label(*store_, "sentiment-4", "", facts).models_in_task, 2);
+  // The note is on the label, wrapped to its width.
+  const std::string svg = render_energy_label_svg(lid);
+  EXPECT_EQ(count(svg, "class=\"jb-label-unranked\""), 3u) << svg;
+}
+
+TEST(OffTask, ByNameWholeParts) {
+  EXPECT_EQ(off_task_purpose("fasttext-lid-176"), "language identification");
+  EXPECT_EQ(off_task_purpose("papluca/xlm-roberta-base-language-detection"), "language identification");
+  EXPECT_EQ(off_task_purpose("solid-bert"), "");
+  EXPECT_EQ(off_task_purpose("distilbert-base-uncased-finetuned-sst-2-english"), "");
+  EXPECT_EQ(off_task_purpose("anything", "spam filtering"), "spam filtering");
+}
+
+// An estimate's band is on the label, beside the figure.
+TEST_F(Html, LabelOfAnEstimateShowsItsBand) {
+  EnergyLabel l;
+  l.model = "m";
+  l.task = "text-classification";
+  l.wh_per_1000 = 10.0;
+  l.provenance = "estimated";
+  l.band_factor = 2.0;
+  l.stars_note = "no stars: 1 model of this task and configuration; stars rank 5 or more";
+  const std::string svg = render_energy_label_svg(l);
+  EXPECT_NE(svg.find("per 1,000 queries, estimated"), std::string::npos);
+  EXPECT_NE(svg.find("between 5.00 Wh and 20.0 Wh"), std::string::npos) << svg;
 }

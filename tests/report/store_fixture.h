@@ -45,6 +45,7 @@ class ScratchStore : public ::testing::Test {
       w.dataset = "d";
       w.inferences = inferences;
       w.batch_size = batch;
+      w.measurement.duration_s = v * 1000.0;  // 1 s per mWh: a time per inference for the latency chart
       for (auto [c, share] : {std::pair{joulebench::Component::gpu, 0.6}, {joulebench::Component::cpu, 0.3},
                               {joulebench::Component::dram, 0.1}}) {
         joulebench::ComponentEnergy e;

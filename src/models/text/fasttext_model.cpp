@@ -46,6 +46,7 @@ ModelInfo base_info() {
   m.name = kName;
   m.task = Task::text_classification;
   m.family = "fasttext";
+  m.purpose = "language identification";
   m.size_class = "small";
   std::error_code ec;
   m.weights_found = std::filesystem::exists(lid_path(), ec);
