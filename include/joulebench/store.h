@@ -111,6 +111,21 @@ struct RunRecord {
   std::vector<WindowRecord> windows;
 };
 
+// A window measured by `joulebench measure` or a Python Tracker, as one run
+// of kind `measure`: phase `inference` when the inferences are known (reports
+// then give energy per 1,000), else `whole`.
+struct MeasuredRunInfo {
+  std::string project;
+  std::string task, model;  // may be empty
+  std::optional<std::int64_t> inferences;
+  std::string source;              // "joulebench measure -- CMD", "python: script.py"
+  std::string config_json = "{}";  // what ran it: the command, the tags
+  std::string note;                // "the command exited with status 3"
+  std::string procfs_root = "/proc";
+};
+RunRecord measured_run_record(const Measurement& m, const CarbonSettings& settings, std::optional<double> g_co2e,
+                              const MeasuredRunInfo& info);
+
 struct RunSummary {
   std::string id;
   RunKind kind = RunKind::measure;

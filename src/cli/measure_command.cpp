@@ -76,40 +76,6 @@ nlohmann::json tags_json(const std::vector<std::string>& tags) {
   return out;
 }
 
-// The measured command as one run of kind `measure`: one window, phase
-// `inference` when --inferences says how many it did (reports then count it
-// per 1,000 inferences), else `whole`.
-RunRecord measure_run(const Args& args, const Measurement& m, const CommandResult& result,
-                      const CarbonSettings& settings, const std::optional<CarbonResult>& carbon) {
-  RunRecord run;
-  run.kind = RunKind::measure;
-  run.status = RunStatus::complete;
-  run.started_at = m.start_time;
-  run.ended_at = m.start_time + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                    std::chrono::duration<double>(m.duration_s));
-  run.user = current_user();
-  run.machine = detect_machine(args.sensors.paths.procfs_root);
-  run.software["joulebench"] = JOULEBENCH_VERSION;
-  run.intensity = settings.intensity;
-  run.pue = settings.pue.value;
-  run.pue_source = settings.pue.source;
-  run.config_json = nlohmann::json{{"command", args.command}, {"tags", tags_json(args.tags)},
-                                   {"exit_code", result.exit_code}}
-                        .dump();
-  run.source = "joulebench measure -- " + command_line(args.command);
-  run.project = args.project;
-  if (result.exit_code != 0) run.note = fmt::format("the command exited with status {}", result.exit_code);
-  WindowRecord w;
-  w.measurement = m;
-  w.task = args.task;
-  w.model = args.model;
-  w.phase = args.inferences ? "inference" : "whole";
-  w.inferences = args.inferences;
-  if (carbon) w.g_co2e = carbon->g_co2e;
-  run.windows.push_back(std::move(w));
-  return run;
-}
-
 int run(Args args) {
   // Output files are checked before the command runs; nothing is created yet.
   if (!args.json_file.empty()) check_output_file(args.json_file, "--json");
@@ -223,7 +189,19 @@ int run(Args args) {
   if (store) {
     try {
       if (!measured) throw Error("no energy was measured (see the warnings); no run stored");
-      const std::string id = store->save_run(measure_run(args, m, result, carbon_settings, carbon));
+      MeasuredRunInfo info;
+      info.project = args.project;
+      info.task = args.task;
+      info.model = args.model;
+      info.inferences = args.inferences;
+      info.source = "joulebench measure -- " + command_line(args.command);
+      info.config_json = nlohmann::json{{"command", args.command}, {"tags", tags_json(args.tags)},
+                                        {"exit_code", result.exit_code}}
+                             .dump();
+      if (result.exit_code != 0) info.note = fmt::format("the command exited with status {}", result.exit_code);
+      info.procfs_root = args.sensors.paths.procfs_root;
+      const std::string id =
+          store->save_run(measured_run_record(m, carbon_settings, carbon ? std::optional(carbon->g_co2e) : std::nullopt, info));
       if (!args.quiet)
         fmt::print(stderr, "joulebench: stored as run {} in {} (project {}); see `joulebench report --runs --store {}`\n",
                    id.substr(0, 8), store->location(), args.project, store->location());

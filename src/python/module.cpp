@@ -16,6 +16,8 @@
 #include "joulebench/carbon.h"
 #include "joulebench/error.h"
 #include "joulebench/meter_output.h"
+#include "joulebench/models.h"
+#include "joulebench/store.h"
 #include "joulebench/tracker.h"
 #include "joulebench/version.h"
 
@@ -60,13 +62,43 @@ class NativeTracker {
     joulebench::TrackerOptions t;
     if (o.contains("interval_s") && !o["interval_s"].is_null()) t.interval_s = o["interval_s"].get<double>();
     if (o.contains("pid") && !o["pid"].is_null()) t.pid = o["pid"].get<int>();
+    // store=: opened (created) before anything is measured, so a bad path is a ValueError now, not a lost run later.
+    if (o.contains("store") && !o["store"].is_null()) {
+      store_ = joulebench::open_store(o["store"].get<std::string>());
+      run_info_.project = o.value("project", "");
+      run_info_.task = o.value("task", "");
+      if (!run_info_.task.empty() && !joulebench::task_from_string(run_info_.task))
+        throw joulebench::InputError("task=" + run_info_.task + ": not a task; tasks: " + task_names());
+      run_info_.model = o.value("model", "");
+      if (o.contains("inferences") && !o["inferences"].is_null()) {
+        if (!o["inferences"].is_number_integer() || o["inferences"].get<std::int64_t>() <= 0)
+          throw joulebench::InputError("inferences: expected a positive whole number");
+        run_info_.inferences = o["inferences"].get<std::int64_t>();
+      }
+      run_info_.source = o.value("source", "python");
+      run_info_.config_json = nlohmann::json{{"tags", o.value("tags", nlohmann::json::object())}}.dump();
+    }
     tracker_ = std::make_unique<joulebench::Tracker>(t);
   }
   void begin(const std::string& name) { tracker_->begin_window(name); }
+  // The window's `measure --json` object; with a store, the run it was saved
+  // as ("run_id"), or why it was not ("store_error": the figures are still returned).
   std::string end(const std::string& name) {
     const joulebench::Measurement m = tracker_->end_window(name);
     nlohmann::json j = joulebench::window_result_json(m, *tracker_, settings_);
     j["window"] = name;
+    if (store_) {
+      j["run_id"] = nullptr;
+      try {
+        if (!m.any_additive()) throw joulebench::Error("no energy was measured (see the warnings); no run stored");
+        std::optional<double> grams;
+        if (j.contains("carbon") && j["carbon"].is_object()) grams = j["carbon"]["g_co2e"].get<double>();
+        j["run_id"] = store_->save_run(joulebench::measured_run_record(m, settings_, grams, run_info_));
+        j["store"] = store_->location();
+      } catch (const std::exception& e) {
+        j["store_error"] = e.what();
+      }
+    }
     return j.dump();
   }
   std::string sensors() const { return joulebench::sensors_json(tracker_->meter()).dump(); }
@@ -80,7 +112,14 @@ class NativeTracker {
   }
 
  private:
+  static std::string task_names() {
+    std::string out;
+    for (auto t : joulebench::all_tasks()) out += (out.empty() ? "" : ", ") + std::string(joulebench::to_string(t));
+    return out;
+  }
   joulebench::CarbonSettings settings_;
+  std::unique_ptr<joulebench::Store> store_;
+  joulebench::MeasuredRunInfo run_info_;
   std::unique_ptr<joulebench::Tracker> tracker_;
 };
 

@@ -11,6 +11,7 @@
 
 #include "core/procfs.h"
 #include "joulebench/store.h"
+#include "joulebench/version.h"
 
 namespace joulebench {
 
@@ -123,6 +124,35 @@ std::string current_user() {
     if (const char* v = std::getenv(var); v && *v) return v;
   if (const passwd* pw = ::getpwuid(::getuid())) return pw->pw_name;
   return {};
+}
+
+RunRecord measured_run_record(const Measurement& m, const CarbonSettings& settings, std::optional<double> g_co2e,
+                              const MeasuredRunInfo& info) {
+  RunRecord run;
+  run.kind = RunKind::measure;
+  run.status = RunStatus::complete;
+  run.started_at = m.start_time;
+  run.ended_at = m.start_time + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                    std::chrono::duration<double>(m.duration_s));
+  run.user = current_user();
+  run.machine = detect_machine(info.procfs_root);
+  run.software["joulebench"] = JOULEBENCH_VERSION;
+  run.intensity = settings.intensity;
+  run.pue = settings.pue.value;
+  run.pue_source = settings.pue.source;
+  run.config_json = info.config_json;
+  run.source = info.source;
+  run.project = info.project;
+  run.note = info.note;
+  WindowRecord w;
+  w.measurement = m;
+  w.task = info.task;
+  w.model = info.model;
+  w.phase = info.inferences ? "inference" : "whole";
+  w.inferences = info.inferences;
+  w.g_co2e = g_co2e;
+  run.windows.push_back(std::move(w));
+  return run;
 }
 
 }  // namespace joulebench

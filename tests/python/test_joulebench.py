@@ -104,6 +104,44 @@ class TrackerTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             joulebench.Tracker(pue="0.2")
 
+    def test_store_records_each_window_as_a_run_that_reports_read(self):
+        with tempfile.TemporaryDirectory() as d:
+            db = os.path.join(d, "runs.db")
+            with joulebench.Tracker(project="py-store", tags={"batch": "8"}, country="FRA", store=db,
+                                    task="text-classification", model="my-bert", inferences=100) as t:
+                busy(0.3)
+            self.assertIsNotNone(t.run_id)
+            self.assertEqual(t.result["store"], db)
+            runs = json.loads(subprocess.run([os.environ["JOULEBENCH_BINARY"], "report", "--runs", "--json",
+                                              "--store", db], check=True, capture_output=True, text=True).stdout)
+            self.assertEqual(len(runs), 1)
+            run = runs[0]
+            self.assertEqual(run["id"], t.run_id)
+            self.assertEqual((run["kind"], run["project"], run["task"], run["model"]),
+                             ("measure", "py-store", "text-classification", "my-bert"))
+            self.assertAlmostEqual(run["energy_kwh"] * 3.6e6, t.energy_j, delta=t.energy_j * 1e-6)
+            self.assertAlmostEqual(run["g_co2e"], t.g_co2e, delta=t.g_co2e * 1e-6)
+            # Per 1,000 inferences in the model report: 100 inferences, so 10 x the window's energy.
+            rows = json.loads(subprocess.run([os.environ["JOULEBENCH_BINARY"], "report", "--by", "model", "--json",
+                                              "--store", db], check=True, capture_output=True, text=True).stdout)
+            row = rows["rows"][0] if isinstance(rows, dict) else rows[0]
+            self.assertEqual(row["model"], "my-bert")
+            self.assertAlmostEqual(row["kwh_per_1000_mean"], t.result["total_energy_kwh"] * 10, delta=1e-12)
+
+    def test_store_bad_input_is_a_value_error_before_anything_runs(self):
+        with self.assertRaises(ValueError) as e:
+            joulebench.Tracker(store="/nonexistent-folder/x.db")
+        self.assertIn("/nonexistent-folder", str(e.exception))
+        with self.assertRaises(ValueError) as e:
+            joulebench.Tracker(task="text-classification")
+        self.assertIn("store=", str(e.exception))
+        with tempfile.TemporaryDirectory() as d:
+            with self.assertRaises(ValueError) as e:
+                joulebench.Tracker(store=os.path.join(d, "a.db"), task="sentiment")
+            self.assertIn("sentiment", str(e.exception))
+            with self.assertRaises(ValueError):
+                joulebench.Tracker(store=os.path.join(d, "a.db"), inferences=0)
+
     def test_sensors_list_every_source_with_why_not(self):
         s = joulebench.sensors()
         self.assertTrue(any(x["backend"] == "rapl-powercap" for x in s))

@@ -25,6 +25,8 @@ import functools
 import json
 import os
 import pathlib
+import sys
+import warnings
 
 __all__ = ["Tracker", "track", "EmissionsTracker", "OfflineEmissionsTracker", "track_emissions", "sensors",
            "__version__"]
@@ -66,15 +68,28 @@ class Tracker:
     time zone, else the world average with a warning).
     interval_s: sampling interval. pid: attribute to this process tree
     (default: this process).
+    store: a results store (a SQLite file, or a postgresql:// URL) that gets
+    each window as a run of kind `measure`, as `joulebench measure --store`
+    does; task, model and inferences describe it (reports then give energy
+    per 1,000 inferences). `t.run_id` is the stored run's id. A store that
+    cannot be written is a RuntimeWarning and result["store_error"]: the
+    figures are still returned.
     """
 
     def __init__(self, project="joulebench", tags=None, *, country=None, cloud=None, intensity=None, pue=None,
-                 interval_s=0.1, pid=None):
+                 interval_s=0.1, pid=None, store=None, task=None, model=None, inferences=None):
         self.project = project
         self.tags = dict(tags or {})
         options = {"country": country, "cloud": cloud, "intensity": intensity,
                    "pue": None if pue is None else str(pue), "interval_s": interval_s,
                    "pid": os.getpid() if pid is None else pid}
+        if store is not None:
+            options.update({"store": os.fspath(store), "project": project, "tags": self.tags, "task": task,
+                            "model": model, "inferences": inferences,
+                            "source": "python: " + " ".join(sys.argv) if sys.argv and sys.argv[0] else "python"})
+            options = {k: v for k, v in options.items() if v is not None}
+        elif task is not None or model is not None or inferences is not None:
+            raise ValueError("task, model and inferences describe a stored run: give store= too")
         self._native = _native.NativeTracker(json.dumps(options))
         self._open = []
         self.result = None
@@ -100,6 +115,9 @@ class Tracker:
         result = json.loads(self._native.end(name))
         result["project"] = self.project
         result["tags"] = self.tags
+        if result.get("store_error"):
+            warnings.warn(f"joulebench: window {name!r} not stored: {result['store_error']}", RuntimeWarning,
+                          stacklevel=2)
         self.windows.append(result)
         self.result = result
         return result
@@ -146,6 +164,11 @@ class Tracker:
         if self.result is None:
             return None
         return {c["component"]: c["provenance"] for c in self.result["components"]}
+
+    @property
+    def run_id(self):
+        """The id of the run the last window was stored as (store=); None otherwise."""
+        return None if self.result is None else self.result.get("run_id")
 
     @property
     def carbon_settings(self):
