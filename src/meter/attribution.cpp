@@ -69,8 +69,8 @@ std::optional<double> cpu_share(const CpuSnapshot& begin, const CpuSnapshot& end
   const double busy = end.machine_busy_s - begin.machine_busy_s;
   if (busy <= 0.0) {
     warnings.push_back(fmt::format(
-        "window '{}': no attributed energy: the machine's CPU time did not advance in /proc/stat (the "
-        "window is shorter than its clock tick of {:.0f} ms)",
+        "window '{}': no attributed energy: the machine's CPU time did not advance in /proc/stat, which counts "
+        "whole clock ticks of {:.0f} ms (a window shorter than one, or a machine idle throughout, shows none)",
         window, 1000.0 / procfs::clock_ticks_per_second()));
     return std::nullopt;
   }

@@ -208,9 +208,9 @@ Meter::Meter(SensorList sensors, MeterOptions options) : impl_(std::make_unique<
         "sampling interval shortened from {:.1f} ms to {:.1f} ms: sensor {} must be read at least that often "
         "so that its counter cannot wrap twice between reads",
         s.options.interval_s * 1000.0, s.interval_s * 1000.0, bound_sensor->info().name));
-  } else {
-    s.notes.push_back(fmt::format("sampling every {:.1f} ms", s.interval_s * 1000.0));
   }
+  // One line for how often, one for what from: a short `measure` is read at a glance.
+  std::string sampling = fmt::format("sampling every {:.1f} ms", s.interval_s * 1000.0);
   // Models of slowly changing state are read at their own, slower pace; when
   // they are all the sampler has between edges, it wakes only at that pace
   // (a wake-up alone costs ~30 us of CPU in a VM, docs/benchmarks.md).
@@ -238,14 +238,16 @@ Meter::Meter(SensorList sensors, MeterOptions options) : impl_(std::make_unique<
   }
   s.tick_s = every_tick ? s.interval_s : slowest_tick_s;
   if (!slow.empty())
-    s.notes.push_back(fmt::format("models read at their own pace (once a second is their resolution): {}",
-                                  fmt::join(slow, ", ")));
+    sampling += fmt::format("; models read at their own pace (once a second is their resolution): {}",
+                            fmt::join(slow, ", "));
+  s.notes.push_back(std::move(sampling));
+  std::vector<std::string> sources;
   for (const ComponentChoice& choice : s.choices) {
     for (const auto& group : choice.groups) {
       const auto& best = group.front();
       std::vector<std::string> names;
       for (std::size_t i : best.sensors) names.push_back(s.sensors[i]->info().name);
-      std::string note = fmt::format("{}{}: {} from {}", to_string(choice.component),
+      std::string note = fmt::format("{}{} {} from {}", to_string(choice.component),
                                      best.device.empty() ? "" : " " + best.device, best.provenance.to_string(),
                                      fmt::join(names, ", "));
       if (group.size() > 1) {
@@ -253,9 +255,10 @@ Meter::Meter(SensorList sensors, MeterOptions options) : impl_(std::make_unique<
         for (std::size_t k = 1; k < group.size(); ++k) fallbacks.push_back(group[k].provenance.to_string());
         note += fmt::format(" (fallback: {})", fmt::join(fallbacks, ", "));
       }
-      s.notes.push_back(std::move(note));
+      sources.push_back(std::move(note));
     }
   }
+  if (!sources.empty()) s.notes.push_back(fmt::format("sources: {}", fmt::join(sources, "; ")));
 }
 
 Meter::~Meter() { stop(); }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "joulebench/readable.h"
+#include "window.h"
 
 namespace joulebench {
 namespace {
@@ -217,7 +218,20 @@ std::string format_measurement_table(const Measurement& m) {
         c.provenance.to_string() + " " + why, c.low(c.energy_j), c.high(c.energy_j));
   }
   if (m.components.empty()) out += "  no energy figure: see the warnings\n";
-  for (const auto& w : m.warnings) out += fmt::format("  warning: {}\n", w);
+  // The estimated components' warnings in one line: the provenance and range
+  // columns already say it per component.
+  std::vector<std::string> estimated;
+  for (const auto& w : m.warnings) {
+    const auto c = std::find_if(m.components.begin(), m.components.end(), [&](const ComponentEnergy& c) {
+      return w == meter::estimated_warning(to_string(c.component), c.provenance);
+    });
+    if (c != m.components.end()) estimated.push_back(std::string(to_string(c->component)));
+    else out += fmt::format("  warning: {}\n", w);
+  }
+  if (!estimated.empty())
+    out += fmt::format("  warning: {} estimated: no hardware reading was available (`joulebench doctor` says why); "
+                       "the real figure lies in the range column\n",
+                       fmt::join(estimated, ", "));
   return out;
 }
 

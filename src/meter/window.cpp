@@ -125,6 +125,11 @@ std::optional<double> gpu_attributed_j(const WindowInput& in, const std::vector<
 
 }  // namespace
 
+std::string estimated_warning(std::string_view component, const Provenance& provenance) {
+  return fmt::format("{} energy is estimated ({}): no hardware reading was available", component,
+                     provenance.to_string());
+}
+
 Measurement compose_measurement(const WindowInput& in, std::vector<std::string> warnings) {
   Measurement m;
   m.name = in.name;
@@ -221,8 +226,7 @@ Measurement compose_measurement(const WindowInput& in, std::vector<std::string> 
     }
 
     if (ce.provenance.kind == ProvenanceKind::estimated && is_additive(choice.component))
-      m.warnings.push_back(fmt::format("{} energy is estimated ({}): no hardware reading was available", component,
-                                       ce.provenance.to_string()));
+      m.warnings.push_back(estimated_warning(component, ce.provenance));
     m.components.push_back(std::move(ce));
   }
   return m;

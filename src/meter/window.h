@@ -34,6 +34,10 @@ struct WindowInput {
   const IdleBaseline* idle = nullptr;
 };
 
+// The warning of an additive component that is estimated (one per component
+// in Measurement::warnings; the human table folds them into one line).
+std::string estimated_warning(std::string_view component, const Provenance& provenance);
+
 // `warnings` comes first in the result (e.g. attribution warnings).
 Measurement compose_measurement(const WindowInput& input, std::vector<std::string> warnings);
 
