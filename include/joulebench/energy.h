@@ -83,6 +83,12 @@ struct Measurement {
   bool any_additive() const;
   // Some component has an attributed figure (an attribution target was set).
   bool any_attributed() const;
+  // The window was shorter than its sensors' resolution (a warning ending in
+  // kCoarseWindowMark says which and why): its figures are coarse. Kept with
+  // the window in the store, so reports mark it too.
+  bool is_coarse() const;
 };
+
+inline constexpr std::string_view kCoarseWindowMark = "its energy is coarse";
 
 }  // namespace joulebench

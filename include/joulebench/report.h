@@ -67,6 +67,9 @@ struct ReportRow {
   // and the mean share of loading in them where it is known.
   int loading_included_runs = 0;
   std::optional<double> loading_share_mean;
+  // Runs whose window was shorter than its sensors' resolution
+  // (Measurement::is_coarse), marked "~" beside the figure.
+  int coarse_runs = 0;
   std::vector<EquivalentValue> equivalents;  // of the means
 };
 
@@ -78,6 +81,12 @@ struct Report {
   std::size_t zero_shot_left_out = 0;          // zero-shot runs left out of task / dataset groups
   std::vector<std::string> notes;
 };
+
+// The note every rendering gives when a figure comes from windows shorter
+// than their sensors' resolution (the row's coarse_runs > 0), marked "~".
+inline constexpr const char* kCoarseRunsNote =
+    "~ some windows were shorter than their sensors' resolution (a counter's 100 updates, 10 power samples, the "
+    "CPU estimate's 1 s): their figures are coarse; more inferences per window (bench --n) make them exact";
 
 // The note every rendering gives when a figure includes model loading (the
 // row's loading_included_runs > 0), marked "*" beside it.
@@ -96,7 +105,7 @@ std::string render_markdown(const Report& report);
 // device (null where not recorded), runs, models, inferences,
 // kwh_per_1000_mean, kwh_per_1000_std, kwh_per_1000_min, kwh_per_1000_max,
 // gco2e_per_1000_mean, gco2e_per_1000_std, input_tokens_mean, output_tokens_mean,
-// weakest_provenance, zero_shot_runs, loading_included_runs, loading_share_mean, equivalents[] (key, value, unit, amount_per_unit, source).
+// weakest_provenance, zero_shot_runs, loading_included_runs, loading_share_mean, coarse_runs, equivalents[] (key, value, unit, amount_per_unit, source).
 nlohmann::json report_json(const Report& report);
 
 // Stored runs, newest last, as a table.

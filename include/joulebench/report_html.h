@@ -54,6 +54,7 @@ struct ModelPoint {
   std::int64_t parameters = 0;
   bool multi_purpose = false;
   int loading_included_runs = 0;  // runs whose energy also covers loading the model
+  int coarse_runs = 0;            // runs shorter than their sensors' resolution (Measurement::is_coarse)
   std::string configuration;      // " (batch 8, bf16)" where not the study's, else empty
   std::string purpose;            // off_task_purpose (stars.h): empty for the task's usual job
 };

@@ -118,6 +118,11 @@ bool Measurement::any_attributed() const {
                      [](const ComponentEnergy& c) { return c.attributed_energy_j.has_value(); });
 }
 
+bool Measurement::is_coarse() const {
+  return std::any_of(warnings.begin(), warnings.end(),
+                     [](const std::string& w) { return w.find(kCoarseWindowMark) != std::string::npos; });
+}
+
 ProvenanceKind Measurement::weakest_provenance() const {
   ProvenanceKind weakest = ProvenanceKind::measured;
   bool any = false;

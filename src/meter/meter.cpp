@@ -418,6 +418,7 @@ Measurement Meter::end_window(const std::string& name) {
   in.attribution_enabled = cpu_end.enabled;
   in.cpu_share = meter::cpu_share(window.cpu, cpu_end, name, warnings);
   in.idle = idle ? &*idle : nullptr;
+  in.resolution = resolution();
   return meter::compose_measurement(in, std::move(warnings));
 }
 

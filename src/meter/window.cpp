@@ -67,8 +67,8 @@ SensorResult evaluate(const SensorWindowView& v, const WindowInput& in, std::vec
       }
     } else if (v.slow_update_period_s > in.duration_s) {
       warnings.push_back(fmt::format(
-          "window '{}' ({}) is shorter than the update period of sensor {} (about {}): its energy is coarse",
-          in.name, ms(in.duration_s), name, ms(v.slow_update_period_s)));
+          "window '{}' ({}) is shorter than the update period of sensor {} (about {}): {}", in.name,
+          ms(in.duration_s), name, ms(v.slow_update_period_s), kCoarseWindowMark));
     }
   }
   return {true, energy_j, {}};
@@ -229,6 +229,12 @@ Measurement compose_measurement(const WindowInput& in, std::vector<std::string> 
       m.warnings.push_back(estimated_warning(component, ce.provenance));
     m.components.push_back(std::move(ce));
   }
+  // Shorter than the sensors' resolution (Meter::resolution: 100 counter
+  // updates, 10 power samples, a model's own pace): said once, with why.
+  if (in.duration_s > 0.0 && in.duration_s < in.resolution.seconds && !m.components.empty() && !m.is_coarse())
+    m.warnings.push_back(fmt::format("window '{}' ({}) is shorter than the {} its sensors need ({}): {}", in.name,
+                                     ms(in.duration_s), readable_seconds(in.resolution.seconds), in.resolution.why,
+                                     kCoarseWindowMark));
   return m;
 }
 

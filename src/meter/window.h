@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "joulebench/meter.h"
+#include "joulebench/readable.h"
 #include "sensor_track.h"
 
 namespace joulebench::meter {
@@ -32,6 +33,7 @@ struct WindowInput {
   std::optional<double> cpu_share;        // tree's share of machine CPU time
   bool attribution_enabled = false;
   const IdleBaseline* idle = nullptr;
+  Meter::Resolution resolution;  // a shorter window is marked coarse
 };
 
 // The warning of an additive component that is estimated (one per component

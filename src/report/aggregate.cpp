@@ -9,36 +9,20 @@
 
 #include "joulebench/models.h"
 #include "joulebench/report.h"
+#include "joulebench/statistics.h"
 
 namespace joulebench {
 namespace {
 
-struct Stats {
-  std::vector<double> values;
-  double mean() const {
-    double s = 0;
-    for (double v : values) s += v;
-    return values.empty() ? 0.0 : s / static_cast<double>(values.size());
-  }
-  // Sample standard deviation (n - 1), as pandas' std() the study used.
-  double stddev() const {
-    if (values.size() < 2) return 0.0;
-    const double m = mean();
-    double s = 0;
-    for (double v : values) s += (v - m) * (v - m);
-    return std::sqrt(s / static_cast<double>(values.size() - 1));
-  }
-};
-
 struct Group {
-  Stats kwh, g;
+  std::vector<double> kwh, g;
   std::set<std::string> models;
   std::int64_t inferences = 0;
   double input_tokens = 0, output_tokens = 0;
   std::int64_t token_inferences_in = 0, token_inferences_out = 0;
   ProvenanceKind weakest = ProvenanceKind::measured;
   double band = 1.0;
-  int zero_shot = 0, loading_included = 0;
+  int zero_shot = 0, loading_included = 0, coarse = 0;
   std::vector<double> loading_shares;
 };
 
@@ -94,11 +78,12 @@ Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportO
     if (options.by == ReportGrouping::model) std::get<1>(key) = w.model;
     if (options.by == ReportGrouping::dataset) std::get<2>(key) = w.dataset;
     Group& grp = groups[key];
-    grp.kwh.values.push_back(kwh * per);
-    grp.g.values.push_back(g * per);
+    grp.kwh.push_back(kwh * per);
+    grp.g.push_back(g * per);
     grp.models.insert(w.model);
     grp.inferences += *w.inferences;
     if (w.zero_shot) ++grp.zero_shot;
+    if (w.measurement.is_coarse()) ++grp.coarse;
     if (w.includes_loading) {
       ++grp.loading_included;
       if (w.loading_share) grp.loading_shares.push_back(*w.loading_share);
@@ -121,15 +106,17 @@ Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportO
   for (auto& [key, grp] : groups) {
     ReportRow row;
     std::tie(row.task, row.model, row.dataset, row.batch_size, row.threads, row.dtype, row.device) = key;
-    row.runs = static_cast<int>(grp.kwh.values.size());
+    row.runs = static_cast<int>(grp.kwh.size());
     row.models = static_cast<int>(grp.models.size());
     row.inferences = grp.inferences;
-    row.kwh_per_1000_mean = grp.kwh.mean();
-    row.kwh_per_1000_std = grp.kwh.stddev();
-    row.kwh_per_1000_min = *std::min_element(grp.kwh.values.begin(), grp.kwh.values.end());
-    row.kwh_per_1000_max = *std::max_element(grp.kwh.values.begin(), grp.kwh.values.end());
-    row.gco2e_per_1000_mean = grp.g.mean();
-    row.gco2e_per_1000_std = grp.g.stddev();
+    // Sample standard deviation (n - 1), as pandas' std() the study used.
+    const Summary kwh = summarize(grp.kwh), g = summarize(grp.g);
+    row.kwh_per_1000_mean = kwh.mean;
+    row.kwh_per_1000_std = kwh.std;
+    row.kwh_per_1000_min = *std::min_element(grp.kwh.begin(), grp.kwh.end());
+    row.kwh_per_1000_max = *std::max_element(grp.kwh.begin(), grp.kwh.end());
+    row.gco2e_per_1000_mean = g.mean;
+    row.gco2e_per_1000_std = g.std;
     if (grp.token_inferences_in) row.input_tokens_mean = grp.input_tokens / static_cast<double>(grp.token_inferences_in);
     if (grp.token_inferences_out)
       row.output_tokens_mean = grp.output_tokens / static_cast<double>(grp.token_inferences_out);
@@ -137,7 +124,8 @@ Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportO
     row.band_factor = grp.band;
     row.zero_shot_runs = grp.zero_shot;
     row.loading_included_runs = grp.loading_included;
-    if (!grp.loading_shares.empty()) row.loading_share_mean = Stats{grp.loading_shares}.mean();
+    row.coarse_runs = grp.coarse;
+    if (!grp.loading_shares.empty()) row.loading_share_mean = summarize(grp.loading_shares).mean;
     // Equivalents of the mean; energy-based ones use measured kWh (PUE is in the grams).
     row.equivalents = compute_equivalents(row.kwh_per_1000_mean, row.gco2e_per_1000_mean, options.equivalents);
     report.rows.push_back(std::move(row));
@@ -161,6 +149,11 @@ Report aggregate_windows(const std::vector<StoredWindow>& windows, const ReportO
   for (const auto& row : report.rows)
     if (row.loading_included_runs > 0) {
       report.notes.push_back(kLoadingIncludedNote);
+      break;
+    }
+  for (const auto& row : report.rows)
+    if (row.coarse_runs > 0) {
+      report.notes.push_back(kCoarseRunsNote);
       break;
     }
   if (from_interrupted)

@@ -466,6 +466,14 @@ std::string breakable_name(const std::string& model) {
   return out;
 }
 
+// "~" after a figure from windows shorter than their sensors' resolution.
+std::string coarse_mark(int coarse_runs, int runs) {
+  if (coarse_runs == 0) return "";
+  return fmt::format("<span class=\"jb-coarse\" title=\"{} of {} runs were shorter than their sensors' "
+                     "resolution: coarse\">~</span>",
+                     coarse_runs, runs);
+}
+
 // "*" after a figure that includes model loading, how many runs in its title.
 std::string loading_mark(int loading_runs, int runs) {
   if (loading_runs == 0) return "";
@@ -549,7 +557,8 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
     h += fmt::format("<tr><td class=\"t\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
                      "class=\"n\">{}</td><td class=\"n\">{}</td>",
                      xml_escape(r.task.empty() ? "(unknown)" : r.task), r.models, r.runs,
-                     readable_kwh(r.kwh_per_1000_mean) + loading_mark(r.loading_included_runs, r.runs),
+                     readable_kwh(r.kwh_per_1000_mean) + loading_mark(r.loading_included_runs, r.runs) +
+                         coarse_mark(r.coarse_runs, r.runs),
                      readable_kwh(r.kwh_per_1000_std), readable_grams(r.gco2e_per_1000_mean));
     if (with_reference) {
       const auto ref = options.reference_kwh_per_1000.find(r.task);
@@ -581,7 +590,8 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
                      "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"t\">{}</td>"
                      "<td class=\"t\" title=\"{}\">{}</td></tr>\n",
                      xml_escape(p.model), xml_escape(p.task), breakable_name(p.model), p.runs,
-                     readable_kwh(p.kwh_mean) + loading_mark(p.loading_included_runs, p.runs),
+                     readable_kwh(p.kwh_mean) + loading_mark(p.loading_included_runs, p.runs) +
+                         coarse_mark(p.coarse_runs, p.runs),
                      p.runs > 1 ? "± " + readable_kwh(p.kwh_ci95) : std::string("-"), readable_grams(p.gco2e_mean),
                      p.seconds_per_inference ? readable_seconds(*p.seconds_per_inference) : "-",
                      p.output_tokens_per_inference ? readable_number(*p.output_tokens_per_inference) : "-",
@@ -600,6 +610,9 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
   if (std::any_of(points.begin(), points.end(), [](const ModelPoint& p) { return p.loading_included_runs > 0; }))
     h += fmt::format("<p class=\"note\" id=\"note-loading\">{}. Hover the mark for how many runs.</p>\n",
                      xml_escape(kLoadingIncludedNote));
+  if (std::any_of(points.begin(), points.end(), [](const ModelPoint& p) { return p.coarse_runs > 0; }))
+    h += fmt::format("<p class=\"note\" id=\"note-coarse\">{}. Hover the mark for how many runs.</p>\n",
+                     xml_escape(kCoarseRunsNote));
   h += "<p class=\"note\">measured: an energy counter; sampled: power readings integrated over time; "
        "estimated: a model (e.g. CodeCarbon's fixed CPU and RAM watts). The weakest source in a row names it.</p>\n";
 
@@ -648,7 +661,8 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
                      xml_escape(e.unit), xml_escape(e.source));
   h += "</table>\n";
   for (const auto& n : tasks.notes)
-    if (n != kLoadingIncludedNote) h += "<p class=\"note\">Note: " + xml_escape(n) + "</p>\n";  // shown by its table
+    if (n != kLoadingIncludedNote && n != kCoarseRunsNote)  // those two are shown by their table
+      h += "<p class=\"note\">Note: " + xml_escape(n) + "</p>\n";
   h += kScript;
   h += report::kOverflowCheckScript;
   h += "</body></html>\n";

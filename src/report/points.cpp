@@ -23,7 +23,7 @@ struct Acc {
   ProvenanceKind weakest = ProvenanceKind::measured;
   double band = 1.0;
   std::set<std::string> detail;
-  int loading_included = 0;
+  int loading_included = 0, coarse = 0;
   bool zero_shot = false;
 };
 
@@ -96,6 +96,7 @@ std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, c
     if (!w.measurement.components.empty()) a.weakest = std::max(a.weakest, w.measurement.weakest_provenance());
     a.band = std::max(a.band, w.measurement.total_high_share());
     if (w.includes_loading) ++a.loading_included;
+    if (w.measurement.is_coarse()) ++a.coarse;
     a.zero_shot = a.zero_shot || w.zero_shot;
   }
   std::vector<ModelPoint> out;
@@ -127,6 +128,7 @@ std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, c
     p.provenance = std::string(to_string(a.weakest));
     p.band_factor = a.band;
     p.loading_included_runs = a.loading_included;
+    p.coarse_runs = a.coarse;
     for (const auto& d : a.detail) p.provenance_detail += (p.provenance_detail.empty() ? "" : "; ") + d;
     auto f = options.facts.find(model);
     if (f != options.facts.end()) {
@@ -155,7 +157,8 @@ std::string render_csv(const Report& report) {
   std::string out =
       "task,model,dataset,runs,models,inferences,kwh_per_1000_mean,kwh_per_1000_std,kwh_per_1000_min,"
       "kwh_per_1000_max,gco2e_per_1000_mean,gco2e_per_1000_std,input_tokens_mean,output_tokens_mean,"
-      "weakest_provenance,batch,threads,dtype,device,zero_shot_runs,loading_included_runs,loading_share_mean";
+      "weakest_provenance,batch,threads,dtype,device,zero_shot_runs,loading_included_runs,loading_share_mean,"
+      "coarse_runs";
   for (const auto& k : eq_keys) out += ",eq_" + k;
   out += "\n";
   auto opt = [](const std::optional<double>& v) { return v ? number(*v) : std::string(); };
@@ -167,7 +170,8 @@ std::string render_csv(const Report& report) {
                        opt(r.output_tokens_mean), csv_field(r.weakest_provenance));
     out += fmt::format(",{},{},{},{}", r.batch_size ? std::to_string(*r.batch_size) : "",
                        r.threads ? std::to_string(*r.threads) : "", csv_field(r.dtype), csv_field(r.device));
-    out += fmt::format(",{},{},{}", r.zero_shot_runs, r.loading_included_runs, opt(r.loading_share_mean));
+    out += fmt::format(",{},{},{},{}", r.zero_shot_runs, r.loading_included_runs, opt(r.loading_share_mean),
+                       r.coarse_runs);
     for (const auto& k : eq_keys) {
       std::string cell;
       for (const auto& e : r.equivalents)

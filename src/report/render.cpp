@@ -66,6 +66,12 @@ std::string loading_mark(const ReportRow& r) {
   return m;
 }
 
+// "~" beside a figure from windows shorter than their sensors' resolution.
+std::string coarse_mark(const ReportRow& r) {
+  if (r.coarse_runs == 0) return "";
+  return r.coarse_runs == r.runs ? " ~" : fmt::format(" ~{}/{}", r.coarse_runs, r.runs);
+}
+
 std::vector<std::vector<std::string>> cells(const Report& report) {
   std::vector<std::vector<std::string>> out;
   const auto show = varying_config(report);
@@ -81,7 +87,7 @@ std::vector<std::vector<std::string>> cells(const Report& report) {
     // One run has no spread to show ("± 0" would claim one).
     row.push_back((r.runs > 1 ? readable_kwh_pm(r.kwh_per_1000_mean, r.kwh_per_1000_std)
                               : readable_kwh(r.kwh_per_1000_mean)) +
-                  loading_mark(r));
+                  loading_mark(r) + coarse_mark(r));
     row.push_back(readable_grams(r.gco2e_per_1000_mean));
     const auto* phone = find_equivalent(r, "smartphone_charges");
     const auto* car = find_equivalent(r, "car_km");
@@ -201,6 +207,7 @@ nlohmann::json report_json(const Report& report) {
                    {"zero_shot_runs", r.zero_shot_runs},
                    {"loading_included_runs", r.loading_included_runs},
                    {"loading_share_mean", opt(r.loading_share_mean)},
+                   {"coarse_runs", r.coarse_runs},
                    {"equivalents", eq}});
   }
   return arr;

@@ -249,7 +249,9 @@ TEST_F(SlurmCampaign, ArrayIntoSqliteShardsWithACancelledTaskResumed) {
 // again, and each cell is in the database once.
 TEST_F(SlurmCampaign, ArrayIntoPostgresStoppedMidway) {
   if (!g_postgres->started()) GTEST_SKIP() << g_postgres->why_not();
-  if (!g_postgres->running()) ASSERT_TRUE(g_postgres->start());
+  if (!g_postgres->running()) {
+    ASSERT_TRUE(g_postgres->start());
+  }
   const std::string url = g_postgres->fresh_database("slurm_campaign");
   const std::string env = "JOULEBENCH_STORE=" + quoted(url) + " JOULEBENCH_BENCH_ARGS=" + quoted(bench_args(1.0));
   const std::string job = submit("0-2", env);

@@ -85,7 +85,10 @@ TEST(Meter, WindowEnergyPerComponentWithoutSummingOverlaps) {
   EXPECT_DOUBLE_EQ(m.total_energy_j(), 60.0 + 8.0 + 350.0);
   EXPECT_FALSE(m.find(Component::cpu)->attributed_energy_j.has_value());
   EXPECT_FALSE(m.find(Component::cpu)->dynamic_energy_j.has_value());
-  EXPECT_TRUE(m.warnings.empty()) << all_warnings(m);
+  // The sensors' scripted time spans 2 s, the window's real one microseconds:
+  // under the 10 power samples nvml needs, so coarse, and nothing else.
+  ASSERT_EQ(m.warnings.size(), 1u) << all_warnings(m);
+  EXPECT_TRUE(m.is_coarse()) << all_warnings(m);
 }
 
 // A power sensor whose every read costs ~0.5 ms of CPU, read every 1 ms:
@@ -448,6 +451,30 @@ TEST(Meter, SlowModelsAreReadAtTheirOwnPace) {
   EXPECT_GE(fast->reads, 20);
   EXPECT_GE(slow->reads, 3);
   EXPECT_LE(slow->reads, 8) << "read about every 0.1 s, not every 10 ms";
+}
+
+// A window shorter than the sensors' resolution says so once, in a warning
+// that the store keeps (Measurement::is_coarse); a long enough one does not.
+TEST(Meter, WindowsShorterThanTheResolutionAreMarkedCoarse) {
+  FakeRig rig;
+  auto info = make_info("estimate:cpu", "estimate", Component::cpu, "machine", kPower, ProvenanceKind::estimated);
+  info.min_useful_interval_s = 0.2;
+  auto slow = rig.add(info);
+  slow->set(0, 10.0);
+  Meter meter(std::move(rig.sensors), every(0.01));
+  ASSERT_DOUBLE_EQ(meter.resolution().seconds, 0.2);
+  meter.start();
+  meter.begin_window("short");
+  const auto short_m = meter.end_window("short");
+  meter.begin_window("long");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto long_m = meter.end_window("long");
+  meter.stop();
+  EXPECT_TRUE(short_m.is_coarse()) << all_warnings(short_m);
+  EXPECT_TRUE(any_warning(short_m, "is shorter than the 200 ms its sensors need (estimate:cpu is read every 200 ms): "
+                                   "its energy is coarse"))
+      << all_warnings(short_m);
+  EXPECT_FALSE(long_m.is_coarse()) << all_warnings(long_m);
 }
 
 // With only slow models between edges, the sampler itself wakes at their pace;

@@ -212,3 +212,20 @@ TEST(ModelCard, CarriesTheFiveFieldsWithGrams) {
   o.training_type = "fine-tuning";
   EXPECT_NE(model_card_yaml(run, o).find("\"fine-tuning\""), std::string::npos);
 }
+
+// Figures from windows shorter than their sensors' resolution are marked "~"
+// in every rendering and counted (#17: fastText's 2 ms windows).
+TEST(ReportRender, CoarseWindowsAreMarkedWhereTheFigureIs) {
+  auto coarse = window("fill-mask", "m", "d", 0.01, 1000);
+  coarse.window.measurement.warnings.push_back(
+      "window 'w' (2.0 ms) is shorter than the 1.00 s its sensors need (estimate:cpu is read every 1.00 s): "
+      "its energy is coarse");
+  const Report r = aggregate_windows({coarse, window("fill-mask", "m", "d", 0.01, 1000)}, {});
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(r.rows[0].coarse_runs, 1);
+  EXPECT_NE(render_table(r).find(" ~1/2"), std::string::npos) << render_table(r);
+  EXPECT_NE(render_table(r).find(kCoarseRunsNote), std::string::npos) << render_table(r);
+  EXPECT_EQ(report_json(r)[0]["coarse_runs"].get<int>(), 1);
+  const Report clean = aggregate_windows({window("fill-mask", "m", "d", 0.01, 1000)}, {});
+  EXPECT_EQ(render_table(clean).find("~"), std::string::npos) << render_table(clean);
+}
