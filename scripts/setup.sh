@@ -24,6 +24,7 @@ build_packages=(
   pybind11-dev python3-dev   # the Python package (src/python) for Debian's python3
   libgtest-dev libgmock-dev libbenchmark-dev
   ca-certificates curl xz-utils
+  help2man   # man pages from each command's --help (scripts/make_man_pages.sh), installed under share/man
 )
 # Only the test suite and benchmarks need these (real servers, a real browser,
 # the reference PyTorch implementation, the npm client for data packages).

@@ -21,6 +21,19 @@ for f in bin/joulebench lib/joulebench/libjoulebench_zoo.so lib/joulebench/libjo
 done
 [[ ! -e "$tmp/prefix/share/joulebench/openai" ]] || fail "the tests' npm client was installed"
 
+# A man page per command, from its --help, with no build path in its usage line.
+man1="$tmp/prefix/share/man/man1"
+for c in $("$tmp/prefix/bin/joulebench" --help | sed -n '/^Subcommands:/,$p' | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p'); do
+  page="$man1/joulebench-$c.1"
+  [[ -s "$page" ]] || fail "no man page for joulebench $c"
+  grep -q "^\.TH JOULEBENCH-${c^^} \"1\"" "$page" || fail "$page: no .TH header: $(head -5 "$page")"
+  sed -n '/^\.SH SYNOPSIS/,/^\.SH DESCRIPTION/p' "$page" | tr -d '\n' | grep -q "^\.SH SYNOPSIS\.B joulebench.*$c" ||
+    fail "$page: no synopsis 'joulebench $c'"
+  if grep -F -e "$build" -e "$source" "$page" >"$tmp/paths"; then fail "$page holds build paths: $(head -2 "$tmp/paths")"; fi
+done
+grep -q "joulebench-bench(1)" "$man1/joulebench.1" || fail "joulebench(1) does not point to joulebench-bench(1)"
+grep -q -F 'B\-\-task\fR TEXT' "$man1/joulebench-bench.1" || fail "joulebench-bench(1) lacks bench's options"
+
 # No build or source path inside: the tree must work once they are gone.
 for f in "$tmp"/prefix/bin/joulebench "$tmp"/prefix/lib/joulebench/*.so "$tmp"/prefix/lib/libjoulebench.so; do
   if strings "$f" | grep -F -e "$build" -e "$source" >"$tmp/paths"; then
