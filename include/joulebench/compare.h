@@ -33,6 +33,13 @@ struct CompareSide {
   std::string task;   // "" when mixed
   Summary kwh_per_1000, gco2e_per_1000;
   std::optional<Summary> latency_p50_s;
+  // How the figures were obtained, as the report says it beside them: the
+  // weakest provenance with an estimate's widest band, and the windows that
+  // include model loading or were shorter than their sensors' resolution.
+  std::string weakest_provenance = "measured";
+  double band_factor = 1.0;
+  int loading_included_runs = 0;
+  int coarse_runs = 0;
   // What ran it, over the side's runs: "cpu", "blas kernel", "libtorch",
   // "threads" -> the values seen (empty where not recorded, e.g. imports).
   std::map<std::string, std::set<std::string>> setup;

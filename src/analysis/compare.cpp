@@ -10,6 +10,7 @@
 #include "joulebench/error.h"
 #include "joulebench/projection.h"
 #include "joulebench/readable.h"
+#include "joulebench/report.h"
 
 namespace joulebench {
 namespace {
@@ -25,6 +26,9 @@ struct Windows {
   std::set<std::string> tasks;
   std::set<std::string> run_ids;
   std::set<std::string> threads;
+  ProvenanceKind weakest = ProvenanceKind::measured;
+  double band = 1.0;
+  int loading_included = 0, coarse = 0;
 };
 
 Windows collect(const std::vector<StoredWindow>& windows) {
@@ -39,6 +43,11 @@ Windows collect(const std::vector<StoredWindow>& windows) {
     w.tasks.insert(sw.window.task);
     w.run_ids.insert(sw.run_id);
     if (sw.window.threads) w.threads.insert(*sw.window.threads == 0 ? "library default" : std::to_string(*sw.window.threads));
+    const Measurement& m = sw.window.measurement;
+    if (!m.components.empty()) w.weakest = std::max(w.weakest, m.weakest_provenance());
+    w.band = std::max(w.band, m.total_high_share());
+    if (sw.window.includes_loading) ++w.loading_included;
+    if (m.is_coarse()) ++w.coarse;
   }
   return w;
 }
@@ -88,6 +97,10 @@ CompareSide side(Store& store, const std::string& query, const std::string& task
   s.kwh_per_1000 = summarize(w.kwh);
   s.gco2e_per_1000 = summarize(w.g);
   if (!w.latency.empty()) s.latency_p50_s = summarize(w.latency);
+  s.weakest_provenance = std::string(to_string(w.weakest));
+  s.band_factor = w.band;
+  s.loading_included_runs = w.loading_included;
+  s.coarse_runs = w.coarse;
   // The setup each run recorded (bench records what ran the models; docs/bench.md).
   for (const auto& id : w.run_ids) {
     const auto r = store.load_run(id);
@@ -109,7 +122,11 @@ nlohmann::json side_json(const CompareSide& s) {
           {"task", s.task.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.task)},
           {"kwh_per_1000", sample_json(s.kwh_per_1000)},
           {"gco2e_per_1000", sample_json(s.gco2e_per_1000)},
-          {"latency_p50_s", s.latency_p50_s ? sample_json(*s.latency_p50_s) : nlohmann::json(nullptr)}};
+          {"latency_p50_s", s.latency_p50_s ? sample_json(*s.latency_p50_s) : nlohmann::json(nullptr)},
+          {"weakest_provenance", s.weakest_provenance},
+          {"band_factor", s.band_factor},
+          {"loading_included_runs", s.loading_included_runs},
+          {"coarse_runs", s.coarse_runs}};
 }
 
 }  // namespace
@@ -184,7 +201,11 @@ nlohmann::json comparison_json(const Comparison& c) {
 std::string render_comparison(const Comparison& c) {
   // Readable units (joulebench/readable.h); the --json contract keeps kWh, g and s.
   auto n = [](const Summary& s) { return fmt::format(" (n={})", s.n); };
-  auto energy = [&](const Summary& s) { return readable_kwh_pm(s.mean, s.std) + n(s); };
+  // "*" / "~" beside the energy as in the report: loading included, coarse windows.
+  auto marks = [](const CompareSide& s) {
+    return std::string(s.loading_included_runs ? " *" : "") + (s.coarse_runs ? " ~" : "");
+  };
+  auto energy = [&](const CompareSide& s) { return readable_kwh_pm(s.kwh_per_1000.mean, s.kwh_per_1000.std) + n(s.kwh_per_1000) + marks(s); };
   auto grams = [&](const Summary& s) { return readable_grams_pm(s.mean, s.std) + n(s); };
   auto seconds = [&](const Summary& s) {
     return readable_seconds(s.mean) + " ± " + readable_seconds(s.std) + n(s);
@@ -194,12 +215,16 @@ std::string render_comparison(const Comparison& c) {
   };
   std::string out = row("", "A: " + c.a.name, "B: " + c.b.name, "B/A");
   out += row("task", c.a.task.empty() ? "(mixed)" : c.a.task, c.b.task.empty() ? "(mixed)" : c.b.task, "");
-  out += row("energy per 1,000", energy(c.a.kwh_per_1000), energy(c.b.kwh_per_1000), readable_number(c.energy_ratio));
+  out += row("energy per 1,000", energy(c.a), energy(c.b), readable_number(c.energy_ratio));
   out += row("CO2e per 1,000", grams(c.a.gco2e_per_1000), grams(c.b.gco2e_per_1000), readable_number(c.co2e_ratio));
   out += row("latency p50", c.a.latency_p50_s ? seconds(*c.a.latency_p50_s) : "-",
              c.b.latency_p50_s ? seconds(*c.b.latency_p50_s) : "-",
              c.latency_ratio ? readable_number(*c.latency_ratio) : "-");
+  out += row("source", provenance_with_band(c.a.weakest_provenance, c.a.band_factor),
+             provenance_with_band(c.b.weakest_provenance, c.b.band_factor), "");
   out += "\nmean ± sample standard deviation over windows (runs of N inferences)\n";
+  if (c.a.loading_included_runs || c.b.loading_included_runs) out += std::string(kLoadingIncludedNote) + "\n";
+  if (c.a.coarse_runs || c.b.coarse_runs) out += std::string(kCoarseRunsNote) + "\n";
   out += c.verdict + "\n";
   for (const auto& w : c.warnings) out += "warning: " + w + "\n";
   return out;

@@ -8,6 +8,8 @@
 
 #include "joulebench/compare.h"
 #include "joulebench/error.h"
+#include "joulebench/report.h"
+#include "../support/expect_throw.h"
 
 using namespace joulebench;
 namespace fs = std::filesystem;
@@ -65,6 +67,7 @@ class Compare : public ::testing::Test {
       ComponentEnergy c;
       c.component = Component::gpu;
       c.energy_j = kwh_to_joules(v);
+      c.provenance = {ProvenanceKind::measured, "nvml-energy"};
       w.measurement.components = {c};
       run.windows.push_back(w);
     }
@@ -95,19 +98,12 @@ TEST_F(Compare, ModelsAndRunsWithRatiosAndTheTest) {
 }
 
 TEST_F(Compare, UnknownSideListsWhatIsStoredAndEmptyStoreSaysHowToFill) {
-  try {
-    compare(*store_, "a", "b");
-    FAIL();
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("import codecarbon"), std::string::npos);
-  }
+  EXPECT_THROW_MSG(compare(*store_, "a", "b"), InputError, "import codecarbon");
   add("small", {0.01, 0.02});
-  try {
-    compare(*store_, "small", "nothing");
-    FAIL();
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("small"), std::string::npos);
-    EXPECT_NE(std::string(e.what()).find("nothing"), std::string::npos);
+  {
+    const std::string message = jbtest::thrown_message<InputError>([&] { compare(*store_, "small", "nothing"); });
+    EXPECT_NE(message.find("small"), std::string::npos) << message;
+    EXPECT_NE(message.find("nothing"), std::string::npos) << message;
   }
 }
 
@@ -154,4 +150,42 @@ TEST_F(Compare, RunsOnDifferentBlasKernelsOrThreadsAreNotComparedSilently) {
   EXPECT_TRUE(compare(*store_, zen.substr(0, 8), zen2.substr(0, 8)).warnings.empty());
   const std::string imported = add("other", {0.02, 0.021});
   EXPECT_TRUE(compare(*store_, zen.substr(0, 8), imported.substr(0, 8)).warnings.empty());
+}
+
+// Each side says how its figures were obtained, where they are (#17: every
+// human table shows the weakest provenance, loading included and coarse windows).
+TEST_F(Compare, EachSideShowsItsSourceLoadingAndCoarseWindows) {
+  add("read", {0.010, 0.011});
+  RunRecord run;
+  run.intensity = intensity_from_user(100);
+  for (double v : {0.02, 0.021}) {
+    WindowRecord w;
+    w.task = "fill-mask";
+    w.model = "guessed";
+    w.inferences = 1000;
+    w.includes_loading = true;
+    w.measurement.warnings = {"window 'w' (2.0 ms) is shorter than the 1.00 s its sensors need (x): its energy is "
+                              "coarse"};
+    ComponentEnergy c;
+    c.component = Component::cpu;
+    c.energy_j = kwh_to_joules(v);
+    c.provenance = {ProvenanceKind::estimated, "cpu-power-model"};
+    c.band_factor = 2.5;
+    w.measurement.components = {c};
+    run.windows.push_back(w);
+  }
+  store_->save_run(run);
+  const auto c = compare(*store_, "read", "guessed");
+  EXPECT_EQ(c.a.weakest_provenance, "measured");
+  EXPECT_EQ(c.b.weakest_provenance, "estimated");
+  EXPECT_DOUBLE_EQ(c.b.band_factor, 2.5);
+  EXPECT_EQ(c.b.loading_included_runs, 2);
+  EXPECT_EQ(c.b.coarse_runs, 2);
+  const std::string text = render_comparison(c);
+  EXPECT_NE(text.find("estimated x/÷2.5"), std::string::npos) << text;
+  EXPECT_NE(text.find("(n=2) * ~"), std::string::npos) << text;
+  EXPECT_NE(text.find(kLoadingIncludedNote), std::string::npos) << text;
+  EXPECT_NE(text.find(kCoarseRunsNote), std::string::npos) << text;
+  EXPECT_EQ(comparison_json(c)["b"]["coarse_runs"], 2);
+  EXPECT_EQ(comparison_json(c)["a"]["weakest_provenance"], "measured");
 }
