@@ -69,7 +69,7 @@ void measure(const std::string& name, int n, int rounds, Tracker& tracker, Store
     const auto result = run_campaign({BenchCell{task, fmt::format("{} round {}", name, r), inputs, 1}}, settings, ctx);  // a new cell key each round: never skipped
     harness_s.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
     harness_j.push_back(tracker.end_window("harness").total_energy_j());
-    if (result.runs.size() != 1 || result.runs[0].status != "complete") {
+    if (result.runs.size() != 1 || result.runs[0].status != RunStatus::complete) {
       fmt::print(stderr, "bench_overhead: the campaign failed: {}\n", result.runs.empty() ? "" : result.runs[0].error);
       std::exit(1);
     }

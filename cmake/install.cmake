@@ -7,11 +7,10 @@
 # The binary finds its plugins and data relative to itself (src/core/paths.h):
 # the tree can be moved or copied, and no build or source path is compiled in.
 install(TARGETS joulebench RUNTIME DESTINATION bin)
-foreach(plugin joulebench_zoo joulebench_net_plugin joulebench_sentencepiece)
-  if(TARGET ${plugin})
-    install(TARGETS ${plugin} LIBRARY DESTINATION lib/joulebench)
-  endif()
-endforeach()
+install(TARGETS joulebench_net_plugin LIBRARY DESTINATION lib/joulebench)
+if(JOULEBENCH_WITH_TORCH)  # the zoo and its SentencePiece shim
+  install(TARGETS joulebench_zoo joulebench_sentencepiece LIBRARY DESTINATION lib/joulebench)
+endif()
 # The npm client (openai) is there for the tests only.
 install(DIRECTORY ${JOULEBENCH_FETCHED_DATA_DIR}/ DESTINATION share/joulebench PATTERN openai EXCLUDE)
 install(DIRECTORY include/joulebench DESTINATION include)

@@ -67,7 +67,11 @@ struct BenchCell {
   std::string dataset() const { return inputs ? inputs->name : std::string(); }
 };
 
-enum class BenchProtocol { quick, study };
+// quick: small enough for a 2-core laptop in minutes; study: the study's
+// 1,000 x 10 on its models and datasets; custom: the study's N and R on what
+// the user named (docs/bench.md).
+enum class BenchProtocol { quick, study, custom };
+std::string_view to_string(BenchProtocol protocol);
 
 struct BenchSettings {
   int n = 1000;          // inferences per repetition
@@ -77,7 +81,7 @@ struct BenchSettings {
   std::string dtype = "fp32";
   std::string device = "cpu";
   double cooldown_s = 0.0;  // pause after each repetition (cell boundaries included)
-  std::string protocol = "custom";  // "quick", "study", "custom": recorded with each run
+  BenchProtocol protocol = BenchProtocol::custom;  // recorded with each run
   std::string source;               // the command line, recorded with each run
   // Generation overrides passed to every model (text-to-image steps etc.).
   LoadOptions load;
@@ -102,15 +106,57 @@ std::vector<BenchCell> select_shard(const std::vector<BenchCell>& cells, int ind
 // task-specific models (size class "study", not multi-purpose).
 std::vector<std::string> default_models(Task task, const std::vector<ModelInfo>& models, BenchProtocol protocol);
 
+// The protocol a command runs: the one named ("quick", "study", "custom");
+// none named: quick for a run that names no task, model or endpoint (the
+// default run), custom otherwise. Throws InputError for another name.
+BenchProtocol bench_protocol(std::string_view name, bool names_nothing);
+
+// A protocol's settings and idle baseline: quick 30 x 3 with 2 warm-up
+// inferences and 5 s idle; study 1,000 x 10 with 10 warm-up, 30 s idle and
+// 5 s cool-down; custom the study's N, R and warm-up with 5 s idle.
+struct BenchPreset {
+  BenchSettings settings;
+  double idle_baseline_s = 5.0;
+};
+BenchPreset bench_preset(BenchProtocol protocol);
+
+// What a campaign is asked to measure, as the user named it.
+struct BenchRequest {
+  std::vector<std::string> tasks;   // empty: every task (or, with models, each model's own)
+  std::vector<std::string> models;  // zoo presets or TorchScript files (.pt); empty: the protocol's defaults
+  std::vector<int> batches = {1};
+  std::string endpoint_url;         // a live server instead of the zoo (its models are what it serves)
+  std::string data;                 // the user's inputs (user_inputs) instead of the built-in sets
+  std::string text_column = "text";
+  // A TorchScript file's inputs, over its TOML description.
+  std::string model_config;
+  std::optional<int> input_length;
+  std::string image_size;  // "HEIGHTxWIDTH" or one side
+};
+
+struct BenchPlan {
+  std::vector<BenchCell> cells;  // tasks in order, then models, datasets and batches
+  std::map<std::string, TorchScriptSpec> torchscript;  // by cell model name
+  std::string endpoint_model;  // the model to ask a live server for ("" = its default)
+};
+
+// Resolves names to cells before anything is measured: unknown tasks and
+// models (with the valid ones listed), a model that does not serve the task,
+// TorchScript descriptions and flags that only make sense with one, and the
+// inputs of each task (read once, shared by its cells). Throws InputError
+// naming the flag. `zoo` is empty for a live endpoint.
+BenchPlan plan_campaign(const BenchRequest& request, BenchProtocol protocol, const std::vector<ModelInfo>& zoo,
+                        const std::filesystem::path& data_dir);
+
 // ---- Results ----------------------------------------------------------------
 
 // One repetition of one cell (the study's "run": N inferences), or a cell
-// that failed (status "failed", error set, no measurement).
+// that failed (RunStatus::failed, error set, no measurement).
 struct BenchRun {
   BenchCell cell;
   std::string run_id;  // the store's run (one per cell)
   int repetition = 0;  // 1-based
-  std::string status = "complete";
+  RunStatus status = RunStatus::complete;
   std::string error;
   Measurement measurement;
   std::int64_t inferences = 0;
@@ -176,8 +222,10 @@ struct BenchContext {
 // already has a complete run in the store are skipped; an older incomplete
 // run of the same key is deleted first when it is proven abandoned (failed,
 // interrupted, or 'running' for a process of this host that is gone); a run
-// another live process is measuring is left alone. A model that throws fails its cell
-// only. Store errors propagate.
+// another live process is measuring is left alone. Anything that throws inside
+// a cell (the model, or a store write) fails that cell only, recorded as a
+// failed run; an error the store raises while recording that failure
+// propagates.
 // Throws InputError naming the flag when the settings or a cell cannot run
 // (N or repetitions below 1, a batch below 1 or larger than N, a cell without
 // inputs). run_campaign checks first; a caller may check before it creates a

@@ -35,6 +35,7 @@ enum class IntensityOrigin {
   world_average,  // nothing known: 475 g/kWh with a warning
 };
 std::string_view to_string(IntensityOrigin o);
+std::optional<IntensityOrigin> intensity_origin_from_string(std::string_view s);
 
 struct GridIntensity {
   double g_per_kwh = kWorldAverageIntensityGPerKwh;
@@ -150,6 +151,10 @@ inline CarbonResult compute_carbon_j(double energy_j, const CarbonSettings& sett
 // source, origin, zone, year, pue, pue_source, equivalents[], warnings[] (docs/carbon.md).
 nlohmann::json carbon_result_json(const CarbonResult& r);
 nlohmann::json grid_intensity_json(const GridIntensity& g);
+// The one JSON shape of equivalents, wherever they are written (measure,
+// report, project, bench): key, value (x scale), unit, label, basis
+// ("kwh" or "g_co2e"), amount_per_unit, source.
+nlohmann::json equivalents_json(const std::vector<EquivalentValue>& equivalents, double scale = 1.0);
 
 // ---- Where the location comes from ------------------------------------------------
 

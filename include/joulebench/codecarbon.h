@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "joulebench/carbon.h"
 #include "joulebench/energy.h"
 #include "joulebench/store.h"
@@ -155,6 +157,12 @@ struct CodeCarbonImportSummary {
 // includes_loading. Rules and the study's layout: docs/codecarbon.md.
 CodeCarbonImportSummary import_codecarbon(Store& store, const std::vector<std::filesystem::path>& paths,
                                           const CodeCarbonImportOptions& options);
+// The options import_codecarbon refuses (an unknown task, inferences below 1,
+// an unknown phase), checked before any store is opened. Throws InputError.
+void check_import_options(const CodeCarbonImportOptions& options);
+// The `import codecarbon --json` summary (docs/codecarbon.md).
+nlohmann::json import_summary_json(const CodeCarbonImportSummary& summary, const std::string& store_location,
+                                   bool dry_run);
 
 // The joulebench run id of a CodeCarbon run_id (a stable UUID-shaped hash).
 std::string import_run_id(std::string_view codecarbon_run_id);

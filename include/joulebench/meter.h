@@ -119,10 +119,28 @@ class Meter {
   // Takes a final sample and returns the window's energy. Throws InputError
   // if no window of that name is open.
   Measurement end_window(const std::string& name);
+  // Ends the window and begins it again at the same reading: consecutive laps
+  // add up to the whole span, nothing falls between them (the exporter's
+  // ticks). A counter that did not advance within a lap counts 0 J there and
+  // its energy in the lap where it advances: no extrapolation, so the sum of
+  // the laps equals one window over them. Throws as end_window.
+  Measurement lap_window(const std::string& name);
   bool window_open(const std::string& name) const;
 
   // Reads every sensor now (through the sampler thread when it runs).
   void sample_now();
+
+  // Each sensor's running total since the meter was made (indexed like
+  // sensors()), for agents that serve per-sensor counters. Energy never
+  // decreases: a counter that restarts is re-based, never subtracted.
+  struct SensorTotal {
+    double energy_j = 0.0;
+    bool has_sample = false;
+    bool last_read_ok = false;    // the latest read succeeded
+    double last_time_s = 0.0;     // of the latest good reading
+    std::uint64_t failures = 0;   // reads not counted (failed, went backwards)
+  };
+  std::vector<SensorTotal> sensor_totals() const;
 
   // Measures idle power for `seconds` (the caller should keep the machine
   // quiet), stores it as the baseline for dynamic energy, and returns it.

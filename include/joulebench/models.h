@@ -31,6 +31,8 @@ enum class Task {
 std::string_view to_string(Task t);
 std::optional<Task> task_from_string(std::string_view s);
 const std::vector<Task>& all_tasks();
+// Every task's name, ", "-separated: what an error about a task lists.
+std::string task_names();
 // "text" or "image" (the modality of the task's input).
 std::string_view modality(Task t);
 

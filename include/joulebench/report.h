@@ -108,8 +108,12 @@ std::string render_markdown(const Report& report);
 // weakest_provenance, zero_shot_runs, loading_included_runs, loading_share_mean, coarse_runs, equivalents[] (key, value, unit, amount_per_unit, source).
 nlohmann::json report_json(const Report& report);
 
-// Stored runs, newest last, as a table.
+// Stored runs, newest last, as a table; and as `report --runs --json`:
+// id, kind, status, started_at, ended_at (null while running), hostname,
+// source, project, task, model, batch (null when mixed or unknown), note,
+// windows, energy_kwh, g_co2e.
 std::string render_runs_table(const std::vector<RunSummary>& runs);
+nlohmann::json runs_json(const std::vector<RunSummary>& runs);
 
 // ---- Hugging Face model card ------------------------------------------------
 

@@ -56,6 +56,7 @@ class Tracker {
   double interval_s() const;
   std::vector<std::string> notes() const;
   Meter& meter() { return meter_; }
+  const Meter& meter() const { return meter_; }
 
  private:
   TrackerOptions options_;

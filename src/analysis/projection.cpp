@@ -93,14 +93,7 @@ DeploymentResult project_deployment(const DeploymentInput& input, const CarbonSe
 }
 
 nlohmann::json deployment_json(const DeploymentResult& r, const CarbonSettings& settings) {
-  nlohmann::json eq = nlohmann::json::array();
-  for (const auto& e : r.equivalents)
-    eq.push_back({{"key", e.constant.key},
-                  {"value", e.value},
-                  {"unit", e.constant.unit},
-                  {"label", e.constant.label},
-                  {"amount_per_unit", e.constant.amount_per_unit},
-                  {"source", e.constant.source}});
+  const nlohmann::json eq = equivalents_json(r.equivalents);
   return {{"label", r.input.label},
           {"kwh_per_request", r.input.kwh_per_request},
           {"energy_source", r.input.energy_source},

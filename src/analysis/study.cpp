@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "carbon/csv_reader.h"
-#include "carbon/text_util.h"
+#include "core/csv_reader.h"
+#include "core/text_util.h"
 #include "joulebench/compare.h"
 #include "joulebench/error.h"
 #include "joulebench/models.h"
@@ -161,8 +161,10 @@ const std::vector<std::string>& study_text_to_image_models() {
   return models;
 }
 
-StudyReport reproduce_study(const std::vector<StoredWindow>& windows) {
-  StudyReport report;
+namespace {
+
+// The imported inference windows as the paper's runs (kWh and g per 1,000).
+std::vector<Run> study_runs(const std::vector<StoredWindow>& windows) {
   std::vector<Run> runs;
   for (const auto& sw : windows) {
     const WindowRecord& w = sw.window;
@@ -184,51 +186,60 @@ StudyReport reproduce_study(const std::vector<StoredWindow>& windows) {
     throw InputError(
         "no imported study logs with a task in the store: import the study's CodeCarbon logs first, e.g. "
         "`joulebench import codecarbon study-logs/complete study-logs/base` (complete/ and base/ together)");
-  report.runs_considered = static_cast<int>(runs.size());
+  return runs;
+}
 
-  // ---- Per task (Table 2) ----
+// The runs of one task under the paper's rules: no zero-shot runs, the
+// _resized image datasets, the study's eight text-to-image models.
+Selection task_selection(const std::string& name, const std::vector<Run>& runs) {
   const auto& tti = study_text_to_image_models();
+  Selection s;
+  std::size_t zero_shot = 0;
+  for (const auto& r : runs)
+    if (r.task == name) {
+      if (r.zero_shot) ++zero_shot;
+      else s.runs.push_back(&r);
+    }
+  if (zero_shot) s.caveats.push_back(fmt::format("{} zero-shot run(s) left out, as the paper does", zero_shot));
+  if (is_image_input_task(name) && !s.runs.empty()) {
+    const bool any_resized = std::any_of(s.runs.begin(), s.runs.end(), [](const Run* r) { return is_resized(r->dataset); });
+    if (any_resized) {
+      const auto before = s.runs.size();
+      std::erase_if(s.runs, [](const Run* r) { return !is_resized(r->dataset); });
+      if (before != s.runs.size())
+        s.caveats.push_back(fmt::format("{} run(s) on the original-size datasets left out (the paper used the "
+                                        "_resized ones)",
+                                        before - s.runs.size()));
+    } else {
+      s.caveats.push_back("not the _resized datasets the paper used (none imported)");
+    }
+  }
+  if (name == "text-to-image" && !s.runs.empty()) {
+    std::set<std::string> other;
+    std::erase_if(s.runs, [&](const Run* r) {
+      const bool out = std::none_of(tti.begin(), tti.end(), [&](const std::string& m) {
+        return short_name(m) == short_name(r->model);
+      });
+      if (out) other.insert(r->model);
+      return out;
+    });
+    if (!other.empty())
+      s.caveats.push_back(fmt::format("{} model(s) outside the study's eight left out: {}", other.size(),
+                                      fmt::join(other, ", ")));
+  }
+  prefer_query_rows(s);
+  finish(s);
+  return s;
+}
+
+// Table 2: per task, mean and sample std of kWh per 1,000 inferences.
+void add_task_rows(const std::vector<Run>& runs, StudyReport& report) {
   for (auto task : all_tasks()) {
     const std::string name(to_string(task));
     const PublishedFigure* fm = find_figure("tasks", name, "kwh_per_1000_mean");
     const PublishedFigure* fs = find_figure("tasks", name, "kwh_per_1000_std");
     if (!fm || !fs) continue;
-    Selection s;
-    std::size_t zero_shot = 0;
-    for (const auto& r : runs)
-      if (r.task == name) {
-        if (r.zero_shot) ++zero_shot;
-        else s.runs.push_back(&r);
-      }
-    if (zero_shot) s.caveats.push_back(fmt::format("{} zero-shot run(s) left out, as the paper does", zero_shot));
-    if (is_image_input_task(name) && !s.runs.empty()) {
-      const bool any_resized = std::any_of(s.runs.begin(), s.runs.end(), [](const Run* r) { return is_resized(r->dataset); });
-      if (any_resized) {
-        const auto before = s.runs.size();
-        std::erase_if(s.runs, [](const Run* r) { return !is_resized(r->dataset); });
-        if (before != s.runs.size())
-          s.caveats.push_back(fmt::format("{} run(s) on the original-size datasets left out (the paper used the "
-                                          "_resized ones)",
-                                          before - s.runs.size()));
-      } else {
-        s.caveats.push_back("not the _resized datasets the paper used (none imported)");
-      }
-    }
-    if (name == "text-to-image" && !s.runs.empty()) {
-      std::set<std::string> other;
-      std::erase_if(s.runs, [&](const Run* r) {
-        const bool out = std::none_of(tti.begin(), tti.end(), [&](const std::string& m) {
-          return short_name(m) == short_name(r->model);
-        });
-        if (out) other.insert(r->model);
-        return out;
-      });
-      if (!other.empty())
-        s.caveats.push_back(fmt::format("{} model(s) outside the study's eight left out: {}", other.size(),
-                                        fmt::join(other, ", ")));
-    }
-    prefer_query_rows(s);
-    finish(s);
+    const Selection s = task_selection(name, runs);
     std::vector<double> kwh;
     for (const Run* r : s.runs) kwh.push_back(r->kwh_per_1000);
     for (const PublishedFigure* f : {fm, fs}) {
@@ -243,9 +254,12 @@ StudyReport reproduce_study(const std::vector<StoredWindow>& windows) {
       report.rows.push_back(std::move(row));
     }
   }
+}
 
-  // ---- Multi-purpose models (Table 4) and lifecycle (Table 5) ----
-  std::map<std::string, double> per_query_kwh;  // by model as published
+// Table 4: the multi-purpose models' zero-shot runs. Returns the kWh per
+// query of each model as published, for Table 5.
+std::map<std::string, double> add_multi_purpose_rows(const std::vector<Run>& runs, StudyReport& report) {
+  std::map<std::string, double> per_query_kwh;
   for (const auto& f : published_study_figures()) {
     if (f.table != "multi-purpose") continue;
     Selection s;
@@ -267,6 +281,11 @@ StudyReport reproduce_study(const std::vector<StoredWindow>& windows) {
     }
     report.rows.push_back(std::move(row));
   }
+  return per_query_kwh;
+}
+
+// Table 5: queries until inference equals training plus fine-tuning.
+void add_lifecycle_rows(const std::map<std::string, double>& per_query_kwh, StudyReport& report) {
   for (const auto& f : published_study_figures()) {
     if (f.table != "lifecycle" || f.metric != "breakeven_queries") continue;
     const PublishedFigure* train = find_figure("lifecycle", f.row, "training_kwh");
@@ -293,8 +312,10 @@ StudyReport reproduce_study(const std::vector<StoredWindow>& windows) {
     }
     report.rows.push_back(std::move(row));
   }
+}
 
-  // ---- The SDXL extreme: its largest run ----
+// The SDXL extreme: its largest run.
+void add_extreme_rows(const std::vector<Run>& runs, StudyReport& report) {
   for (const auto& f : published_study_figures()) {
     if (f.table != "extremes") continue;
     const Run* largest = nullptr;
@@ -313,8 +334,10 @@ StudyReport reproduce_study(const std::vector<StoredWindow>& windows) {
     if (largest) set_reproduced(row, f.metric == "g_co2e_per_1000" ? largest->g_per_1000 : largest->kwh_per_1000);
     report.rows.push_back(std::move(row));
   }
+}
 
-  // ---- Task-specific against multi-purpose, same task (the store's own figures) ----
+// Task-specific against multi-purpose, same task (the store's own figures).
+void add_comparisons(const std::vector<Run>& runs, StudyReport& report) {
   for (auto task : all_tasks()) {
     const std::string name(to_string(task));
     StudyComparison c;
@@ -334,6 +357,18 @@ StudyReport reproduce_study(const std::vector<StoredWindow>& windows) {
     c.datasets.assign(datasets.begin(), datasets.end());
     report.comparisons.push_back(std::move(c));
   }
+}
+
+}  // namespace
+
+StudyReport reproduce_study(const std::vector<StoredWindow>& windows) {
+  const std::vector<Run> runs = study_runs(windows);
+  StudyReport report;
+  report.runs_considered = static_cast<int>(runs.size());
+  add_task_rows(runs, report);
+  add_lifecycle_rows(add_multi_purpose_rows(runs, report), report);
+  add_extreme_rows(runs, report);
+  add_comparisons(runs, report);
   report.notes.push_back(std::string("published: ") + kStudyCitation);
   report.notes.push_back(
       "reproduced: imported CodeCarbon runs under the paper's rules (docs/study.md); ratio = reproduced / published; "

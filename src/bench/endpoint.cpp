@@ -30,13 +30,10 @@ Api api_of(const std::string& path) {
 class EndpointModel final : public Model {
  public:
   EndpointModel(EndpointOptions options, Task task) : options_(std::move(options)) {
-    const auto scheme_end = options_.url.find("://");
-    const std::string scheme = scheme_end == std::string::npos ? "" : options_.url.substr(0, scheme_end);
-    if (scheme != "http" && scheme != "https")
-      throw InputError(fmt::format("--endpoint {}: must start with http:// or https://", options_.url));
-    const auto path_start = options_.url.find('/', scheme_end + 3);
-    origin_ = options_.url.substr(0, path_start);
-    path_ = path_start == std::string::npos ? "/v1/completions" : options_.url.substr(path_start);
+    const auto url = net::split_http_url(options_.url);
+    if (!url) throw InputError(fmt::format("--endpoint {}: must start with http:// or https://", options_.url));
+    origin_ = url->origin;
+    path_ = url->path.empty() ? "/v1/completions" : url->path;
     api_ = api_of(path_);
     if (options_.retries < 0) throw InputError("--retries: expected 0 or more");
     if (options_.timeout_s <= 0) throw InputError("--timeout: expected seconds above 0");

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "carbon/csv_reader.h"
+#include "core/csv_reader.h"
 #include "joulebench/bench.h"
 #include "joulebench/error.h"
 
@@ -296,6 +296,73 @@ BenchInputSet builtin_inputs(Task task, const fs::path& data_dir) {
   return set;
 }
 
+namespace {
+
+// A .jsonl file: one object per line, its `text_column` (and "context").
+std::vector<InferenceInput> jsonl_inputs(const fs::path& path, const std::string& text, const std::string& text_column) {
+  std::vector<InferenceInput> inputs;
+  std::istringstream in(text);
+  int line_no = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const std::exception& e) {
+      throw InputError(fmt::format("{}:{}: not JSON: {}", path.string(), line_no, e.what()));
+    }
+    if (!j.is_object() || !j.contains(text_column) || !j[text_column].is_string())
+      throw InputError(fmt::format("{}:{}: no string field '{}' (choose it with --text-column)", path.string(),
+                                   line_no, text_column));
+    InferenceInput input = text_input(j[text_column].get<std::string>());
+    if (j.contains("context") && j["context"].is_string()) input.context = j["context"].get<std::string>();
+    inputs.push_back(std::move(input));
+  }
+  return inputs;
+}
+
+// A .csv file, through the one CSV reader (libcsv, strict): an unclosed
+// quote is file:line, not a silently merged row.
+std::vector<InferenceInput> csv_inputs(const fs::path& path, const std::string& text, const std::string& text_column) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(text);
+  detail::CsvReader reader(in, path.string());
+  while (auto record = reader.next()) rows.push_back(std::move(record->fields));
+  if (rows.empty()) throw InputError(fmt::format("{}: empty CSV file", path.string()));
+  const auto& header = rows.front();
+  const auto col = std::find(header.begin(), header.end(), text_column);
+  if (col == header.end())
+    throw InputError(fmt::format("{}: no column '{}' in the header (choose it with --text-column)", path.string(),
+                                 text_column));
+  const auto idx = static_cast<std::size_t>(col - header.begin());
+  const auto ctx = std::find(header.begin(), header.end(), "context");
+  std::vector<InferenceInput> inputs;
+  for (std::size_t r = 1; r < rows.size(); ++r) {
+    if (idx >= rows[r].size()) continue;
+    InferenceInput input = text_input(rows[r][idx]);
+    if (ctx != header.end() && static_cast<std::size_t>(ctx - header.begin()) < rows[r].size())
+      input.context = rows[r][static_cast<std::size_t>(ctx - header.begin())];
+    inputs.push_back(std::move(input));
+  }
+  return inputs;
+}
+
+// Any other file: prompts, one per line; blank lines and '#' lines skipped.
+std::vector<InferenceInput> prompt_lines(const std::string& text) {
+  std::vector<InferenceInput> inputs;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const auto a = line.find_first_not_of(" \t\r");
+    if (a == std::string::npos || line[a] == '#') continue;
+    const auto b = line.find_last_not_of(" \t\r");
+    inputs.push_back(text_input(line.substr(a, b - a + 1)));
+  }
+  return inputs;
+}
+
+}  // namespace
+
 BenchInputSet user_inputs(Task task, const fs::path& path, const std::string& text_column) {
   BenchInputSet set;
   set.name = path.filename().string();
@@ -321,55 +388,9 @@ BenchInputSet user_inputs(Task task, const fs::path& path, const std::string& te
   if (!fs::exists(path)) throw InputError(fmt::format("--data {}: no such file", path.string()));
   const std::string text = read_file(path);
   const std::string ext = path.extension().string();
-  if (ext == ".jsonl") {
-    std::istringstream in(text);
-    int line_no = 0;
-    for (std::string line; std::getline(in, line);) {
-      ++line_no;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(line);
-      } catch (const std::exception& e) {
-        throw InputError(fmt::format("{}:{}: not JSON: {}", path.string(), line_no, e.what()));
-      }
-      if (!j.is_object() || !j.contains(text_column) || !j[text_column].is_string())
-        throw InputError(fmt::format("{}:{}: no string field '{}' (choose it with --text-column)", path.string(),
-                                     line_no, text_column));
-      InferenceInput input = text_input(j[text_column].get<std::string>());
-      if (j.contains("context") && j["context"].is_string()) input.context = j["context"].get<std::string>();
-      set.inputs.push_back(std::move(input));
-    }
-  } else if (ext == ".csv") {
-    // The one CSV reader (libcsv, strict): an unclosed quote is file:line, not a silently merged row.
-    std::vector<std::vector<std::string>> rows;
-    std::istringstream in(text);
-    detail::CsvReader reader(in, path.string());
-    while (auto record = reader.next()) rows.push_back(std::move(record->fields));
-    if (rows.empty()) throw InputError(fmt::format("{}: empty CSV file", path.string()));
-    const auto& header = rows.front();
-    const auto col = std::find(header.begin(), header.end(), text_column);
-    if (col == header.end())
-      throw InputError(fmt::format("{}: no column '{}' in the header (choose it with --text-column)", path.string(),
-                                   text_column));
-    const auto idx = static_cast<std::size_t>(col - header.begin());
-    const auto ctx = std::find(header.begin(), header.end(), "context");
-    for (std::size_t r = 1; r < rows.size(); ++r) {
-      if (idx >= rows[r].size()) continue;
-      InferenceInput input = text_input(rows[r][idx]);
-      if (ctx != header.end() && static_cast<std::size_t>(ctx - header.begin()) < rows[r].size())
-        input.context = rows[r][static_cast<std::size_t>(ctx - header.begin())];
-      set.inputs.push_back(std::move(input));
-    }
-  } else {
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-      const auto a = line.find_first_not_of(" \t\r");
-      if (a == std::string::npos || line[a] == '#') continue;
-      const auto b = line.find_last_not_of(" \t\r");
-      set.inputs.push_back(text_input(line.substr(a, b - a + 1)));
-    }
-  }
+  if (ext == ".jsonl") set.inputs = jsonl_inputs(path, text, text_column);
+  else if (ext == ".csv") set.inputs = csv_inputs(path, text, text_column);
+  else set.inputs = prompt_lines(text);
   if (set.inputs.empty()) throw InputError(fmt::format("--data {}: no input in the file", path.string()));
   if (task == Task::question_answering)
     for (const auto& in : set.inputs)

@@ -86,7 +86,7 @@ std::string config_json(const BenchCell& cell, const BenchSettings& s) {
                       {"dtype", s.dtype},
                       {"device", s.device},
                       {"cooldown_s", s.cooldown_s},
-                      {"protocol", s.protocol}};
+                      {"protocol", std::string(to_string(s.protocol))}};
   return j.dump();
 }
 
@@ -124,23 +124,6 @@ std::vector<BenchCell> select_shard(const std::vector<BenchCell>& cells, int ind
   for (std::size_t i = static_cast<std::size_t>(index - 1); i < cells.size(); i += static_cast<std::size_t>(count))
     out.push_back(cells[i]);
   return out;
-}
-
-std::vector<std::string> default_models(Task task, const std::vector<ModelInfo>& models, BenchProtocol protocol) {
-  auto pick = [&](const std::string& size) {
-    std::vector<std::string> out;
-    for (const auto& m : models)
-      if (m.task == task && m.size_class == size && !m.multi_purpose &&
-          std::find(out.begin(), out.end(), m.name) == out.end())
-        out.push_back(m.name);
-    return out;
-  };
-  if (protocol == BenchProtocol::study) return pick("study");
-  // Text-to-image's small presets take ~13 minutes per image on a 2-core
-  // CPU (docs/benchmarks.md): the quick run uses the tiny one.
-  auto small = task == Task::text_to_image ? std::vector<std::string>{} : pick("small");
-  if (small.empty()) small = pick("tiny");
-  return small;
 }
 
 std::set<std::string> completed_cell_keys(Store& store) {
@@ -223,161 +206,198 @@ void check_campaign(const std::vector<BenchCell>& cells, const BenchSettings& se
   }
 }
 
+namespace {
+
+// The store run of one cell, before its first repetition.
+RunRecord cell_record(const BenchCell& cell, const BenchSettings& settings, const BenchContext& ctx) {
+  RunRecord record;
+  record.kind = RunKind::bench;
+  record.status = RunStatus::running;
+  record.started_at = std::chrono::system_clock::now();
+  record.user = current_user();
+  record.machine = ctx.machine;
+  record.software = ctx.software;
+  record.software["joulebench"] = JOULEBENCH_VERSION;
+  record.intensity = ctx.carbon.intensity;
+  record.pue = ctx.carbon.pue.value;
+  record.pue_source = ctx.carbon.pue.source;
+  nlohmann::json config = nlohmann::json::parse(config_json(cell, settings));
+  config["owner"] = owner_of_this_process(ctx.machine.hostname);
+  record.config_json = config.dump();
+  record.source = settings.source;
+  record.project = "bench";
+  return record;
+}
+
+// One repetition's result, from its pass and its window's measurement.
+BenchRun repetition_run(const BenchCell& cell, const std::string& run_id, int rep, const Pass& pass, Measurement m,
+                        const CarbonSettings& carbon) {
+  BenchRun run;
+  run.cell = cell;
+  run.run_id = run_id;
+  run.repetition = rep;
+  run.inferences = pass.inferences;
+  run.input_tokens = pass.input_tokens;
+  run.output_tokens = pass.output_tokens;
+  run.latency_p50_s = percentile(pass.latencies_s, 0.50);
+  run.latency_p95_s = percentile(pass.latencies_s, 0.95);
+  if (m.any_additive()) run.carbon = compute_carbon_j(m.total_energy_j(), carbon);
+  run.measurement = std::move(m);
+  return run;
+}
+
+// The stored window of one repetition.
+WindowRecord repetition_window(const BenchRun& run, const BenchSettings& settings) {
+  WindowRecord w;
+  w.measurement = run.measurement;
+  w.task = std::string(to_string(run.cell.task));
+  w.model = run.cell.model;
+  w.dataset = run.cell.dataset();
+  w.phase = "inference";
+  w.repetition = run.repetition;
+  w.inferences = run.inferences;
+  w.input_tokens = run.input_tokens;
+  w.output_tokens = run.output_tokens;
+  w.latency_p50_s = run.latency_p50_s;
+  w.latency_p95_s = run.latency_p95_s;
+  if (run.carbon) w.g_co2e = run.carbon->g_co2e;
+  w.batch_size = run.cell.batch;
+  w.threads = settings.threads;
+  w.dtype = settings.dtype;
+  w.device = settings.device;
+  return w;
+}
+
+// One campaign: its progress reports and its cells, one store run each.
+class Campaign {
+ public:
+  Campaign(const BenchSettings& settings, BenchContext& ctx, const BenchCallbacks& cb, std::size_t cells)
+      : settings_(settings), ctx_(ctx), cb_(cb), total_reps_(static_cast<int>(cells) * settings.reps) {
+    progress_.cell_count = cells;
+    progress_.reps = settings.reps;
+  }
+
+  void report(const std::string& phase) {
+    if (!cb_.progress) return;
+    progress_.phase = phase;
+    progress_.elapsed_s = seconds_since(start_);
+    if (reps_done_ > 0) progress_.eta_s = progress_.elapsed_s / reps_done_ * (total_reps_ - reps_done_);
+    cb_.progress(progress_);
+  }
+
+  // Runs cell `index`: its repetitions go to result.runs, or the cell fails
+  // alone. Returns false when interrupted (the partial cell is discarded).
+  bool run_cell(const BenchCell& cell, std::size_t index, CampaignResult& result) {
+    progress_.cell_index = index;
+    progress_.cell = &cell;
+    progress_.repetition = 0;
+    const std::string key = cell_key(cell, settings_);
+    for (const auto& id : abandoned_runs(ctx_.store, key, ctx_.machine.hostname)) ctx_.store.delete_run(id);
+    const std::string run_id = ctx_.store.begin_run(cell_record(cell, settings_, ctx_));
+    std::string open_window;
+    try {
+      measure_cell(cell, key, run_id, open_window, result);
+      ctx_.store.finish_run(run_id, RunStatus::complete);
+      return true;
+    } catch (const Interrupted&) {
+      if (!open_window.empty()) ctx_.tracker.end_window(open_window);
+      // The partial cell is discarded: a resumed campaign runs it again whole.
+      ctx_.store.delete_run(run_id);
+      std::erase_if(result.runs, [&](const BenchRun& r) { return r.run_id == run_id; });
+      return false;
+    } catch (const std::exception& e) {
+      if (!open_window.empty()) {
+        try {
+          ctx_.tracker.end_window(open_window);
+        } catch (const std::exception&) {
+        }
+      }
+      fail_cell(cell, run_id, failure_text(e), result);
+      reps_done_ = static_cast<int>(index + 1) * settings_.reps;  // the ETA counts the cell as done
+      return true;
+    }
+  }
+
+ private:
+  // Load, warm up, then R measured repetitions, each stored as it ends.
+  void measure_cell(const BenchCell& cell, const std::string& key, const std::string& run_id,
+                    std::string& open_window, CampaignResult& result) {
+    report("load");
+    std::unique_ptr<Model> model = ctx_.loader(cell.model, cell_load_options(cell, settings_));
+    if (!model) throw Error(fmt::format("model {}: the loader returned nothing", cell.model));
+    std::size_t offset = 0;
+    const int warmup = std::min(settings_.warmup, settings_.n);
+    if (warmup > 0) {
+      report("warmup");
+      run_inferences(*model, *cell.inputs, warmup, cell.batch, offset, cb_);
+    }
+    for (int rep = 1; rep <= settings_.reps; ++rep) {
+      progress_.repetition = rep;
+      report("measure");
+      open_window = fmt::format("bench {} rep {} ({})", key, rep, run_id.substr(0, 8));
+      ctx_.tracker.begin_window(open_window);
+      const Pass pass = run_inferences(*model, *cell.inputs, settings_.n, cell.batch, offset, cb_);
+      Measurement m = ctx_.tracker.end_window(open_window);
+      open_window.clear();
+      BenchRun run = repetition_run(cell, run_id, rep, pass, std::move(m), ctx_.carbon);
+      ctx_.store.add_window(run_id, repetition_window(run, settings_));
+      ++reps_done_;
+      if (cb_.run_done) cb_.run_done(run);
+      result.runs.push_back(std::move(run));
+      if (settings_.cooldown_s > 0.0) {
+        report("cooldown");
+        pause(settings_.cooldown_s, cb_);
+      }
+    }
+  }
+
+  // Only the model's own failure is the cell's: the store must keep working.
+  void fail_cell(const BenchCell& cell, const std::string& run_id, const std::string& error, CampaignResult& result) {
+    ctx_.store.finish_run(run_id, RunStatus::failed, error);
+    std::erase_if(result.runs, [&](const BenchRun& r) { return r.run_id == run_id; });
+    BenchRun failed;
+    failed.cell = cell;
+    failed.run_id = run_id;
+    failed.status = RunStatus::failed;
+    failed.error = error;
+    if (cb_.run_done) cb_.run_done(failed);
+    result.runs.push_back(std::move(failed));
+    ++result.failed_cells;
+  }
+
+  const BenchSettings& settings_;
+  BenchContext& ctx_;
+  const BenchCallbacks& cb_;
+  const Clock::time_point start_ = Clock::now();
+  const int total_reps_;
+  int reps_done_ = 0;
+  BenchProgress progress_;
+};
+
+}  // namespace
+
 CampaignResult run_campaign(const std::vector<BenchCell>& all_cells, const BenchSettings& settings,
                             BenchContext& ctx, const BenchCallbacks& cb) {
   check_campaign(all_cells, settings);
   CampaignResult result;
   result.carbon = ctx.carbon;
-
   const auto done_keys = completed_cell_keys(ctx.store);
   std::vector<BenchCell> cells;
   for (const auto& c : all_cells) {
     if (done_keys.count(cell_key(c, settings))) result.skipped.push_back(c);
     else cells.push_back(c);
   }
-
-  const auto t_start = Clock::now();
-  const int total_reps = static_cast<int>(cells.size()) * settings.reps;
-  int reps_done = 0;
-  BenchProgress progress;
-  progress.cell_count = cells.size();
-  progress.reps = settings.reps;
-  auto report = [&](const std::string& phase) {
-    if (!cb.progress) return;
-    progress.phase = phase;
-    progress.elapsed_s = seconds_since(t_start);
-    if (reps_done > 0)
-      progress.eta_s = progress.elapsed_s / reps_done * (total_reps - reps_done);
-    cb.progress(progress);
-  };
-
+  Campaign campaign(settings, ctx, cb, cells.size());
   if (ctx.idle_baseline_s > 0.0 && !cells.empty()) {
-    report("idle");
+    campaign.report("idle");
     result.idle = ctx.tracker.measure_idle(ctx.idle_baseline_s);
   }
-
   for (std::size_t ci = 0; ci < cells.size(); ++ci) {
-    const BenchCell& cell = cells[ci];
-    progress.cell_index = ci;
-    progress.cell = &cell;
-    progress.repetition = 0;
-    if (stopped(cb)) {  // asked between cells (e.g. during a cool-down): nothing partial to discard
+    // Asked between cells (e.g. during a cool-down): nothing partial to discard.
+    if (stopped(cb) || !campaign.run_cell(cells[ci], ci, result)) {
       result.interrupted = true;
-      result.interrupted_cell = cell;
+      result.interrupted_cell = cells[ci];
       return result;
-    }
-    const std::string key = cell_key(cell, settings);
-    for (const auto& id : abandoned_runs(ctx.store, key, ctx.machine.hostname)) ctx.store.delete_run(id);
-
-    RunRecord record;
-    record.kind = RunKind::bench;
-    record.status = RunStatus::running;
-    record.started_at = std::chrono::system_clock::now();
-    record.user = current_user();
-    record.machine = ctx.machine;
-    record.software = ctx.software;
-    record.software["joulebench"] = JOULEBENCH_VERSION;
-    record.intensity = ctx.carbon.intensity;
-    record.pue = ctx.carbon.pue.value;
-    record.pue_source = ctx.carbon.pue.source;
-    {
-      nlohmann::json config = nlohmann::json::parse(config_json(cell, settings));
-      config["owner"] = owner_of_this_process(ctx.machine.hostname);
-      record.config_json = config.dump();
-    }
-    record.source = settings.source;
-    record.project = "bench";
-    const std::string run_id = ctx.store.begin_run(record);
-
-    std::string open_window;
-    try {
-      report("load");
-      std::unique_ptr<Model> model = ctx.loader(cell.model, cell_load_options(cell, settings));
-      if (!model) throw Error(fmt::format("model {}: the loader returned nothing", cell.model));
-
-      std::size_t offset = 0;
-      const int warmup = std::min(settings.warmup, settings.n);
-      if (warmup > 0) {
-        report("warmup");
-        run_inferences(*model, *cell.inputs, warmup, cell.batch, offset, cb);
-      }
-      for (int rep = 1; rep <= settings.reps; ++rep) {
-        progress.repetition = rep;
-        report("measure");
-        open_window = fmt::format("bench {} rep {} ({})", key, rep, run_id.substr(0, 8));
-        ctx.tracker.begin_window(open_window);
-        Pass pass = run_inferences(*model, *cell.inputs, settings.n, cell.batch, offset, cb);
-        Measurement m = ctx.tracker.end_window(open_window);
-        open_window.clear();
-
-        BenchRun run;
-        run.cell = cell;
-        run.run_id = run_id;
-        run.repetition = rep;
-        run.inferences = pass.inferences;
-        run.input_tokens = pass.input_tokens;
-        run.output_tokens = pass.output_tokens;
-        run.latency_p50_s = percentile(pass.latencies_s, 0.50);
-        run.latency_p95_s = percentile(pass.latencies_s, 0.95);
-        if (m.any_additive()) run.carbon = compute_carbon_j(m.total_energy_j(), ctx.carbon);
-        run.measurement = std::move(m);
-
-        WindowRecord w;
-        w.measurement = run.measurement;
-        w.task = std::string(to_string(cell.task));
-        w.model = cell.model;
-        w.dataset = cell.dataset();
-        w.phase = "inference";
-        w.repetition = rep;
-        w.inferences = run.inferences;
-        w.input_tokens = run.input_tokens;
-        w.output_tokens = run.output_tokens;
-        w.latency_p50_s = run.latency_p50_s;
-        w.latency_p95_s = run.latency_p95_s;
-        if (run.carbon) w.g_co2e = run.carbon->g_co2e;
-        w.batch_size = cell.batch;
-        w.threads = settings.threads;
-        w.dtype = settings.dtype;
-        w.device = settings.device;
-        ctx.store.add_window(run_id, std::move(w));
-
-        ++reps_done;
-        if (cb.run_done) cb.run_done(run);
-        result.runs.push_back(std::move(run));
-        if (settings.cooldown_s > 0.0) {
-          report("cooldown");
-          pause(settings.cooldown_s, cb);
-        }
-      }
-      ctx.store.finish_run(run_id, RunStatus::complete);
-    } catch (const Interrupted&) {
-      if (!open_window.empty()) ctx.tracker.end_window(open_window);
-      // The partial cell is discarded: a resumed campaign runs it again whole.
-      ctx.store.delete_run(run_id);
-      std::erase_if(result.runs, [&](const BenchRun& r) { return r.run_id == run_id; });
-      result.interrupted = true;
-      result.interrupted_cell = cell;
-      return result;
-    } catch (const std::exception& e) {
-      if (!open_window.empty()) {
-        try {
-          ctx.tracker.end_window(open_window);
-        } catch (const std::exception&) {
-        }
-      }
-      // Only the model's own failure is the cell's: the store must keep working.
-      const std::string error = failure_text(e);
-      ctx.store.finish_run(run_id, RunStatus::failed, error);
-      std::erase_if(result.runs, [&](const BenchRun& r) { return r.run_id == run_id; });
-      BenchRun failed;
-      failed.cell = cell;
-      failed.run_id = run_id;
-      failed.status = "failed";
-      failed.error = error;
-      if (cb.run_done) cb.run_done(failed);
-      result.runs.push_back(std::move(failed));
-      ++result.failed_cells;
-      reps_done = static_cast<int>(ci + 1) * settings.reps;  // the ETA counts the cell as done
     }
   }
   return result;

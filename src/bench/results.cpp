@@ -37,10 +37,10 @@ nlohmann::json bench_run_json(const BenchRun& r) {
   j["dataset"] = r.cell.dataset();
   j["batch"] = r.cell.batch;
   j["repetition"] = r.repetition;
-  j["status"] = r.status;
+  j["status"] = std::string(to_string(r.status));
   j["error"] = r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error);
   j["run_id"] = r.run_id;
-  if (r.status != "complete") {
+  if (r.status != RunStatus::complete) {
     for (const char* k : {"inferences", "duration_s", "energy_j", "kwh_per_1000", "gco2e_per_1000", "provenance"})
       j[k] = nullptr;
     return j;
@@ -83,10 +83,7 @@ nlohmann::json bench_run_json(const BenchRun& r) {
   j["gco2e_per_1000_high"] = g ? nlohmann::json(*g * m.total_high_share()) : nlohmann::json(nullptr);
   nlohmann::json eq = nlohmann::json::array();
   if (r.carbon && r.inferences > 0) {
-    const double scale = 1000.0 / static_cast<double>(r.inferences);
-    for (const auto& e : r.carbon->equivalents)
-      eq.push_back({{"key", e.constant.key}, {"value", e.value * scale}, {"unit", e.constant.unit},
-                    {"amount_per_unit", e.constant.amount_per_unit}, {"source", e.constant.source}});
+    eq = equivalents_json(r.carbon->equivalents, 1000.0 / static_cast<double>(r.inferences));
     j["intensity_g_per_kwh"] = r.carbon->intensity.g_per_kwh;
     j["pue"] = r.carbon->pue;
   } else {
@@ -97,30 +94,38 @@ nlohmann::json bench_run_json(const BenchRun& r) {
   return j;
 }
 
-std::string render_bench_summary(const CampaignResult& result, const Meter::Resolution& resolution) {
-  struct Group {
-    std::vector<double> kwh, g, jpi, seconds;
-    std::int64_t n = 0;  // inferences per repetition
-    ProvenanceKind weakest = ProvenanceKind::measured;  // enum order: measured < sampled < estimated
-    double band = 1.0;  // widest high share of the group's estimates
-    int batch = 1;
-    std::string purpose;  // off-task (language id under text-classification): ranked apart
-  };
-  // task -> model -> repetitions, in the order the campaign ran them.
+namespace {
+
+// One model's repetitions in one task (and batch size).
+struct SummaryGroup {
+  std::vector<double> kwh, g, jpi, seconds;
+  std::int64_t n = 0;  // inferences per repetition
+  ProvenanceKind weakest = ProvenanceKind::measured;  // enum order: measured < sampled < estimated
+  double band = 1.0;  // widest high share of the group's estimates
+  int batch = 1;
+  std::string purpose;  // off-task (language id under text-classification): ranked apart
+};
+
+// task -> model -> repetitions, in the order the campaign ran them.
+struct SummaryGroups {
   std::vector<std::string> task_order;
   std::map<std::string, std::vector<std::string>> model_order;
-  std::map<std::string, std::map<std::string, Group>> groups;
+  std::map<std::string, std::map<std::string, SummaryGroup>> groups;
   std::vector<const BenchRun*> failed;
+};
+
+SummaryGroups group_runs(const CampaignResult& result) {
+  SummaryGroups s;
   for (const auto& r : result.runs) {
-    if (r.status != "complete") {
-      failed.push_back(&r);
+    if (r.status != RunStatus::complete) {
+      s.failed.push_back(&r);
       continue;
     }
     const std::string task(to_string(r.cell.task));
     const std::string model = r.cell.batch == 1 ? r.cell.model : fmt::format("{} (batch {})", r.cell.model, r.cell.batch);
-    if (!groups.count(task)) task_order.push_back(task);
-    auto& models = groups[task];
-    if (!models.count(model)) model_order[task].push_back(model);
+    if (!s.groups.count(task)) s.task_order.push_back(task);
+    auto& models = s.groups[task];
+    if (!models.count(model)) s.model_order[task].push_back(model);
     auto& g = models[model];
     g.kwh.push_back(r.kwh_per_1000());
     if (auto v = r.gco2e_per_1000()) g.g.push_back(*v);
@@ -132,56 +137,73 @@ std::string render_bench_summary(const CampaignResult& result, const Meter::Reso
     g.batch = r.cell.batch;
     g.purpose = off_task_purpose(r.cell.model, r.cell.purpose);
   }
+  return s;
+}
+
+// Stars within one configuration and purpose: batch 8 of a model is not
+// ranked against batch 1, nor a language identifier against sentiment models.
+std::map<std::string, std::optional<int>> task_stars(const std::map<std::string, SummaryGroup>& models) {
+  std::map<std::pair<int, std::string>, std::map<std::string, double>> means_by_kind;
+  for (const auto& [model, g] : models) means_by_kind[{g.batch, g.purpose}][model] = summarize(g.kwh).mean;
+  std::map<std::string, std::optional<int>> stars;
+  for (const auto& [kind, means] : means_by_kind) stars.merge(energy_stars(means));
+  return stars;
+}
+
+// Repetitions shorter than the sensors' resolution: the reason, and an N
+// that would make one long enough ("" when the group is not coarse).
+std::string coarse_note(const std::string& task, const std::string& model, const SummaryGroup& g,
+                        const Meter::Resolution& resolution) {
+  const double seconds = summarize(g.seconds).mean;
+  if (!(resolution.seconds > 0.0 && seconds < resolution.seconds)) return {};
+  const auto suggested =
+      static_cast<std::int64_t>(std::ceil(static_cast<double>(g.n) * resolution.seconds / std::max(seconds, 1e-6)));
+  return fmt::format("~ {} {}: a repetition lasted {}, under the {} the sensors need ({}): its figures are coarse; "
+                     "--n {} would make one last about {}\n",
+                     task, model, readable_seconds(seconds), readable_seconds(resolution.seconds), resolution.why,
+                     readable_count(suggested), readable_seconds(resolution.seconds));
+}
+
+}  // namespace
+
+std::string render_bench_summary(const CampaignResult& result, const Meter::Resolution& resolution) {
+  const SummaryGroups s = group_runs(result);
   // "source" says how the figure was obtained, where the figure is: an
   // estimate must not read as a measurement (docs/measurement.md, "Estimates").
   // Readable units (joulebench/readable.h): "23.9 ± 2.3 mWh" per 1,000
   // inferences, not 2.391e-05 kWh; the --json contract keeps kWh.
   std::string out = fmt::format("{:<22} {:<40} {:>4} {:>24} {:>22} {:>13} {:>5}  {}\n", "task", "model", "reps",
                                 "energy/1,000 mean ± sd", "CO2e/1,000 mean ± sd", "per inference", "stars", "source");
-  bool any_estimated = false;
-  bool any_unranked = false;
-  std::string coarse_notes;
-  std::string off_task_notes;
-  for (const auto& task : task_order) {
-    // Ranked within one configuration and purpose: batch 8 of a model is not
-    // ranked against batch 1, nor a language identifier against sentiment models.
-    std::map<std::pair<int, std::string>, std::map<std::string, double>> means_by_kind;
-    for (const auto& [model, g] : groups[task]) means_by_kind[{g.batch, g.purpose}][model] = summarize(g.kwh).mean;
-    std::map<std::string, std::optional<int>> stars;
-    for (const auto& [kind, means] : means_by_kind) stars.merge(energy_stars(means));
-    for (const auto& [model, g] : groups[task])
+  bool any_estimated = false, any_unranked = false;
+  std::string coarse_notes, off_task_notes;
+  for (const auto& task : s.task_order) {
+    const auto& models = s.groups.at(task);
+    const auto stars = task_stars(models);
+    for (const auto& [model, g] : models)
       if (!g.purpose.empty())
         off_task_notes += fmt::format("{} {}: does {}, not the task's usual job; ranked only among models that do "
                                       "the same\n",
                                       task, model, g.purpose);
-    for (const auto& model : model_order[task]) {
-      const auto& g = groups[task][model];
+    for (const auto& model : s.model_order.at(task)) {
+      const auto& g = models.at(model);
       const Summary k = summarize(g.kwh), c = summarize(g.g), e = summarize(g.jpi);
       // One repetition has no spread to show ("± 0" would claim one).
       const bool spread = g.kwh.size() > 1;
       const std::string gtext = g.g.empty() ? "n/a" : spread ? readable_grams_pm(c.mean, c.std) : readable_grams(c.mean);
       any_estimated = any_estimated || g.weakest == ProvenanceKind::estimated;
-      // Repetitions shorter than the sensors' resolution: "~" at the figure, the reason and a better N below.
-      const double seconds = summarize(g.seconds).mean;
-      const bool coarse = resolution.seconds > 0.0 && seconds < resolution.seconds;
-      if (coarse) {
-        const auto suggested = static_cast<std::int64_t>(
-            std::ceil(static_cast<double>(g.n) * resolution.seconds / std::max(seconds, 1e-6)));
-        coarse_notes += fmt::format(
-            "~ {} {}: a repetition lasted {}, under the {} the sensors need ({}): its figures are coarse; "
-            "--n {} would make one last about {}\n",
-            task, model, readable_seconds(seconds), readable_seconds(resolution.seconds), resolution.why,
-            readable_count(suggested), readable_seconds(resolution.seconds));
-      }
-      const std::string energy = (spread ? readable_kwh_pm(k.mean, k.std) : readable_kwh(k.mean)) + (coarse ? " ~" : "");
-      out += fmt::format("{:<22} {:<40} {:>4} {} {} {} {:>5}  {}\n", task, model, g.kwh.size(),
-                         pad_left(energy, 24), pad_left(gtext, 22), pad_left(readable_joules(e.mean), 13),
+      // Coarse repetitions: "~" at the figure, the reason and a better N below.
+      const std::string note = coarse_note(task, model, g, resolution);
+      coarse_notes += note;
+      const std::string energy =
+          (spread ? readable_kwh_pm(k.mean, k.std) : readable_kwh(k.mean)) + (note.empty() ? "" : " ~");
+      out += fmt::format("{:<22} {:<40} {:>4} {} {} {} {:>5}  {}\n", task, model, g.kwh.size(), pad_left(energy, 24),
+                         pad_left(gtext, 22), pad_left(readable_joules(e.mean), 13),
                          stars.at(model) ? std::string(static_cast<std::size_t>(*stars.at(model)), '*') : "-",
                          provenance_with_band(to_string(g.weakest), g.band));
       any_unranked = any_unranked || !stars.at(model);
     }
   }
-  for (const auto* r : failed)
+  for (const auto* r : s.failed)
     out += fmt::format("{:<22} {:<40} FAILED: {}\n", to_string(r->cell.task), r->cell.model, r->error);
   if (!coarse_notes.empty()) out += "\n" + coarse_notes;
   if (!off_task_notes.empty()) out += "\n" + off_task_notes;

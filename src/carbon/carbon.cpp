@@ -1,12 +1,12 @@
 // grams CO2e = kWh x PUE x intensity; PUE presets; equivalents; JSON.
-#include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
 #include "joulebench/carbon.h"
 #include "joulebench/error.h"
 #include "joulebench/limits.h"
-#include "text_util.h"
+#include "core/text_util.h"
 
 namespace joulebench {
 
@@ -28,8 +28,9 @@ Pue parse_pue(std::string_view text, std::string_view where) {
 void override_equivalent(std::vector<EquivalentConstant>& constants, std::string_view key_equals_amount,
                          std::string_view where) {
   const auto eq = key_equals_amount.find('=');
-  std::string keys;
-  for (const auto& c : constants) keys += (keys.empty() ? "" : ", ") + c.key;
+  std::vector<std::string> key_list;
+  for (const auto& c : constants) key_list.push_back(c.key);
+  const std::string keys = fmt::format("{}", fmt::join(key_list, ", "));
   if (eq == std::string_view::npos)
     throw InputError(fmt::format("{}: '{}' must be KEY=AMOUNT (keys: {})", where, key_equals_amount, keys));
   const std::string key(detail::trim(key_equals_amount.substr(0, eq)));
@@ -90,6 +91,19 @@ nlohmann::json grid_intensity_json(const GridIntensity& g) {
   return j;
 }
 
+nlohmann::json equivalents_json(const std::vector<EquivalentValue>& equivalents, double scale) {
+  auto eq = nlohmann::json::array();
+  for (const auto& e : equivalents)
+    eq.push_back({{"key", e.constant.key},
+                  {"value", e.value * scale},
+                  {"unit", e.constant.unit},
+                  {"label", e.constant.label},
+                  {"basis", e.constant.basis == EquivalentBasis::energy_kwh ? "kwh" : "g_co2e"},
+                  {"amount_per_unit", e.constant.amount_per_unit},
+                  {"source", e.constant.source}});
+  return eq;
+}
+
 nlohmann::json carbon_result_json(const CarbonResult& r) {
   nlohmann::json j{{"schema", "joulebench.carbon/1"},
                    {"g_co2e", r.g_co2e},
@@ -98,16 +112,7 @@ nlohmann::json carbon_result_json(const CarbonResult& r) {
                    {"pue", r.pue},
                    {"pue_source", r.pue_source}};
   j.update(grid_intensity_json(r.intensity));
-  auto eq = nlohmann::json::array();
-  for (const auto& e : r.equivalents)
-    eq.push_back({{"key", e.constant.key},
-                  {"value", e.value},
-                  {"unit", e.constant.unit},
-                  {"label", e.constant.label},
-                  {"basis", e.constant.basis == EquivalentBasis::energy_kwh ? "kwh" : "g_co2e"},
-                  {"amount_per_unit", e.constant.amount_per_unit},
-                  {"source", e.constant.source}});
-  j["equivalents"] = eq;
+  j["equivalents"] = equivalents_json(r.equivalents);
   j["warnings"] = r.warnings;
   return j;
 }

@@ -101,14 +101,13 @@ std::optional<GridIntensity> fetch_live_intensity(const LiveIntensityOptions& op
     }
   }
 
-  const auto scheme_end = options.url.find("://");
-  if (scheme_end == std::string::npos) {
+  const auto url = net::split_http_url(options.url);
+  if (!url) {
     why = fmt::format("live intensity URL '{}' must start with http:// or https://", options.url);
     return std::nullopt;
   }
-  const auto path_start = options.url.find('/', scheme_end + 3);
-  const std::string origin = options.url.substr(0, path_start);
-  std::string path = path_start == std::string::npos ? "/" : options.url.substr(path_start);
+  const std::string& origin = url->origin;
+  std::string path = url->path.empty() ? "/" : url->path;
   path += (path.find('?') == std::string::npos ? "?" : "&") + std::string("zone=") + url_encode(zone);
 
   try {

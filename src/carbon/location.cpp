@@ -5,12 +5,13 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 
 #include "core/toml_file.h"
 #include "joulebench/carbon.h"
 #include "joulebench/error.h"
 #include "joulebench/limits.h"
-#include "text_util.h"
+#include "core/text_util.h"
 
 namespace joulebench {
 namespace {
@@ -221,15 +222,12 @@ CarbonEnvironment CarbonEnvironment::system() {
   return env;
 }
 
-CarbonSettings resolve_carbon_settings(const CarbonRequest& request, const CarbonEnvironment& env) {
-  auto getenv = [&](const char* name) -> std::optional<std::string> {
-    if (!env.getenv) return std::nullopt;
-    auto v = env.getenv(name);
-    if (v && detail::trim(*v).empty()) return std::nullopt;
-    return v;
-  };
+namespace {
 
-  // Flags.
+// An environment variable, with "" (or blanks) as unset.
+using Getenv = std::function<std::optional<std::string>(const char*)>;
+
+Level flags_level(const CarbonRequest& request) {
   Level flags;
   flags.country = request.country;
   flags.country_where = "--country";
@@ -239,8 +237,10 @@ CarbonSettings resolve_carbon_settings(const CarbonRequest& request, const Carbo
   flags.intensity_where = "--intensity";
   flags.pue = request.pue;
   flags.pue_where = "--pue";
+  return flags;
+}
 
-  // Environment.
+Level environment_level(const Getenv& getenv) {
   Level environment;
   environment.country = getenv("JOULEBENCH_COUNTRY");
   environment.country_where = "JOULEBENCH_COUNTRY";
@@ -254,9 +254,11 @@ CarbonSettings resolve_carbon_settings(const CarbonRequest& request, const Carbo
   environment.intensity_where = "JOULEBENCH_INTENSITY";
   environment.pue = getenv("JOULEBENCH_PUE");
   environment.pue_where = "JOULEBENCH_PUE";
+  return environment;
+}
 
-  // Config file: --config, else JOULEBENCH_CONFIG, else the first that exists.
-  ConfigFile config;
+// --config, else JOULEBENCH_CONFIG, else the first of the usual files that exists.
+ConfigFile config_level(const CarbonRequest& request, const CarbonEnvironment& env, const Getenv& getenv) {
   std::error_code ec;
   std::optional<fs::path> config_path = request.config_file;
   if (!config_path) {
@@ -265,46 +267,91 @@ CarbonSettings resolve_carbon_settings(const CarbonRequest& request, const Carbo
   if (config_path) {
     if (!fs::exists(*config_path, ec))
       throw InputError(fmt::format("config file {} does not exist", config_path->string()));
-    config = read_config(*config_path);
-  } else {
-    for (const auto& f : env.config_files)
-      if (fs::exists(f, ec)) {  // a folder of that name is refused by name, not skipped
-        config = read_config(f);
-        break;
-      }
+    return read_config(*config_path);
   }
+  for (const auto& f : env.config_files)
+    if (fs::exists(f, ec)) return read_config(f);  // a folder of that name is refused by name, not skipped
+  return {};
+}
+
+// No location given anywhere: the time zone's country, said as a guess, else
+// the world average with a warning.
+void guess_location(const CarbonEnvironment& env, CarbonSettings& s) {
+  std::optional<std::pair<std::string, std::string>> tz;
+  if (env.use_time_zone) tz = system_time_zone(env);
+  std::optional<std::string> iso3 = tz ? country_for_time_zone(tz->first) : std::nullopt;
+  if (iso3 && find_country(*iso3)) {
+    s.intensity = intensity_for_country(*iso3);
+    s.location_origin = fmt::format("time zone {} ({})", tz->first, tz->second);
+    s.warnings.push_back(fmt::format("location guessed from the time zone {} ({}): {} ({}); give --country "
+                                     "or --cloud to be sure",
+                                     tz->first, tz->second, s.intensity.country_name, *iso3));
+    return;
+  }
+  s.intensity = world_average_intensity();
+  s.location_origin = "default";
+  s.warnings.push_back(fmt::format(
+      "location unknown (no --country/--cloud/--intensity, JOULEBENCH_COUNTRY, or joulebench.toml{}): "
+      "using the world average {} g CO2e/kWh (IEA 2019); real grids range from under 50 to over 800",
+      tz ? fmt::format(", and time zone {} names no country", tz->first) : std::string(),
+      kWorldAverageIntensityGPerKwh));
+}
+
+// Live intensity replaces a table's figure (never one given outright); when
+// the service cannot answer, the table's figure stays, with a warning.
+void apply_live_intensity(const CarbonRequest& request, const ConfigFile& config, const Getenv& getenv,
+                          CarbonSettings& s) {
+  bool live = config.live.value_or(false);
+  if (auto v = getenv("JOULEBENCH_LIVE_INTENSITY")) live = parse_bool(*v, "JOULEBENCH_LIVE_INTENSITY");
+  if (request.live) live = *request.live;
+  if (!live || s.intensity.origin == IntensityOrigin::user) return;
+  LiveIntensityOptions lo = config.live_options;
+  if (auto v = getenv("JOULEBENCH_LIVE_URL")) lo.url = *v;
+  if (auto v = getenv("JOULEBENCH_LIVE_ZONE")) lo.zone = *v;
+  if (auto v = getenv("ELECTRICITYMAPS_TOKEN")) lo.token = *v;
+  if (auto v = getenv("JOULEBENCH_LIVE_TOKEN")) lo.token = *v;
+  std::string zone = lo.zone;
+  if (zone.empty() && !s.intensity.country_iso3.empty())
+    if (const auto* c = find_country(s.intensity.country_iso3)) zone = c->iso2;
+  std::string why;
+  if (auto g = fetch_live_intensity(lo, zone, &why)) {
+    g->country_iso3 = s.intensity.country_iso3;
+    g->country_name = s.intensity.country_name;
+    g->cloud_provider = s.intensity.cloud_provider;
+    g->cloud_region = s.intensity.cloud_region;
+    s.intensity = *g;
+  } else {
+    s.warnings.push_back(fmt::format("live carbon intensity unavailable ({}); using {} g CO2e/kWh from {}", why,
+                                     s.intensity.g_per_kwh, s.intensity.source));
+  }
+}
+
+}  // namespace
+
+CarbonSettings resolve_carbon_settings(const CarbonRequest& request, const CarbonEnvironment& env) {
+  const Getenv getenv = [&](const char* name) -> std::optional<std::string> {
+    if (!env.getenv) return std::nullopt;
+    auto v = env.getenv(name);
+    if (v && detail::trim(*v).empty()) return std::nullopt;
+    return v;
+  };
+  const Level flags = flags_level(request);
+  const Level environment = environment_level(getenv);
+  const ConfigFile config = config_level(request, env, getenv);
 
   CarbonSettings s;
   s.config_project = config.project;
+  // Location and intensity: flags > environment > config > time zone > world.
   std::string origin;
   std::optional<GridIntensity> found;
-  for (const Level* l : {&flags, &environment, &config.level}) {
+  for (const Level* l : {&flags, &environment, &config.level})
     if ((found = location_of(*l, &origin))) break;
-  }
   if (found) {
     s.intensity = *found;
     s.location_origin = origin;
   } else {
-    std::optional<std::pair<std::string, std::string>> tz;
-    if (env.use_time_zone) tz = system_time_zone(env);
-    std::optional<std::string> iso3 = tz ? country_for_time_zone(tz->first) : std::nullopt;
-    if (iso3 && find_country(*iso3)) {
-      s.intensity = intensity_for_country(*iso3);
-      s.location_origin = fmt::format("time zone {} ({})", tz->first, tz->second);
-      s.warnings.push_back(fmt::format("location guessed from the time zone {} ({}): {} ({}); give --country "
-                                       "or --cloud to be sure",
-                                       tz->first, tz->second, s.intensity.country_name, *iso3));
-    } else {
-      s.intensity = world_average_intensity();
-      s.location_origin = "default";
-      s.warnings.push_back(fmt::format(
-          "location unknown (no --country/--cloud/--intensity, JOULEBENCH_COUNTRY, or joulebench.toml{}): "
-          "using the world average {} g CO2e/kWh (IEA 2019); real grids range from under 50 to over 800",
-          tz ? fmt::format(", and time zone {} names no country", tz->first) : std::string(),
-          kWorldAverageIntensityGPerKwh));
-    }
+    guess_location(env, s);
   }
-
   // PUE: flag > environment > config > default.
   for (const Level* l : {&flags, &environment, &config.level}) {
     if (l->pue) {
@@ -312,37 +359,10 @@ CarbonSettings resolve_carbon_settings(const CarbonRequest& request, const Carbo
       break;
     }
   }
-
   // Equivalents: config first, flags override it.
   for (const auto& [kv, where] : config.equivalents) override_equivalent(s.equivalents, kv, where);
   for (const auto& kv : request.equivalent_overrides) override_equivalent(s.equivalents, kv, "--equivalent");
-
-  // Live intensity: only where no figure was given outright.
-  bool live = false;
-  if (config.live) live = *config.live;
-  if (auto v = getenv("JOULEBENCH_LIVE_INTENSITY")) live = parse_bool(*v, "JOULEBENCH_LIVE_INTENSITY");
-  if (request.live) live = *request.live;
-  if (live && s.intensity.origin != IntensityOrigin::user) {
-    LiveIntensityOptions lo = config.live_options;
-    if (auto v = getenv("JOULEBENCH_LIVE_URL")) lo.url = *v;
-    if (auto v = getenv("JOULEBENCH_LIVE_ZONE")) lo.zone = *v;
-    if (auto v = getenv("ELECTRICITYMAPS_TOKEN")) lo.token = *v;
-    if (auto v = getenv("JOULEBENCH_LIVE_TOKEN")) lo.token = *v;
-    std::string zone = lo.zone;
-    if (zone.empty() && !s.intensity.country_iso3.empty())
-      if (const auto* c = find_country(s.intensity.country_iso3)) zone = c->iso2;
-    std::string why;
-    if (auto g = fetch_live_intensity(lo, zone, &why)) {
-      g->country_iso3 = s.intensity.country_iso3;
-      g->country_name = s.intensity.country_name;
-      g->cloud_provider = s.intensity.cloud_provider;
-      g->cloud_region = s.intensity.cloud_region;
-      s.intensity = *g;
-    } else {
-      s.warnings.push_back(fmt::format("live carbon intensity unavailable ({}); using {} g CO2e/kWh from {}", why,
-                                       s.intensity.g_per_kwh, s.intensity.source));
-    }
-  }
+  apply_live_intensity(request, config, getenv, s);
   return s;
 }
 

@@ -1,6 +1,6 @@
 // The compiled-in tables (data/grid-intensity.csv, cloud-regions.csv,
 // equivalents.csv, timezone-countries.csv) and the look-ups over them.
-#include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
@@ -8,11 +8,11 @@
 #include <map>
 
 #include "core/table_lines.h"
-#include "csv_reader.h"
+#include "core/csv_reader.h"
 #include "joulebench/carbon.h"
 #include "joulebench/error.h"
 #include "joulebench/limits.h"
-#include "text_util.h"
+#include "core/text_util.h"
 
 namespace joulebench::embedded {
 extern const std::string_view grid_intensity_csv;
@@ -71,6 +71,13 @@ std::string_view to_string(IntensityOrigin o) {
     case IntensityOrigin::world_average: return "world-average";
   }
   return "unknown";
+}
+
+std::optional<IntensityOrigin> intensity_origin_from_string(std::string_view s) {
+  for (auto o : {IntensityOrigin::user, IntensityOrigin::country_table, IntensityOrigin::cloud_table,
+                 IntensityOrigin::live, IntensityOrigin::logged, IntensityOrigin::world_average})
+    if (to_string(o) == s) return o;
+  return std::nullopt;
 }
 
 const std::vector<CountryIntensity>& country_intensities() {
@@ -220,8 +227,7 @@ GridIntensity intensity_for_cloud(std::string_view provider_colon_region) {
     return g;
   }
   auto close = closest_cloud_regions(key);
-  std::string hint;
-  for (const auto& s : close) hint += (hint.empty() ? "" : ", ") + s;
+  const std::string hint = fmt::format("{}", fmt::join(close, ", "));
   throw InputError(fmt::format("unknown cloud region '{}'; closest known: {} (or give --intensity G)",
                                provider_colon_region, hint.empty() ? "none" : hint));
 }

@@ -1,6 +1,7 @@
-// joulebench bench: the study's protocol on the zoo. Parses options, builds
-// the cells, and hands them to the bench library (run_campaign); progress on
-// stderr, the table (or --json array) on stdout. Contract: docs/bench.md.
+// joulebench bench: the study's protocol on the zoo. Parses options, plans
+// the cells with the bench library (plan_campaign) and hands them to
+// run_campaign; progress on stderr, the table (or --json array) on stdout.
+// Contract: docs/bench.md.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -33,7 +34,6 @@
 namespace joulebench::cli {
 namespace {
 
-constexpr int kPartial = 3;
 // Ctrl-C, and SIGTERM from a scheduler (scancel, preemption, a pod's
 // deletion): the cell in progress is discarded and the exit status is
 // 128 + the signal, as a shell reports it.
@@ -72,16 +72,6 @@ std::string duration_text(double s) {
   return t >= 60 ? fmt::format("{}m{:02d}s", t / 60, t % 60) : fmt::format("{}s", t);
 }
 
-std::string names_of(const std::vector<ModelInfo>& zoo, std::optional<Task> task) {
-  std::vector<std::string> names;
-  for (const auto& m : zoo)
-    if ((!task || m.task == *task) && std::find(names.begin(), names.end(), m.name) == names.end())
-      names.push_back(m.name);
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
-
 // What was typed, recorded with each run (the store's source column).
 std::string own_command_line() {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
@@ -90,25 +80,6 @@ std::string own_command_line() {
   for (char& c : text)
     if (c == '\0') c = ' ';
   return text;
-}
-
-// The description of a TorchScript --model: its TOML, then the flags.
-TorchScriptSpec torchscript_spec(const std::string& path, const Args& args) {
-  TorchScriptSpec spec = read_torchscript_spec(path, args.model_config);
-  if (args.input_length) spec.input_length = *args.input_length;
-  if (!args.image_size.empty()) {
-    int h = 0, w = 0;
-    char x = 0, extra = 0;
-    const int n = std::sscanf(args.image_size.c_str(), "%d%c%d%c", &h, &x, &w, &extra);
-    if (n == 1) w = h;
-    else if (n != 3 || (x != 'x' && x != 'X')) h = 0;
-    if (h < 1 || w < 1)
-      throw InputError(fmt::format("--image-size {}: expected HEIGHTxWIDTH or one side, e.g. 224x224 or 224",
-                                   args.image_size));
-    spec.image_height = h;
-    spec.image_width = w;
-  }
-  return spec;
 }
 
 // --spool, else JOULEBENCH_SPOOL, else one file per shard in the current folder
@@ -145,236 +116,171 @@ std::size_t finish_spool(SpooledStore& spooled, const Args& args) {
   return left;
 }
 
-int run(Args& args) {
+// What a command asks for, resolved before anything is measured or stored.
+struct Campaign {
   BenchProtocol protocol = BenchProtocol::quick;
   BenchSettings settings;
   double idle_s = 5.0;
-  const bool default_run = args.tasks.empty() && args.models.empty() && args.endpoint.url.empty();
-  if (args.protocol == "study") {
-    protocol = BenchProtocol::study;
-    settings.protocol = "study";
-    idle_s = 30.0;
-    settings.cooldown_s = 5.0;
-  } else if (args.protocol == "quick" || (args.protocol.empty() && default_run)) {
-    // Small enough for a 2-core laptop in minutes (docs/bench.md).
-    settings.protocol = "quick";
-    settings.n = 30;
-    settings.reps = 3;
-    settings.warmup = 2;
-  } else {
-    settings.protocol = "custom";  // the study's N and R unless given
-  }
-  if (args.n) settings.n = *args.n;
-  if (args.reps) settings.reps = *args.reps;
-  if (args.warmup) settings.warmup = *args.warmup;
-  if (args.idle_baseline_s) idle_s = *args.idle_baseline_s;
-  if (args.cooldown_s) settings.cooldown_s = *args.cooldown_s;
-  settings.threads = args.threads;
-  settings.dtype = args.dtype;
-  settings.device = args.device;
-  settings.source = own_command_line();
-  if (args.steps) settings.load.steps = *args.steps;
-  if (args.batches.empty()) args.batches = {1};
+  bool default_run = false;
+  std::vector<ModelInfo> zoo;  // empty for a live endpoint
+  BenchPlan plan;
+};
+
+Campaign plan(Args& args) {
+  Campaign c;
+  c.default_run = args.tasks.empty() && args.models.empty() && args.endpoint.url.empty();
+  c.protocol = bench_protocol(args.protocol, c.default_run);
+  BenchPreset preset = bench_preset(c.protocol);
+  c.settings = std::move(preset.settings);
+  c.idle_s = args.idle_baseline_s.value_or(preset.idle_baseline_s);
+  if (args.n) c.settings.n = *args.n;
+  if (args.reps) c.settings.reps = *args.reps;
+  if (args.warmup) c.settings.warmup = *args.warmup;
+  if (args.cooldown_s) c.settings.cooldown_s = *args.cooldown_s;
+  c.settings.threads = args.threads;
+  c.settings.dtype = args.dtype;
+  c.settings.device = args.device;
+  c.settings.source = own_command_line();
+  if (args.steps) c.settings.load.steps = *args.steps;
   if (!args.html.empty()) check_output_file(args.html, "--html");
 
-  // Tasks and models: validated before anything is measured.
-  std::vector<Task> tasks;
-  for (const auto& t : args.tasks) {
-    auto task = task_from_string(t);
-    if (!task) throw InputError(fmt::format("--task: unknown task '{}'; valid tasks: {}", t, task_names()));
-    tasks.push_back(*task);
-  }
   const bool live = !args.endpoint.url.empty();
   if (live) make_endpoint_model(args.endpoint, Task::text_generation);  // checks the URL before anything runs
-  // A live server is not in the zoo: its models are whatever it serves.
-  const std::vector<ModelInfo> zoo = live ? std::vector<ModelInfo>{} : list_models();
-  std::vector<std::pair<Task, std::string>> pairs;
-  std::map<std::string, TorchScriptSpec> torchscript;  // by cell model name
-  if (live) {
-    if (tasks.empty()) tasks = {Task::text_generation};
-    for (Task t : tasks)
-      pairs.emplace_back(t, args.models.empty() ? args.endpoint.url : args.models.front());
-    args.endpoint.model = args.models.empty() ? "" : args.models.front();
-  } else if (args.models.empty()) {
-    if (tasks.empty()) tasks = all_tasks();
-    for (Task t : tasks)
-      for (auto& m : default_models(t, zoo, protocol)) pairs.emplace_back(t, m);
-  } else {
-    for (const auto& name : args.models) {
-      std::vector<Task> served;
-      for (const auto& m : zoo)
-        if (m.name == name) served.push_back(m.task);
-      if (served.empty() && is_torchscript_path(name)) {
-        TorchScriptSpec spec = torchscript_spec(name, args);
-        if (tasks.empty() && !spec.task)
-          throw InputError(fmt::format("--model {}: which task does this TorchScript model serve? Give --task, or "
-                                       "task = \"...\" in {}",
-                                       name, spec.config_path.empty()
-                                                 ? std::filesystem::path(name).replace_extension(".toml").string()
-                                                 : spec.config_path));
-        const std::string cell_name = spec.name.empty() ? name : spec.name;
-        for (Task t : tasks.empty() ? std::vector<Task>{*spec.task} : tasks) pairs.emplace_back(t, cell_name);
-        torchscript.emplace(cell_name, std::move(spec));
-        continue;
-      }
-      if (served.empty()) {
-        const std::optional<Task> only = tasks.size() == 1 ? std::optional(tasks[0]) : std::nullopt;
-        throw InputError(fmt::format("--model: unknown model '{}'; valid models{}: {} (or the path of a TorchScript "
-                                     "file, .pt)",
-                                     name, only ? fmt::format(" for {}", to_string(*only)) : "", names_of(zoo, only)));
-      }
-      bool any = false;
-      for (Task t : served)
-        if (tasks.empty() || std::find(tasks.begin(), tasks.end(), t) != tasks.end()) {
-          pairs.emplace_back(t, name);
-          any = true;
-          if (tasks.empty()) break;  // a multi-purpose model without --task: its first task
-        }
-      if (!any)
-        throw InputError(fmt::format("--model {} does not serve {}; models for it: {}", name, args.tasks.front(),
-                                     names_of(zoo, tasks.front())));
-    }
-  }
-
-  // These describe a TorchScript file's inputs; anywhere else they would be
-  // silently ignored, so say so.
-  if (torchscript.empty() && (!args.model_config.empty() || args.input_length || !args.image_size.empty()))
-    throw InputError("--model-config, --input-length and --image-size describe a TorchScript model's inputs: give "
-                     "--model path/to/model.pt with them, or leave them out");
-
-  // Inputs per task, read once.
-  const std::filesystem::path data_dir = core::data_dir();
-  std::map<Task, std::vector<std::shared_ptr<const BenchInputSet>>> inputs;
-  std::vector<BenchCell> cells;
-  for (const auto& [task, model] : pairs) {
-    auto& sets = inputs[task];
-    if (sets.empty()) {
-      if (!args.data.empty())
-        sets.push_back(std::make_shared<BenchInputSet>(user_inputs(task, args.data, args.text_column)));
-      else if (protocol == BenchProtocol::study)
-        for (auto& s : study_input_sets(task, data_dir)) sets.push_back(std::make_shared<BenchInputSet>(std::move(s)));
-      else
-        sets.push_back(std::make_shared<BenchInputSet>(builtin_inputs(task, data_dir)));
-    }
-    std::string purpose;
-    for (const auto& m : zoo)
-      if (m.name == model) purpose = m.purpose;
-    for (const auto& set : sets)
-      for (int b : args.batches) cells.push_back(BenchCell{task, model, set, b, purpose});
-  }
-  check_campaign(cells, settings);  // before anything is loaded or a store is created
+  c.zoo = live ? std::vector<ModelInfo>{} : list_models();
+  BenchRequest request;
+  request.tasks = args.tasks;
+  request.models = args.models;
+  if (!args.batches.empty()) request.batches = args.batches;
+  request.endpoint_url = args.endpoint.url;
+  request.data = args.data;
+  request.text_column = args.text_column;
+  request.model_config = args.model_config;
+  request.input_length = args.input_length;
+  request.image_size = args.image_size;
+  c.plan = plan_campaign(request, c.protocol, c.zoo, core::data_dir());
+  args.endpoint.model = c.plan.endpoint_model;
+  check_campaign(c.plan.cells, c.settings);  // before anything is loaded or a store is created
   if (!args.shard.empty()) {
     int i = 0, n = 0;
     std::sscanf(args.shard.c_str(), "%d/%d", &i, &n);  // checked by the option's validator
-    cells = select_shard(cells, i, n);
+    c.plan.cells = select_shard(c.plan.cells, i, n);
   }
+  return c;
+}
 
-  // TorchScript files are loaded (and forward() run once) before anything is
-  // measured: a file or description that does not fit is bad input, exit 2.
-  // The first cell of each then uses the model loaded here.
-  std::map<std::pair<Task, std::string>, std::unique_ptr<Model>> preloaded;
-  std::map<std::string, std::int64_t> torchscript_parameters;  // for the report's parameter axis
-  for (const auto& c : cells)
-    if (auto it = torchscript.find(c.model); it != torchscript.end() && !preloaded.count({c.task, c.model})) {
-      auto& model = preloaded[{c.task, c.model}] = load_torchscript(it->second, cell_load_options(c, settings));
-      torchscript_parameters[c.model] = model->info().parameters;
+// TorchScript files are loaded (and forward() run once) before anything is
+// measured: a file or description that does not fit is bad input, exit 2.
+// The first cell of each then uses the model loaded here.
+struct Preloaded {
+  std::map<std::pair<Task, std::string>, std::unique_ptr<Model>> models;
+  std::map<std::string, std::int64_t> parameters;  // for the report's parameter axis
+};
+
+Preloaded preload_torchscript(const Campaign& c) {
+  Preloaded out;
+  for (const auto& cell : c.plan.cells)
+    if (auto it = c.plan.torchscript.find(cell.model);
+        it != c.plan.torchscript.end() && !out.models.count({cell.task, cell.model})) {
+      auto& model = out.models[{cell.task, cell.model}] = load_torchscript(it->second, cell_load_options(cell, c.settings));
+      out.parameters[cell.model] = model->info().parameters;
     }
+  return out;
+}
 
-  const CarbonSettings carbon = resolve_carbon_settings(args.carbon);
-  const bool tty = ::isatty(STDERR_FILENO);
+// A database store gets a local spool: a run it cannot take is kept, never lost.
+std::unique_ptr<Store> open_campaign_store(const Args& args, bool tty, SpooledStore*& spooled) {
   std::unique_ptr<Store> store = open_store(args.store);
-  // A database store gets a local spool: a run it cannot take is kept, never lost.
-  SpooledStore* spooled = nullptr;
-  if (is_store_url(args.store)) {
-    SpoolOptions spool;
-    spool.path = spool_path(args);
-    spool.notify = [&args, tty](const std::string& message) {
-      if (!args.quiet) fmt::print(stderr, "{}joulebench: {}\n", tty ? "\r\033[K" : "", message);
+  spooled = nullptr;
+  if (!is_store_url(args.store)) return store;
+  SpoolOptions spool;
+  spool.path = spool_path(args);
+  spool.notify = [&args, tty](const std::string& message) {
+    if (!args.quiet) fmt::print(stderr, "{}joulebench: {}\n", tty ? "\r\033[K" : "", message);
+  };
+  auto s = open_spooled_store(std::move(store), spool);
+  spooled = s.get();
+  if (const auto waiting = spooled->pending(); waiting > 0 && !args.quiet)
+    fmt::print(stderr, "joulebench: {} run(s) of an earlier campaign wait in {}: their cells count as done, and "
+               "they go to the database first\n", waiting, spooled->spool_path().string());
+  return s;
+}
+
+void print_plan(const Campaign& c) {
+  if (c.protocol == BenchProtocol::quick)
+    fmt::print(stderr,
+               "joulebench: {} protocol: {} cells, N = {} inferences x {} repetitions each (reduced: the study "
+               "uses 1,000 x 10; --protocol study runs it)\n",
+               c.default_run ? "default run, quick" : "quick", c.plan.cells.size(), c.settings.n, c.settings.reps);
+  else
+    fmt::print(stderr, "joulebench: {} protocol: {} cells, N = {} inferences x {} repetitions each\n",
+               to_string(c.protocol), c.plan.cells.size(), c.settings.n, c.settings.reps);
+}
+
+ModelLoader model_loader(Args& args, const Campaign& c, Preloaded& preloaded) {
+  if (!args.endpoint.url.empty())
+    return [&args](const std::string&, const LoadOptions& o) {
+      return make_endpoint_model(args.endpoint, o.task.value_or(Task::text_generation));
     };
-    auto s = open_spooled_store(std::move(store), spool);
-    spooled = s.get();
-    store = std::move(s);
-    if (const auto waiting = spooled->pending(); waiting > 0 && !args.quiet)
-      fmt::print(stderr, "joulebench: {} run(s) of an earlier campaign wait in {}: their cells count as done, and "
-                 "they go to the database first\n", waiting, spooled->spool_path().string());
-  }
-  if (!args.quiet) {
-    print_carbon_warnings(carbon);
-    if (settings.protocol == "quick")
-      fmt::print(stderr,
-                 "joulebench: {} protocol: {} cells, N = {} inferences x {} repetitions each (reduced: the study "
-                 "uses 1,000 x 10; --protocol study runs it)\n",
-                 default_run ? "default run, quick" : "quick", cells.size(), settings.n, settings.reps);
-    else
-      fmt::print(stderr, "joulebench: {} protocol: {} cells, N = {} inferences x {} repetitions each\n",
-                 settings.protocol, cells.size(), settings.n, settings.reps);
-  }
-
-  TrackerOptions topts;
-  topts.interval_s = args.interval_ms / 1000.0;
-  topts.sensors = args.sensors;
-  // Attributed scope: this process (the zoo's models run in it), or the
-  // server's process tree for a live endpoint when its PID is given.
-  if (live) topts.pid = args.server_pid;
-  else topts.pid = static_cast<int>(::getpid());
-  Tracker tracker(topts);
-
-  ModelLoader loader = [&](const std::string& name, const LoadOptions& o) -> std::unique_ptr<Model> {
-    auto spec = torchscript.find(name);
-    if (spec == torchscript.end()) return load_model(name, o);
-    if (auto it = preloaded.find({o.task.value_or(Task::text_classification), name});
-        it != preloaded.end() && it->second)
+  return [&c, &preloaded](const std::string& name, const LoadOptions& o) -> std::unique_ptr<Model> {
+    auto spec = c.plan.torchscript.find(name);
+    if (spec == c.plan.torchscript.end()) return load_model(name, o);
+    if (auto it = preloaded.models.find({o.task.value_or(Task::text_classification), name});
+        it != preloaded.models.end() && it->second)
       return std::move(it->second);
     return load_torchscript(spec->second, o);
   };
-  if (live)
-    loader = [&args](const std::string&, const LoadOptions& o) {
-      return make_endpoint_model(args.endpoint, o.task.value_or(Task::text_generation));
-    };
-  BenchContext ctx{tracker, *store, carbon, loader, detect_machine(args.sensors.paths.procfs_root), idle_s, {}};
-  if (!live) try {  // the zoo runs the models: record what runs them (the BLAS kernel can change energy 5x)
+}
+
+// The zoo runs the models: record what runs them (the BLAS kernel can change energy 5x).
+void record_zoo_runtime(BenchContext& ctx, bool quiet) {
+  try {
     const RuntimeInfo rt = zoo_runtime_info();
     ctx.software = {{"libtorch", rt.torch_version},
                     {"blas", rt.blas_library},
                     {"blas_core", rt.blas_core},
                     {"blas_core_chosen_by", rt.blas_core_chosen_by}};
-    if (!args.quiet && !rt.blas_core.empty())
+    if (!quiet && !rt.blas_core.empty())
       fmt::print(stderr, "joulebench: libtorch {}, OpenBLAS kernel {} ({})\n", rt.torch_version, rt.blas_core,
                  rt.blas_core_chosen_by);
   } catch (const Error&) {
     // No zoo plugin: each cell's model load says so (and fails that cell only).
   }
+}
+
+// Progress on stderr: one line rewritten in place on a terminal, a line per
+// change otherwise; a failed cell's error as it happens.
+BenchCallbacks progress_callbacks(bool tty, std::shared_ptr<std::string> last_line) {
   BenchCallbacks cb;
   cb.stop = &g_stop;
-  std::string last_line;
-  if (!args.quiet) {
-    cb.progress = [&](const BenchProgress& p) {
-      std::string where = p.cell ? fmt::format("{} {}{}", to_string(p.cell->task), p.cell->model,
-                                               p.cell->batch > 1 ? fmt::format(" (batch {})", p.cell->batch) : "")
-                                 : "idle baseline";
-      // A bar over the repetitions of the campaign.
-      const double total = static_cast<double>(std::max<std::size_t>(1, p.cell_count * p.reps));
-      const double done = static_cast<double>(p.cell_index * p.reps + std::max(0, p.repetition - 1));
-      const int filled = static_cast<int>(20.0 * done / total);
-      const std::string bar = std::string(filled, '#') + std::string(20 - filled, '.');
-      std::string line = fmt::format("[{}] {}/{} {}: {}{}  elapsed {}{}", bar, p.cell_index + 1, p.cell_count, where,
-                                     p.phase, p.phase == "measure" ? fmt::format(" rep {}/{}", p.repetition, p.reps) : "",
-                                     duration_text(p.elapsed_s), p.eta_s ? "  ETA " + duration_text(*p.eta_s) : "");
-      if (tty) {
-        fmt::print(stderr, "\r\033[K{}", line);
-      } else if (p.phase != "cooldown" && line != last_line) {
-        fmt::print(stderr, "{}\n", line);
-      }
-      last_line = line;
-    };
-    cb.run_done = [&](const BenchRun& r) {
-      if (r.status != "complete") {
-        fmt::print(stderr, "{}joulebench: {} {} failed: {}\n", tty ? "\r\033[K" : "", to_string(r.cell.task),
-                   r.cell.model, r.error);
-      }
-    };
-  }
+  cb.progress = [tty, last_line](const BenchProgress& p) {
+    std::string where = p.cell ? fmt::format("{} {}{}", to_string(p.cell->task), p.cell->model,
+                                             p.cell->batch > 1 ? fmt::format(" (batch {})", p.cell->batch) : "")
+                               : "idle baseline";
+    // A bar over the repetitions of the campaign.
+    const double total = static_cast<double>(std::max<std::size_t>(1, p.cell_count * p.reps));
+    const double done = static_cast<double>(p.cell_index * p.reps + std::max(0, p.repetition - 1));
+    const int filled = static_cast<int>(20.0 * done / total);
+    const std::string bar = std::string(filled, '#') + std::string(20 - filled, '.');
+    std::string line = fmt::format("[{}] {}/{} {}: {}{}  elapsed {}{}", bar, p.cell_index + 1, p.cell_count, where,
+                                   p.phase, p.phase == "measure" ? fmt::format(" rep {}/{}", p.repetition, p.reps) : "",
+                                   duration_text(p.elapsed_s), p.eta_s ? "  ETA " + duration_text(*p.eta_s) : "");
+    if (tty) fmt::print(stderr, "\r\033[K{}", line);
+    else if (p.phase != "cooldown" && line != *last_line) fmt::print(stderr, "{}\n", line);
+    *last_line = std::move(line);
+  };
+  cb.run_done = [tty](const BenchRun& r) {
+    if (r.status != RunStatus::complete)
+      fmt::print(stderr, "{}joulebench: {} {} failed: {}\n", tty ? "\r\033[K" : "", to_string(r.cell.task),
+                 r.cell.model, r.error);
+  };
+  return cb;
+}
 
+// Runs the campaign with Ctrl-C and SIGTERM caught; on an error the spool
+// still says what it keeps and how to push it.
+CampaignResult run_with_signals(const std::vector<BenchCell>& cells, const BenchSettings& settings,
+                                BenchContext& ctx, const BenchCallbacks& cb, SpooledStore* spooled,
+                                const Args& args) {
   g_stop = false;
   g_stop_signal = 0;
   auto previous_int = std::signal(SIGINT, on_stop_signal);
@@ -383,74 +289,148 @@ int run(Args& args) {
     std::signal(SIGINT, previous_int);
     std::signal(SIGTERM, previous_term);
   };
-  CampaignResult result;
   try {
-    result = run_campaign(cells, settings, ctx, cb);
+    CampaignResult result = run_campaign(cells, settings, ctx, cb);
+    restore_signals();
+    return result;
   } catch (...) {
     restore_signals();
     if (spooled) {
       try {
-        finish_spool(*spooled, args);  // what is kept, and how to push it
+        finish_spool(*spooled, args);
       } catch (const std::exception&) {
       }
     }
     throw;
   }
-  restore_signals();
-  if (!args.quiet && tty) fmt::print(stderr, "\r\033[K");
-  const std::size_t unsent = spooled ? finish_spool(*spooled, args) : 0;
+}
 
+// The HTML report of the whole store, when this campaign added to it. A
+// report that cannot be written is a warning: the measurements are stored.
+void write_html_report(const Args& args, const Campaign& c, const Preloaded& preloaded, Store& store) {
+  std::filesystem::path html = args.html;
+  if (html.empty())  // beside a SQLite file; in the current folder for a database URL
+    html = args.store.find("://") != std::string::npos
+               ? std::filesystem::path("joulebench-report.html")
+               : std::filesystem::path(std::filesystem::path(args.store).replace_extension().string() + "-report.html");
+  try {
+    HtmlReportOptions h = cli::report_facts(c.zoo);
+    h.title = "joulebench bench";
+    for (const auto& [name, parameters] : preloaded.parameters) h.facts[name] = {parameters, false};
+    write_output_file(html.string(), render_html_report(store, h));
+    if (!args.quiet) fmt::print(stderr, "joulebench: report: {}\n", std::filesystem::absolute(html).string());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "joulebench: warning: no HTML report at {}: {}\n", html.string(), e.what());
+  }
+}
+
+void print_results(const Args& args, const CampaignResult& result, const Tracker& tracker, const Store& store) {
   if (args.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : result.runs) out.push_back(bench_run_json(r));
     fmt::print("{}", json_text(out));
   }
-  if (!args.quiet) {
-    const std::string table = render_bench_summary(result, tracker.meter().resolution());
-    std::FILE* where = args.json ? stderr : stdout;
-    if (!result.runs.empty()) fmt::print(where, "\n{}\n", table);
-    if (!result.skipped.empty())
-      fmt::print(stderr, "joulebench: {} cells already complete in {} were skipped (resume)\n",
-                 result.skipped.size(), store->location());
-    fmt::print(stderr, "joulebench: results in {}; see them with `joulebench report --store {}`\n",
-               store->location(), store->location());
-  }
-  // The HTML report of the whole store, when this campaign added to it. A
-  // report that cannot be written is a warning: the measurements are stored.
-  // With runs still in the spool the database would give a partial report.
-  if (!args.no_report && unsent == 0 && std::any_of(result.runs.begin(), result.runs.end(),
-                                                    [](const BenchRun& r) { return r.status == "complete"; })) {
-    std::filesystem::path html = args.html;
-    if (html.empty())  // beside a SQLite file; in the current folder for a database URL
-      html = args.store.find("://") != std::string::npos
-                 ? std::filesystem::path("joulebench-report.html")
-                 : std::filesystem::path(std::filesystem::path(args.store).replace_extension().string() + "-report.html");
-    try {
-      HtmlReportOptions h = cli::report_facts(zoo);
-      h.title = "joulebench bench";
-      for (const auto& [name, parameters] : torchscript_parameters) h.facts[name] = {parameters, false};
-      const std::string page = render_html_report(*store, h);
-      write_output_file(html.string(), page);
-      if (!args.quiet) fmt::print(stderr, "joulebench: report: {}\n", std::filesystem::absolute(html).string());
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "joulebench: warning: no HTML report at {}: {}\n", html.string(), e.what());
-    }
-  }
+  if (args.quiet) return;
+  std::FILE* where = args.json ? stderr : stdout;
+  if (!result.runs.empty())
+    fmt::print(where, "\n{}\n", render_bench_summary(result, tracker.meter().resolution()));
+  if (!result.skipped.empty())
+    fmt::print(stderr, "joulebench: {} cells already complete in {} were skipped (resume)\n", result.skipped.size(),
+               store.location());
+  fmt::print(stderr, "joulebench: results in {}; see them with `joulebench report --store {}`\n", store.location(),
+             store.location());
+}
+
+// The exit status: 128 + the signal when interrupted, partial when a cell
+// failed or runs wait in the spool.
+int exit_code(const CampaignResult& result, std::size_t cells, std::size_t unsent, const Store& store) {
   if (result.interrupted) {
     const int sig = g_stop_signal.load();
     fmt::print(stderr,
                "joulebench: interrupted ({}): {} completed repetitions kept in {}; the unfinished cell ({} {}) was "
                "discarded. Run the same command again to resume: completed cells are skipped.\n",
-               sig == SIGTERM ? "SIGTERM" : "SIGINT", result.runs.size() - result.failed_cells, store->location(),
+               sig == SIGTERM ? "SIGTERM" : "SIGINT", result.runs.size() - result.failed_cells, store.location(),
                to_string(result.interrupted_cell->task), result.interrupted_cell->model);
-    return 128 + (sig != 0 ? sig : SIGINT);
+    return exit_status_for_signal(sig != 0 ? sig : SIGINT);
   }
   if (result.failed_cells > 0) {
     fmt::print(stderr, "joulebench: {} of {} cells failed (recorded as failed runs); the others completed\n",
-               result.failed_cells, cells.size() - result.skipped.size());
-    return kPartial;
+               result.failed_cells, cells - result.skipped.size());
+    return exit_status(ExitCode::partial);
   }
-  return unsent > 0 ? kPartial : 0;
+  return exit_status(unsent > 0 ? ExitCode::partial : ExitCode::ok);
+}
+
+int run(Args& args) {
+  const Campaign c = plan(args);
+  Preloaded preloaded = preload_torchscript(c);
+  const CarbonSettings carbon = resolve_carbon_settings(args.carbon);
+  const bool tty = ::isatty(STDERR_FILENO);
+  SpooledStore* spooled = nullptr;
+  std::unique_ptr<Store> store = open_campaign_store(args, tty, spooled);
+  if (!args.quiet) {
+    print_carbon_warnings(carbon);
+    print_plan(c);
+  }
+
+  TrackerOptions topts;
+  topts.interval_s = args.interval_ms / 1000.0;
+  topts.sensors = args.sensors;
+  // Attributed scope: this process (the zoo's models run in it), or the
+  // server's process tree for a live endpoint when its PID is given.
+  const bool live = !args.endpoint.url.empty();
+  topts.pid = live ? args.server_pid : std::optional<int>(static_cast<int>(::getpid()));
+  Tracker tracker(topts);
+  BenchContext ctx{tracker, *store, carbon, model_loader(args, c, preloaded),
+                   detect_machine(args.sensors.paths.procfs_root), c.idle_s, {}};
+  if (!live) record_zoo_runtime(ctx, args.quiet);
+  BenchCallbacks cb = args.quiet ? BenchCallbacks{} : progress_callbacks(tty, std::make_shared<std::string>());
+  cb.stop = &g_stop;
+
+  const CampaignResult result = run_with_signals(c.plan.cells, c.settings, ctx, cb, spooled, args);
+  if (!args.quiet && tty) fmt::print(stderr, "\r\033[K");
+  const std::size_t unsent = spooled ? finish_spool(*spooled, args) : 0;
+  print_results(args, result, tracker, *store);
+  // With runs still in the spool the database would give a partial report.
+  if (!args.no_report && unsent == 0 && std::any_of(result.runs.begin(), result.runs.end(), [](const BenchRun& r) {
+        return r.status == RunStatus::complete;
+      }))
+    write_html_report(args, c, preloaded, *store);
+  return exit_code(result, c.plan.cells.size(), unsent, *store);
+}
+
+// --batch 1,8,32, split here rather than by CLI11, which drops the empty
+// item of "1,,2".
+void add_batch_sizes(const std::string& list, std::vector<int>& batches) {
+  constexpr Limits kBatch{"batch size", 1, 1e6, "", true, ""};
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t end = std::min(list.find(',', start), list.size());
+    const std::string item = list.substr(start, end - start);
+    const auto v = parse_number(item);
+    if (!v)
+      throw CLI::ValidationError("--batch",
+                                 fmt::format("'{}' is not a number; give a list of batch sizes such as 1,8,32", item));
+    if (auto bad = limits_violation(*v, kBatch); !bad.empty()) throw CLI::ValidationError("--batch", bad);
+    batches.push_back(static_cast<int>(*v));
+    if (end == list.size()) break;
+    start = end + 1;
+  }
+}
+
+std::string device_check(std::string& d) {
+  const bool cuda_n =
+      d.rfind("cuda:", 0) == 0 && d.size() > 5 && d.find_first_not_of("0123456789", 5) == std::string::npos;
+  if (d == "cpu" || d == "cuda" || cuda_n) return {};
+  return fmt::format("unknown device '{}': give cpu, cuda or cuda:N (N a GPU index)", d);
+}
+
+std::string shard_check(const std::string& v) {
+  int i = 0, n = 0;
+  char slash = 0, extra = 0;
+  if (std::sscanf(v.c_str(), "%d%c%d%c", &i, &slash, &n, &extra) != 3 || slash != '/' || n < 1 || i < 1 || i > n)
+    return "expected I/N with 1 <= I <= N, e.g. 1/4";
+  return {};
 }
 
 }  // namespace
@@ -476,39 +456,14 @@ void register_bench_command(CommandRegistry& registry) {
       ->check(within({"repetitions", 1, 1e6, "", true, ""}));
   sub->add_option("--warmup", args->warmup, "unmeasured inferences before the first repetition (default 10)")
       ->check(within({"warm-up inferences", 0, 1e9, "", true, ""}));
-  // Split here rather than by CLI11, which drops the empty item of "1,,2".
   sub->add_option_function<std::string>(
-         "--batch",
-         [args](const std::string& list) {
-           constexpr Limits kBatch{"batch size", 1, 1e6, "", true, ""};
-           std::size_t start = 0;
-           for (;;) {
-             const std::size_t end = std::min(list.find(',', start), list.size());
-             const std::string item = list.substr(start, end - start);
-             const auto v = parse_number(item);
-             if (!v) throw CLI::ValidationError("--batch", fmt::format("'{}' is not a number; give a list of batch "
-                                                                     "sizes such as 1,8,32",
-                                                                     item));
-             if (auto bad = limits_violation(*v, kBatch); !bad.empty()) throw CLI::ValidationError("--batch", bad);
-             args->batches.push_back(static_cast<int>(*v));
-             if (end == list.size()) break;
-             start = end + 1;
-           }
-         },
+         "--batch", [args](const std::string& list) { add_batch_sizes(list, args->batches); },
          "batch sizes to sweep, e.g. 1,8,32 (default 1); each at most --n")
       ->type_name("LIST");
   sub->add_option("--threads", args->threads, "intra-op threads (0 = libtorch default)")
       ->check(within({"threads", 0, 4096, "", true, "0 = libtorch's default"}));
   sub->add_option("--dtype", args->dtype, "fp32 (default), bf16 or fp16")->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
-  sub->add_option("--device", args->device, "cpu (default), cuda or cuda:N")
-      ->check(CLI::Validator(
-          [](std::string& d) -> std::string {
-            const bool cuda_n = d.rfind("cuda:", 0) == 0 && d.size() > 5 &&
-                                d.find_first_not_of("0123456789", 5) == std::string::npos;
-            if (d == "cpu" || d == "cuda" || cuda_n) return {};
-            return fmt::format("unknown device '{}': give cpu, cuda or cuda:N (N a GPU index)", d);
-          },
-          "DEVICE"));
+  sub->add_option("--device", args->device, "cpu (default), cuda or cuda:N")->check(CLI::Validator(device_check, "DEVICE"));
   sub->add_option("--data", args->data,
                   "your inputs: a .jsonl/.csv file with a text column, a folder of images, or a prompts file");
   sub->add_option("--text-column", args->text_column, "the text column of a --data .jsonl/.csv (default text)");
@@ -517,17 +472,11 @@ void register_bench_command(CommandRegistry& registry) {
   sub->add_flag("--json", args->json, "JSON array on stdout, one object per run (docs/bench.md)");
   sub->add_flag("--quiet,-q", args->quiet, "no progress, messages or table (with --json: only the JSON)");
   sub->add_option("--shard", args->shard, "run shard I of N of the cells (join stores with `joulebench merge`)")
-      ->check([](const std::string& v) -> std::string {
-        int i = 0, n = 0;
-        char slash = 0, extra = 0;
-        if (std::sscanf(v.c_str(), "%d%c%d%c", &i, &slash, &n, &extra) != 3 || slash != '/' || n < 1 || i < 1 ||
-            i > n)
-          return "expected I/N with 1 <= I <= N, e.g. 1/4";
-        return {};
-      });
+      ->check(shard_check);
   sub->add_option("--protocol", args->protocol,
-                  "quick (default with no --task/--model: N=30 x 3) or study (the study's models, N=1000 x 10)")
-      ->check(CLI::IsMember({"quick", "study"}));
+                  "quick (default with no --task/--model: N=30 x 3), study (the study's models, N=1000 x 10) or custom "
+                  "(the study's N=1000 x 10 on the tasks and models named; the default when any is named)")
+      ->check(CLI::IsMember({"quick", "study", "custom"}));
   sub->add_option("--idle-baseline", args->idle_baseline_s,
                   "seconds of idle power measured before the campaign (default 5; study 30; 0 = none)")
       ->check(within(kWaitSecondsLimits));

@@ -15,8 +15,8 @@ namespace joulebench::cli {
 // 0 success, 1 runtime failure, 2 bad input, 3 partial success.
 using CommandRunner = std::function<int()>;
 
-// Registers a subcommand on `app` and stores, in `runner`, what to call when
-// it was chosen on the command line.
+// Registers the subcommands on `app`; add() keeps, for the one chosen on the
+// command line, what main() calls to run it.
 struct CommandRegistry {
   CLI::App& app;
   // The command named on the command line ("" when none). Only its options

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "joulebench/error.h"
 #include "joulebench/models.h"
 #include "joulebench/sensor.h"
 #include "json_text.h"
@@ -189,7 +190,7 @@ void register_doctor_command(CommandRegistry& registry) {
         if (!c.fix.empty()) fmt::print("      fix: {}\n", c.fix);
       }
     }
-    return failed ? 1 : 0;
+    return exit_status(failed ? ExitCode::failure : ExitCode::ok);
   });
 }
 

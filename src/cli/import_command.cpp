@@ -18,16 +18,88 @@
 
 namespace joulebench::cli {
 
+namespace {
+
+struct Args {
+  std::vector<std::string> paths;
+  std::string task, dataset;
+  std::int64_t inferences = 1000;
+  std::string project_name_is = "auto";
+  std::vector<std::string> phases;
+  bool dry_run = false, json = false, zero_shot = false;
+  std::string store;
+};
+
+CodeCarbonImportOptions import_options(const Args& args) {
+  CodeCarbonImportOptions o;
+  if (!args.task.empty()) o.task = args.task;
+  if (!args.dataset.empty()) o.dataset = args.dataset;
+  if (args.zero_shot) o.zero_shot = true;
+  for (const auto& kv : args.phases) {
+    const auto eq = kv.rfind('=');
+    if (eq == std::string::npos || eq == 0)
+      throw InputError(fmt::format("--phase '{}': give NAME=PHASE, e.g. --phase 'generate=inference'", kv));
+    std::string name = kv.substr(0, eq);
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    o.phases[name] = kv.substr(eq + 1);
+  }
+  o.inferences = args.inferences;
+  o.dry_run = args.dry_run;
+  o.project_name_is = args.project_name_is;
+  return o;
+}
+
+// A line per file (only those with something to say when there are many:
+// the study's base/ folder has thousands), then the totals.
+void print_summary(const Args& args, const CodeCarbonImportSummary& s) {
+  const bool every_file = s.files.size() <= 20;
+  for (const auto& f : s.files) {
+    if (!f.error.empty()) continue;
+    if (!every_file && f.skipped == 0) continue;
+    fmt::print("{}: {} of {} rows {}{}{} ({} run{}); task {} ({}), dataset {}{}; CodeCarbon {}\n", f.file.string(),
+               f.imported, f.rows, args.dry_run ? "readable" : "imported",
+               f.skipped ? fmt::format(", {} skipped", f.skipped) : "",
+               f.duplicates ? fmt::format(", {} already stored", f.duplicates) : "", f.runs, f.runs == 1 ? "" : "s",
+               f.task.empty() ? "unknown" : f.task,
+               f.task.empty() ? "taken from another file of the same run, if any" : f.task_origin,
+               f.dataset.empty() ? "unknown" : f.dataset, f.zero_shot ? ", zero-shot" : "",
+               f.version.empty() ? "?" : f.version);
+  }
+  std::set<std::string> runs;
+  for (const auto& f : s.files) runs.insert(f.run_ids.begin(), f.run_ids.end());
+  fmt::print("{} rows {} into {}{} ({} skipped, {} already stored, {} file(s) failed); each inference row counted "
+             "as {} inferences{}\n",
+             s.imported(), args.dry_run ? "readable (dry run, nothing stored)" : "imported",
+             display_store_location(args.store), args.dry_run ? "" : fmt::format(", {} run(s) written", runs.size()),
+             s.skipped(), s.duplicates(), s.failed_files(), s.inferences_per_row,
+             args.inferences == 1000 ? " (the study's protocol; change with --inferences N)" : "");
+}
+
+int run(const Args& args) {
+  const CodeCarbonImportOptions o = import_options(args);
+  check_import_options(o);  // before a store file is created
+  // A dry run creates no store: it reads the existing one (to count what is stored already), if any.
+  auto store = !args.dry_run                ? open_store(args.store)
+               : store_exists(args.store) ? open_store(args.store, StoreAccess::read)
+                                          : open_store(":memory:");
+  std::vector<std::filesystem::path> paths(args.paths.begin(), args.paths.end());
+  const auto s = import_codecarbon(*store, paths, o);
+  // Issues go to stderr as file:line: reason, whatever the output format.
+  for (const auto& f : s.files) {
+    if (!f.error.empty()) fmt::print(stderr, "joulebench: error: {}\n", f.error);
+    for (const auto& i : f.issues) fmt::print(stderr, "joulebench: skipped: {}\n", i.to_string());
+    for (const auto& i : f.notes) fmt::print(stderr, "joulebench: note: {}\n", i.to_string());
+  }
+  if (args.json) fmt::print("{}", json_text(import_summary_json(s, display_store_location(args.store), args.dry_run)));
+  else print_summary(args, s);
+  if (s.failed_files() == 0 && s.skipped() == 0) return exit_status(ExitCode::ok);
+  if (s.imported() == 0 && s.duplicates() == 0) return exit_status(ExitCode::bad_input);  // nothing usable
+  return exit_status(ExitCode::partial);
+}
+
+}  // namespace
+
 void register_import_command(CommandRegistry& registry) {
-  struct Args {
-    std::vector<std::string> paths;
-    std::string task, dataset;
-    std::int64_t inferences = 1000;
-    std::string project_name_is = "auto";
-    std::vector<std::string> phases;
-    bool dry_run = false, json = false, zero_shot = false;
-    std::string store;
-  };
   auto args = std::make_shared<Args>();
   CLI::App* import = registry.app.add_subcommand("import", "read other tools' logs into the store");
   if (!registry.wanted(import)) return;
@@ -55,102 +127,8 @@ void register_import_command(CommandRegistry& registry) {
   add_store_option(*sub, args->store);
   // main() runs the top-level subcommand's runner: `import` dispatches to its importers.
   registry.add(import, [args, sub] {
-    if (!sub->parsed()) return 2;
-    CodeCarbonImportOptions o;
-    if (!args->task.empty()) o.task = args->task;
-    if (!args->dataset.empty()) o.dataset = args->dataset;
-    if (args->zero_shot) o.zero_shot = true;
-    for (const auto& kv : args->phases) {
-      const auto eq = kv.rfind('=');
-      if (eq == std::string::npos || eq == 0)
-        throw InputError(fmt::format("--phase '{}': give NAME=PHASE, e.g. --phase 'generate=inference'", kv));
-      std::string name = kv.substr(0, eq);
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      o.phases[name] = kv.substr(eq + 1);
-    }
-    o.inferences = args->inferences;
-    o.dry_run = args->dry_run;
-    o.project_name_is = args->project_name_is;
-    // Refuse bad options before creating a store file.
-    if (o.task && !task_from_string(*o.task)) {
-      std::string tasks;
-      for (auto t : all_tasks()) tasks += (tasks.empty() ? "" : ", ") + std::string(to_string(t));
-      throw InputError(fmt::format("--task '{}' is not one of the study's tasks: {}", *o.task, tasks));
-    }
-    if (o.inferences <= 0) throw InputError(fmt::format("--inferences must be positive, got {}", o.inferences));
-    // A dry run creates no store: it reads the existing one (to count what is stored already), if any.
-    auto store = !args->dry_run                ? open_store(args->store)
-                 : store_exists(args->store) ? open_store(args->store, StoreAccess::read)
-                                             : open_store(":memory:");
-    std::vector<std::filesystem::path> paths(args->paths.begin(), args->paths.end());
-    const auto s = import_codecarbon(*store, paths, o);
-    // Issues go to stderr as file:line: reason, whatever the output format.
-    for (const auto& f : s.files) {
-      if (!f.error.empty()) fmt::print(stderr, "joulebench: error: {}\n", f.error);
-      for (const auto& i : f.issues) fmt::print(stderr, "joulebench: skipped: {}\n", i.to_string());
-      for (const auto& i : f.notes) fmt::print(stderr, "joulebench: note: {}\n", i.to_string());
-    }
-    if (args->json) {
-      auto files = nlohmann::json::array();
-      for (const auto& f : s.files) {
-        auto issues = nlohmann::json::array();
-        for (const auto& i : f.issues) issues.push_back(i.to_string());
-        auto notes = nlohmann::json::array();
-        for (const auto& i : f.notes) notes.push_back(i.to_string());
-        files.push_back({{"file", f.file.string()},
-                         {"run_ids", f.run_ids},
-                         {"runs", f.runs},
-                         {"zero_shot", f.zero_shot},
-                         {"codecarbon_version", f.version},
-                         {"column_set", f.column_set},
-                         {"task", f.task},
-                         {"task_origin", f.task_origin},
-                         {"dataset", f.dataset},
-                         {"rows", f.rows},
-                         {"imported", f.imported},
-                         {"skipped", f.skipped},
-                         {"duplicates", f.duplicates},
-                         {"issues", issues},
-                         {"notes", notes},
-                         {"error", f.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.error)}});
-      }
-      fmt::print("{}", json_text({{"store", display_store_location(args->store)},
-                                  {"dry_run", args->dry_run},
-                                  {"inferences_per_row", s.inferences_per_row},
-                                  {"imported", s.imported()},
-                                  {"skipped", s.skipped()},
-                                  {"duplicates", s.duplicates()},
-                                  {"failed_files", s.failed_files()},
-                                  {"files", files}}));
-    } else {
-      // Many files (the study's base/ folder has thousands): a line only for those with something to say.
-      const bool every_file = s.files.size() <= 20;
-      for (const auto& f : s.files) {
-        if (!f.error.empty()) continue;
-        if (!every_file && f.skipped == 0) continue;
-        fmt::print("{}: {} of {} rows {}{}{} ({} run{}); task {} ({}), dataset {}{}; CodeCarbon {}\n", f.file.string(),
-                   f.imported, f.rows, args->dry_run ? "readable" : "imported",
-                   f.skipped ? fmt::format(", {} skipped", f.skipped) : "",
-                   f.duplicates ? fmt::format(", {} already stored", f.duplicates) : "", f.runs,
-                   f.runs == 1 ? "" : "s",
-                   f.task.empty() ? "unknown" : f.task,
-                   f.task.empty() ? "taken from another file of the same run, if any" : f.task_origin,
-                   f.dataset.empty() ? "unknown" : f.dataset, f.zero_shot ? ", zero-shot" : "",
-                   f.version.empty() ? "?" : f.version);
-      }
-      std::set<std::string> runs;
-      for (const auto& f : s.files) runs.insert(f.run_ids.begin(), f.run_ids.end());
-      fmt::print("{} rows {} into {}{} ({} skipped, {} already stored, {} file(s) failed); each inference row counted "
-                 "as {} inferences{}\n",
-                 s.imported(), args->dry_run ? "readable (dry run, nothing stored)" : "imported",
-                 display_store_location(args->store),
-                 args->dry_run ? "" : fmt::format(", {} run(s) written", runs.size()),
-                 s.skipped(), s.duplicates(), s.failed_files(), s.inferences_per_row,
-                 args->inferences == 1000 ? " (the study's protocol; change with --inferences N)" : "");
-    }
-    if (s.failed_files() == 0 && s.skipped() == 0) return 0;
-    if (s.imported() == 0 && s.duplicates() == 0) return 2;  // nothing usable in the input
-    return 3;                                                // partial
+    if (!sub->parsed()) return exit_status(ExitCode::bad_input);
+    return run(*args);
   });
 }
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "carbon/text_util.h"
+#include "core/text_util.h"
 #include "commands.h"
 #include "joulebench/error.h"
 #include "joulebench/version.h"
@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
     if (dynamic_cast<const CLI::ExtrasError*>(&e) || dynamic_cast<const CLI::RequiredError*>(&e))
       cli::suggest_names(app, argc, argv);
     const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    return exit_status(code == 0 ? ExitCode::ok : ExitCode::bad_input);
   }
   // JOULEBENCH_PARSE_ONLY=1: the command line is parsed and its options
   // checked, and nothing is run. Deployment manifests and scripts check their
@@ -133,9 +133,9 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const InputError& e) {
     cli::report_error(e.what());
-    return 2;
+    return exit_status(ExitCode::bad_input);
   } catch (const std::exception& e) {
     cli::report_error(e.what());
-    return 1;
+    return exit_status(ExitCode::failure);
   }
 }

@@ -35,8 +35,6 @@
 namespace joulebench::cli {
 namespace {
 
-constexpr int kCannotStart = 127;
-
 struct Args {
   double interval_ms = 100.0;
   double idle_baseline_s = 0.0;
@@ -76,141 +74,152 @@ nlohmann::json tags_json(const std::vector<std::string>& tags) {
   return out;
 }
 
-int run(Args args) {
-  // Output files are checked before the command runs; nothing is created yet.
+// Output files and the store's options are checked before the command runs;
+// nothing is created yet.
+void check_before_running(const Args& args) {
   if (!args.json_file.empty()) check_output_file(args.json_file, "--json");
   if (!args.csv_file.empty()) {
     check_output_file(args.csv_file, "--csv");
     check_codecarbon_csv_appendable(args.csv_file);
   }
+  if (!args.store) {
+    if (!args.tags.empty() || !args.task.empty() || !args.model.empty() || args.inferences)
+      throw InputError("--tag, --task, --model and --inferences describe a stored run: give --store too");
+    return;
+  }
+  tags_json(args.tags);
+  if (!args.task.empty() && !task_from_string(args.task))
+    throw InputError(fmt::format("--task {}: unknown task; the tasks: {}", args.task, task_names()));
+}
+
+// What the command cost: the measurement and, when anything additive was
+// measured, its carbon (no figure rather than a fake 0).
+struct Outcome {
+  CommandResult result;
+  std::optional<CarbonResult> carbon, attributed_carbon;
+};
+
+Outcome measure_command(const Args& args, Tracker& tracker, const CarbonSettings& settings) {
+  Outcome o;
+  o.result = run_command(tracker, args.command);
+  const Measurement& m = o.result.measurement;
+  if (m.any_additive()) o.carbon = compute_carbon_j(m.total_energy_j(), settings);
+  if (m.any_attributed()) o.attributed_carbon = compute_carbon_j(m.total_attributed_energy_j(), settings);
+  return o;
+}
+
+// The perf-stat-like summary on stderr.
+std::string summary_text(const Args& args, const Outcome& o, const Tracker& tracker) {
+  const Measurement& m = o.result.measurement;
+  std::string text = fmt::format("\n Energy of: {}\n\n", command_line(args.command));
+  text += fmt::format("  duration   {:.3f} s, exit code {}{}\n\n", m.duration_s, o.result.exit_code,
+                      o.result.term_signal ? fmt::format(" (killed by signal {})", o.result.term_signal) : "");
+  text += format_measurement_table(m);
+  if (const auto& carbon = o.carbon) {
+    // Carbon is linear in energy: the energy band carries over as is.
+    const double low_share = m.total_low_share(), high_share = m.total_high_share();
+    text += fmt::format("\n  carbon     {} CO2e machine", readable_grams(carbon->g_co2e));
+    if (low_share != 1.0 || high_share != 1.0)
+      text += fmt::format(" (range {} .. {})", readable_grams(carbon->g_co2e * low_share),
+                          readable_grams(carbon->g_co2e * high_share));
+    if (o.attributed_carbon) text += fmt::format(", {} CO2e attributed", readable_grams(o.attributed_carbon->g_co2e));
+    text += fmt::format(" ({:.0f} g/kWh, {}; PUE {:g})\n", carbon->intensity.g_per_kwh, carbon->intensity.source,
+                        carbon->pue);
+    for (const auto& w : carbon->warnings) text += fmt::format("  warning: {}\n", w);
+  } else {
+    text += "\n  carbon     none: no energy was measured\n";
+  }
+  for (const auto& n : tracker.notes()) text += fmt::format("  note: {}\n", n);
+  return text;
+}
+
+void write_json(const Args& args, const Outcome& o, const Tracker& tracker, const CarbonSettings& settings) {
+  nlohmann::json j = window_result_json(o.result.measurement, tracker, settings);
+  j["command"] = args.command;
+  j["exit_code"] = o.result.exit_code;
+  j["signal"] = o.result.term_signal ? nlohmann::json(o.result.term_signal) : nlohmann::json(nullptr);
+  write_output_file(args.json_file, json_text(j));
+}
+
+void append_csv(const Args& args, const Outcome& o) {
+  if (!o.carbon) throw Error("no energy was measured (see the warnings); no row written");
+  CodeCarbonRunInfo info;
+  info.project_name = args.project;  // re-imported, it is the project, not a model (docs/codecarbon.md)
+  info.machine = detect_machine(args.sensors.paths.procfs_root);
+  append_codecarbon_csv(args.csv_file, make_codecarbon_record(o.result.measurement, *o.carbon, info));
+}
+
+std::string store_run(const Args& args, const Outcome& o, const CarbonSettings& settings, Store& store) {
+  if (!o.carbon) throw Error("no energy was measured (see the warnings); no run stored");
+  MeasuredRunInfo info;
+  info.project = args.project;
+  info.task = args.task;
+  info.model = args.model;
+  info.inferences = args.inferences;
+  info.source = "joulebench measure -- " + command_line(args.command);
+  info.config_json = nlohmann::json{{"command", args.command}, {"tags", tags_json(args.tags)},
+                                    {"exit_code", o.result.exit_code}}
+                         .dump();
+  if (o.result.exit_code != 0) info.note = fmt::format("the command exited with status {}", o.result.exit_code);
+  info.procfs_root = args.sensors.paths.procfs_root;
+  return store.save_run(measured_run_record(o.result.measurement, settings, o.carbon->g_co2e, info));
+}
+
+int run(Args args) {
+  check_before_running(args);
   // Carbon settings (flags > environment > config > time zone, docs/carbon.md)
   // are resolved before the run so that a bad value stops us early.
   const CarbonSettings carbon_settings = resolve_carbon_settings(args.carbon);
   if (args.project.empty()) args.project = carbon_settings.config_project.value_or("measure");
-  // The store's options too, and the store opened (created) before the run.
+  // The store is opened (created) before the run: one that cannot be is said now.
   std::unique_ptr<Store> store;
-  if (args.store) {
-    tags_json(args.tags);
-    if (!args.task.empty() && !task_from_string(args.task))
-      throw InputError(fmt::format("--task {}: unknown task; the tasks: {}", args.task, task_names()));
-    store = open_store(args.store->empty() ? std::string(kDefaultStorePath) : *args.store);
-  } else if (!args.tags.empty() || !args.task.empty() || !args.model.empty() || args.inferences) {
-    throw InputError("--tag, --task, --model and --inferences describe a stored run: give --store too");
-  }
-
-  if (args.idle_baseline_s > 0.0) {  // a typo must not wait for the baseline first
-    try {
-      check_command_startable(args.command);
-    } catch (const CommandStartError& e) {
-      fmt::print(stderr, "joulebench: error: {}\n", e.what());
-      return kCannotStart;
-    }
-  }
-
+  if (args.store) store = open_store(args.store->empty() ? std::string(kDefaultStorePath) : *args.store);
   TrackerOptions options;
   options.interval_s = args.interval_ms / 1000.0;
   options.sensors = args.sensors;
   // No liveness probe at start (it waits 5 ms on RAPL hosts): every window
   // checks its counters instead, and a stuck one falls back to the next source.
   options.sensors.liveness_probe_s = 0.0;
-  if (args.idle_baseline_s > 0.0 && !args.quiet)
-    fmt::print(stderr, "joulebench: measuring the idle baseline for {:g} s; keep the machine quiet\n",
-               args.idle_baseline_s);
   options.idle_baseline_s = args.idle_baseline_s;
-  Tracker tracker(options);
-
-  CommandResult result;
+  Outcome o;
   try {
-    result = run_command(tracker, args.command);
+    if (args.idle_baseline_s > 0.0) {
+      check_command_startable(args.command);  // a typo must not wait for the baseline first
+      if (!args.quiet)
+        fmt::print(stderr, "joulebench: measuring the idle baseline for {:g} s; keep the machine quiet\n",
+                   args.idle_baseline_s);
+    }
+    Tracker tracker(options);
+    o = measure_command(args, tracker, carbon_settings);
+    if (!args.quiet) fmt::print(stderr, "{}\n", summary_text(args, o, tracker));
+    // What is measured is kept: each output is tried, a failed one said and
+    // the others still written.
+    int status = exit_status(ExitCode::ok);
+    auto attempt = [&](const std::string& what, const auto& write) {
+      try {
+        write();
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "joulebench: error: {}: {}\n", what, e.what());
+        status = exit_status(ExitCode::failure);
+      }
+    };
+    if (!args.json_file.empty())
+      attempt("--json " + args.json_file, [&] { write_json(args, o, tracker, carbon_settings); });
+    if (!args.csv_file.empty()) attempt("--csv " + args.csv_file, [&] { append_csv(args, o); });
+    if (store)
+      attempt("--store " + store->location(), [&] {
+        const std::string id = store_run(args, o, carbon_settings, *store);
+        if (!args.quiet)
+          fmt::print(stderr,
+                     "joulebench: stored as run {} in {} (project {}); see `joulebench report --runs --store {}`\n",
+                     id.substr(0, 8), store->location(), args.project, store->location());
+      });
+    // The command's own status wins; a lost output file turns success into 1.
+    return o.result.exit_code != 0 ? o.result.exit_code : status;
   } catch (const CommandStartError& e) {
     fmt::print(stderr, "joulebench: error: {}\n", e.what());
-    return kCannotStart;
+    return exit_status(ExitCode::cannot_start);
   }
-  const Measurement& m = result.measurement;
-  // No additive component measured (every sensor failed or was disabled):
-  // no carbon figure and no CSV row rather than a fake 0.
-  const bool measured = m.any_additive();
-  const std::optional<CarbonResult> carbon =
-      measured ? std::optional(compute_carbon_j(m.total_energy_j(), carbon_settings)) : std::nullopt;
-  // Carbon is linear in energy: the energy band carries over as is.
-  const double low_share = m.total_low_share(), high_share = m.total_high_share();
-  const bool banded = low_share != 1.0 || high_share != 1.0;
-  const std::optional<CarbonResult> attributed_carbon =
-      m.any_attributed() ? std::optional(compute_carbon_j(m.total_attributed_energy_j(), carbon_settings)) : std::nullopt;
-
-  if (!args.quiet) {
-    std::string text = fmt::format("\n Energy of: {}\n\n", command_line(args.command));
-    text += fmt::format("  duration   {:.3f} s, exit code {}{}\n\n", m.duration_s, result.exit_code,
-                        result.term_signal ? fmt::format(" (killed by signal {})", result.term_signal) : "");
-    text += format_measurement_table(m);
-    if (carbon) {
-      text += fmt::format("\n  carbon     {} CO2e machine", readable_grams(carbon->g_co2e));
-      if (banded)
-        text += fmt::format(" (range {} .. {})", readable_grams(carbon->g_co2e * low_share),
-                            readable_grams(carbon->g_co2e * high_share));
-      if (attributed_carbon) text += fmt::format(", {} CO2e attributed", readable_grams(attributed_carbon->g_co2e));
-      text += fmt::format(" ({:.0f} g/kWh, {}; PUE {:g})\n", carbon->intensity.g_per_kwh,
-                          carbon->intensity.source, carbon->pue);
-      for (const auto& w : carbon->warnings) text += fmt::format("  warning: {}\n", w);
-    } else {
-      text += "\n  carbon     none: no energy was measured\n";
-    }
-    for (const auto& n : tracker.notes()) text += fmt::format("  note: {}\n", n);
-    fmt::print(stderr, "{}\n", text);
-  }
-
-  int failure = 0;
-  auto report = [&](const std::string& what, const std::exception& e) {
-    fmt::print(stderr, "joulebench: error: {}: {}\n", what, e.what());
-    failure = 1;
-  };
-  if (!args.json_file.empty()) {
-    try {
-      nlohmann::json j = window_result_json(m, tracker, carbon_settings);
-      j["command"] = args.command;
-      j["exit_code"] = result.exit_code;
-      j["signal"] = result.term_signal ? nlohmann::json(result.term_signal) : nlohmann::json(nullptr);
-      write_output_file(args.json_file, json_text(j));
-    } catch (const std::exception& e) {
-      report("--json " + args.json_file, e);
-    }
-  }
-  if (!args.csv_file.empty()) {
-    try {
-      if (!carbon) throw Error("no energy was measured (see the warnings); no row written");
-      CodeCarbonRunInfo info;
-      info.project_name = args.project;  // re-imported, it is the project, not a model (docs/codecarbon.md)
-      info.machine = detect_machine(args.sensors.paths.procfs_root);
-      append_codecarbon_csv(args.csv_file, make_codecarbon_record(m, *carbon, info));
-    } catch (const std::exception& e) {
-      report("--csv " + args.csv_file, e);
-    }
-  }
-  if (store) {
-    try {
-      if (!measured) throw Error("no energy was measured (see the warnings); no run stored");
-      MeasuredRunInfo info;
-      info.project = args.project;
-      info.task = args.task;
-      info.model = args.model;
-      info.inferences = args.inferences;
-      info.source = "joulebench measure -- " + command_line(args.command);
-      info.config_json = nlohmann::json{{"command", args.command}, {"tags", tags_json(args.tags)},
-                                        {"exit_code", result.exit_code}}
-                             .dump();
-      if (result.exit_code != 0) info.note = fmt::format("the command exited with status {}", result.exit_code);
-      info.procfs_root = args.sensors.paths.procfs_root;
-      const std::string id =
-          store->save_run(measured_run_record(m, carbon_settings, carbon ? std::optional(carbon->g_co2e) : std::nullopt, info));
-      if (!args.quiet)
-        fmt::print(stderr, "joulebench: stored as run {} in {} (project {}); see `joulebench report --runs --store {}`\n",
-                   id.substr(0, 8), store->location(), args.project, store->location());
-    } catch (const std::exception& e) {
-      report("--store " + store->location(), e);
-    }
-  }
-  // The command's own status wins; a lost output file turns success into 1.
-  return result.exit_code != 0 ? result.exit_code : failure;
 }
 
 }  // namespace

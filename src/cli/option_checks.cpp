@@ -26,10 +26,4 @@ class Within final : public CLI::Validator {
 
 CLI::Validator within(const Limits& limits) { return Within(limits); }
 
-std::string task_names() {
-  std::string out;
-  for (Task t : all_tasks()) out += (out.empty() ? "" : ", ") + std::string(to_string(t));
-  return out;
-}
-
 }  // namespace joulebench::cli

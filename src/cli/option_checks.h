@@ -14,7 +14,4 @@ namespace joulebench::cli {
 // range checks print the whole range of double and let "" through as 0.
 CLI::Validator within(const Limits& limits);
 
-// "text-classification, token-classification, ...": the tasks, for help and messages.
-std::string task_names();
-
 }  // namespace joulebench::cli

@@ -22,17 +22,126 @@
 #include "report_facts.h"
 
 namespace joulebench::cli {
+namespace {
+
+struct Args {
+  std::string by = "task";
+  bool json = false, markdown = false, runs = false, include_unfinished = false, include_zero_shot = false;
+  std::string task, model, model_card, training_type = "inference";
+  std::vector<std::string> equivalents;
+  std::string store;
+  std::string html, label, label_task, output, title = "joulebench report";
+  bool csv = false;
+};
+
+// The zoo's presets (parameters, multi-purpose, off-task) when its plugin is there.
+std::vector<ModelInfo> zoo_models() {
+  try {
+    return list_models();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "joulebench: note: no parameter counts from the model zoo ({})\n", e.what());
+    return {};
+  }
+}
+
+constexpr const char* kFillTheStore = "(none: fill the store with `joulebench bench` or `joulebench import codecarbon FILES`)";
+
+int write_label(const Args& args, Store& store) {
+  const auto facts = report_facts(zoo_models()).facts;
+  const auto svg = render_energy_label_svg(make_energy_label(store, args.label, args.label_task, facts));
+  if (args.output.empty()) fmt::print("{}", svg);
+  else write_output_file(args.output, svg);
+  return 0;
+}
+
+int write_html(const Args& args, Store& store) {
+  HtmlReportOptions h = report_facts(zoo_models());
+  h.title = args.title;
+  h.report.task = args.task;
+  h.report.model = args.model;
+  h.report.include_unfinished = args.include_unfinished;
+  h.report.include_zero_shot = args.include_zero_shot;
+  for (const auto& kv : args.equivalents) override_equivalent(h.report.equivalents, kv);
+  write_output_file(args.html, render_html_report(store, h));
+  fmt::print(stderr, "joulebench: wrote {}\n", args.html);
+  return 0;
+}
+
+int print_model_card(const Args& args, Store& store) {
+  const auto run = store.load_run(args.model_card);
+  if (!run) {
+    std::vector<std::string> ids;
+    for (const auto& r : store.list_runs()) ids.push_back(r.id);
+    throw InputError(fmt::format("no run '{}' in {}; stored runs: {} (details: `joulebench report --runs`)",
+                                 args.model_card, store.location(),
+                                 ids.empty() ? std::string(kFillTheStore) : fmt::format("{}", fmt::join(ids, ", "))));
+  }
+  fmt::print("{}", model_card_yaml(*run, {args.training_type}));
+  return 0;
+}
+
+int print_runs(const Args& args, Store& store) {
+  const auto runs = store.list_runs();
+  if (args.json) fmt::print("{}", json_text(runs_json(runs)));
+  else fmt::print("{}", render_runs_table(runs));
+  return 0;
+}
+
+// docs/report.md: an empty store or a filter that matches nothing is exit 2,
+// with what the store does have.
+[[noreturn]] void nothing_matched(const ReportOptions& o, const Args& args, Store& store) {
+  if (!o.model.empty()) {
+    const auto names = stored_models(store);
+    throw InputError(fmt::format("no inference windows of model '{}'{} in {}; stored models: {}", o.model,
+                                 o.task.empty() ? "" : " for task " + o.task, store.location(),
+                                 names.empty() ? std::string(kFillTheStore) : fmt::format("{}", fmt::join(names, ", "))));
+  }
+  if (o.task.empty())
+    throw InputError(fmt::format("no inference measurements in {}{}: fill it with `joulebench bench` or "
+                                 "`joulebench import codecarbon FILES`",
+                                 display_store_location(args.store),
+                                 o.include_unfinished ? "" : " (complete runs; --include-unfinished adds the others)"));
+  std::vector<std::string> tasks;
+  for (const auto& r : build_report(store, ReportOptions{}).rows)
+    if (!r.task.empty()) tasks.push_back(r.task);
+  throw InputError(fmt::format("no inference windows of task '{}' in {}; stored tasks: {}", o.task,
+                               display_store_location(args.store),
+                               tasks.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(tasks, ", "))));
+}
+
+int print_report(const Args& args, Store& store) {
+  ReportOptions o;
+  o.by = report_grouping_from_string(args.by).value_or(ReportGrouping::task);
+  o.task = args.task;
+  o.model = args.model;
+  o.include_unfinished = args.include_unfinished;
+  o.include_zero_shot = args.include_zero_shot;
+  for (const auto& kv : args.equivalents) override_equivalent(o.equivalents, kv);
+  const Report report = build_report(store, o);
+  if (report.rows.empty()) nothing_matched(o, args, store);
+  if (args.json) fmt::print("{}", json_text(report_json(report)));
+  else if (args.markdown) fmt::print("{}", render_markdown(report));
+  else if (args.csv) fmt::print("{}", render_csv(report));
+  else fmt::print("{}", render_table(report));
+  return 0;
+}
+
+int run(const Args& args) {
+  if (!store_exists(args.store))
+    throw InputError(fmt::format("no store at {}: run `joulebench import codecarbon` or `joulebench bench` "
+                                 "first, or give --store PATH",
+                                 args.store));
+  auto store = open_store(args.store, StoreAccess::read);
+  if (!args.label.empty()) return write_label(args, *store);
+  if (!args.html.empty()) return write_html(args, *store);
+  if (!args.model_card.empty()) return print_model_card(args, *store);
+  if (args.runs) return print_runs(args, *store);
+  return print_report(args, *store);
+}
+
+}  // namespace
 
 void register_report_command(CommandRegistry& registry) {
-  struct Args {
-    std::string by = "task";
-    bool json = false, markdown = false, runs = false, include_unfinished = false, include_zero_shot = false;
-    std::string task, model, model_card, training_type = "inference";
-    std::vector<std::string> equivalents;
-    std::string store;
-    std::string html, label, label_task, output, title = "joulebench report";
-    bool csv = false;
-  };
   auto args = std::make_shared<Args>();
   CLI::App* sub = registry.app.add_subcommand(
       "report", "results from the store: per task, model or dataset, energy and gCO2e per 1,000 inferences");
@@ -62,115 +171,7 @@ void register_report_command(CommandRegistry& registry) {
   sub->add_option("--training-type", args->training_type,
                   "training_type written in the model card (default inference; pre-training, fine-tuning)");
   add_store_option(*sub, args->store);
-  registry.add(sub, [args] {
-    if (!store_exists(args->store))
-      throw InputError(fmt::format("no store at {}: run `joulebench import codecarbon` or `joulebench bench` "
-                                   "first, or give --store PATH",
-                                   args->store));
-    auto store = open_store(args->store, StoreAccess::read);
-    // The zoo's presets (parameters, multi-purpose, off-task) when its plugin is there.
-    auto zoo_models = [] {
-      try {
-        return list_models();
-      } catch (const std::exception& e) {
-        fmt::print(stderr, "joulebench: note: no parameter counts from the model zoo ({})\n", e.what());
-        return std::vector<ModelInfo>{};
-      }
-    };
-    if (!args->label.empty()) {
-      const auto facts = report_facts(zoo_models()).facts;
-      const auto svg = render_energy_label_svg(make_energy_label(*store, args->label, args->label_task, facts));
-      if (args->output.empty()) fmt::print("{}", svg);
-      else write_output_file(args->output, svg);
-      return 0;
-    }
-    if (!args->html.empty()) {
-      HtmlReportOptions h = report_facts(zoo_models());
-      h.title = args->title;
-      h.report.task = args->task;
-      h.report.model = args->model;
-      h.report.include_unfinished = args->include_unfinished;
-      h.report.include_zero_shot = args->include_zero_shot;
-      for (const auto& kv : args->equivalents) override_equivalent(h.report.equivalents, kv);
-      write_output_file(args->html, render_html_report(*store, h));
-      fmt::print(stderr, "joulebench: wrote {}\n", args->html);
-      return 0;
-    }
-    if (!args->model_card.empty()) {
-      auto run = store->load_run(args->model_card);
-      if (!run) {
-        std::string ids;
-        for (const auto& r : store->list_runs()) ids += (ids.empty() ? "" : ", ") + r.id;
-        throw InputError(fmt::format("no run '{}' in {}; stored runs: {} (details: `joulebench report --runs`)",
-                                     args->model_card, store->location(),
-                                     ids.empty() ? "(none: fill the store with `joulebench bench` or `joulebench "
-                                                   "import codecarbon FILES`)"
-                                                 : ids));
-      }
-      fmt::print("{}", model_card_yaml(*run, {args->training_type}));
-      return 0;
-    }
-    if (args->runs) {
-      const auto runs = store->list_runs();
-      if (args->json) {
-        auto arr = nlohmann::json::array();
-        for (const auto& r : runs)
-          arr.push_back({{"id", r.id},
-                         {"kind", std::string(to_string(r.kind))},
-                         {"status", std::string(to_string(r.status))},
-                         {"started_at", format_utc(r.started_at)},
-                         {"ended_at", r.ended_at ? nlohmann::json(format_utc(*r.ended_at)) : nlohmann::json(nullptr)},
-                         {"hostname", r.hostname},
-                         {"source", r.source},
-                         {"project", r.project},
-                         {"task", r.task.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.task)},
-                         {"model", r.model.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.model)},
-                         {"batch", r.batch_size ? nlohmann::json(*r.batch_size) : nlohmann::json(nullptr)},
-                         {"note", r.note},
-                         {"windows", r.windows},
-                         {"energy_kwh", joules_to_kwh(r.energy_j)},
-                         {"g_co2e", r.g_co2e}});
-        fmt::print("{}", json_text(arr));
-      } else {
-        fmt::print("{}", render_runs_table(runs));
-      }
-      return 0;
-    }
-    ReportOptions o;
-    o.by = report_grouping_from_string(args->by).value_or(ReportGrouping::task);
-    o.task = args->task;
-    o.model = args->model;
-    o.include_unfinished = args->include_unfinished;
-    o.include_zero_shot = args->include_zero_shot;
-    for (const auto& kv : args->equivalents) override_equivalent(o.equivalents, kv);
-    const Report report = build_report(*store, o);
-    if (report.rows.empty() && !o.model.empty()) {
-      std::string names;
-      for (const auto& m : stored_models(*store)) names += (names.empty() ? "" : ", ") + m;
-      throw InputError(fmt::format("no inference windows of model '{}'{} in {}; stored models: {}", o.model,
-                                   o.task.empty() ? "" : " for task " + o.task, store->location(),
-                                   names.empty() ? "(none: fill the store with `joulebench bench` or `joulebench "
-                                                   "import codecarbon FILES`)"
-                                                 : names));
-    }
-    if (report.rows.empty()) {  // docs/report.md: an empty store or a filter that matches nothing is exit 2
-      if (o.task.empty())
-        throw InputError(fmt::format("no inference measurements in {}{}: fill it with `joulebench bench` or "
-                                     "`joulebench import codecarbon FILES`",
-                                     display_store_location(args->store),
-                                     o.include_unfinished ? "" : " (complete runs; --include-unfinished adds the others)"));
-      std::string tasks;
-      for (const auto& r : build_report(*store, ReportOptions{}).rows)
-        if (!r.task.empty()) tasks += (tasks.empty() ? "" : ", ") + r.task;
-      throw InputError(fmt::format("no inference windows of task '{}' in {}; stored tasks: {}", o.task,
-                                   display_store_location(args->store), tasks.empty() ? "(none)" : tasks));
-    }
-    if (args->json) fmt::print("{}", json_text(report_json(report)));
-    else if (args->markdown) fmt::print("{}", render_markdown(report));
-    else if (args->csv) fmt::print("{}", render_csv(report));
-    else fmt::print("{}", render_table(report));
-    return 0;
-  });
+  registry.add(sub, [args] { return run(*args); });
 }
 
 }  // namespace joulebench::cli

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <map>
 
-#include "carbon/csv_reader.h"
+#include "core/csv_reader.h"
 #include "columns.h"
 #include "joulebench/codecarbon.h"
 #include "joulebench/error.h"

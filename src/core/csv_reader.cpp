@@ -1,4 +1,4 @@
-#include "csv_reader.h"
+#include "core/csv_reader.h"
 
 #include <csv.h>
 #include <fmt/core.h>

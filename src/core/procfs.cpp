@@ -13,17 +13,12 @@
 #include <string_view>
 
 #include "joulebench/error.h"
+#include "core/text_util.h"
 
 namespace joulebench::procfs {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
+using detail::trim;
 
 std::vector<std::string_view> split_ws(std::string_view s) {
   std::vector<std::string_view> out;

@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include <array>
 #include <utility>
 
@@ -40,6 +42,12 @@ const std::vector<Task>& all_tasks() {
     return v;
   }();
   return tasks;
+}
+
+std::string task_names() {
+  std::vector<std::string_view> names;
+  for (const auto& entry : kTaskNames) names.push_back(entry.second);
+  return fmt::format("{}", fmt::join(names, ", "));
 }
 
 std::string_view modality(Task t) {

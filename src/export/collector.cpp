@@ -21,10 +21,6 @@
 namespace joulebench {
 namespace {
 
-double steady_now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 double self_cpu_s() {
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
@@ -80,17 +76,6 @@ std::string container_id(const std::string& cgroup) {
   return {};
 }
 
-struct SensorState {
-  bool usable = false;
-  bool up = false;
-  bool has_last = false;
-  Sample last{};
-  double energy_j = 0.0;
-  double tick_delta_j = 0.0;
-  bool tick_ok = false;  // tick_delta_j is a valid delta this tick
-  std::optional<double> power_w;
-};
-
 struct ProcessState {
   double cpu_s = 0.0;
   std::string cgroup;
@@ -99,16 +84,17 @@ struct ProcessState {
 
 }  // namespace
 
+// The collector is a client of the meter: one lap per tick on a meter with
+// no thread of its own, so the same readings give the same joules per
+// component as `measure` (source choice, failures, stuck counters, wraps).
 struct EnergyCollector::Impl {
-  SensorList sensors;
+  Meter meter;
   CollectorOptions options;
-  std::vector<ComponentChoice> choices;
-  double interval_s = 1.0;
+  std::vector<bool> usable;                        // per sensor, at start
+  std::vector<Meter::SensorTotal> last_totals;     // per sensor, at the last tick
+  std::unordered_map<std::string, std::size_t> sensor_index;  // by name
 
   // Sampler-thread state.
-  std::vector<SensorState> states;
-  double last_tick_s = 0.0;
-  bool has_tick = false;
   std::unordered_map<int, ProcessState> processes;
   double last_busy_s = -1.0;
   double last_self_cpu_s = 0.0;
@@ -119,49 +105,62 @@ struct EnergyCollector::Impl {
   mutable std::mutex mutex;
   ExporterSnapshot published;
 
-  Impl(SensorList s, CollectorOptions o)
-      : sensors(std::move(s)), options(std::move(o)), process_table(options.top_k), container_table(options.top_k) {}
+  static MeterOptions meter_options(const CollectorOptions& o) {
+    if (!(o.interval_s > 0.0)) throw InputError("exporter: the sampling interval must be > 0 s");
+    MeterOptions m;
+    m.interval_s = o.interval_s;
+    m.procfs_root = o.procfs_root;
+    return m;
+  }
 
+  Impl(SensorList s, CollectorOptions o)
+      : meter(std::move(s), meter_options(o)),
+        options(std::move(o)),
+        process_table(options.top_k),
+        container_table(options.top_k) {}
+
+  void publish_sensors(ExporterSnapshot& snap, const std::vector<Meter::SensorTotal>& totals) const;
+  // Each used GPU sensor's energy this tick split evenly among the processes
+  // holding a context on it (a sensor that cannot tell attributes nothing).
+  std::unordered_map<int, double> gpu_by_process(const ComponentEnergy& gpu,
+                                                 const std::vector<Meter::SensorTotal>& totals) const;
   void attribute(double attributable_j, const std::unordered_map<int, double>& gpu_by_pid, double self_cpu_delta_s,
                  ExporterSnapshot& snap);
 };
 
+namespace {
+constexpr const char* kTickWindow = "joulebench:exporter-tick";
+}
+
 EnergyCollector::EnergyCollector(SensorList sensors, CollectorOptions options)
     : impl_(std::make_unique<Impl>(std::move(sensors), std::move(options))) {
   auto& d = *impl_;
-  if (!(d.options.interval_s > 0.0)) throw InputError("exporter: the sampling interval must be > 0 s");
-  d.interval_s = d.options.interval_s;
-  d.states.resize(d.sensors.size());
-  for (std::size_t i = 0; i < d.sensors.size(); ++i) {
-    d.states[i].usable = d.sensors[i]->status().available;
-    const double bound = d.sensors[i]->info().max_read_interval_s;
-    if (d.states[i].usable && bound > 0.0) d.interval_s = std::min(d.interval_s, bound);
+  const SensorList& list = d.meter.sensors();
+  d.usable.resize(list.size());
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    d.usable[i] = list[i]->status().available;
+    d.sensor_index[list[i]->info().name] = i;
   }
-  d.choices = choose_sensors(d.sensors);
-  for (const auto& c : d.choices) d.published.components.push_back({c.component, {}, 0.0, std::nullopt});
-  for (std::size_t i = 0; i < d.sensors.size(); ++i) {
-    if (!d.states[i].usable) continue;
-    const auto& info = d.sensors[i]->info();
-    d.published.sensors.push_back({info.name, info.backend, info.component, false, 0.0, std::nullopt, {}});
-  }
+  for (const auto& c : d.meter.choices()) d.published.components.push_back({c.component, {}, 0.0, std::nullopt});
   // Sensors that cannot be used (a stuck counter, a root-only file) are served
   // as down with the reason, after the usable ones, so a fleet sees why.
-  for (std::size_t i = 0; i < d.sensors.size(); ++i) {
-    if (d.states[i].usable) continue;
-    const auto& info = d.sensors[i]->info();
-    d.published.sensors.push_back(
-        {info.name, info.backend, info.component, false, 0.0, std::nullopt, d.sensors[i]->status().reason});
-  }
+  for (bool want_usable : {true, false})
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (d.usable[i] != want_usable) continue;
+      const auto& info = list[i]->info();
+      d.published.sensors.push_back({info.name, info.backend, info.component, false, 0.0, std::nullopt,
+                                     want_usable ? std::string() : list[i]->status().reason});
+    }
   d.published.intensity_g_per_kwh = d.options.carbon.intensity.g_per_kwh;
   d.published.intensity_zone = d.options.carbon.intensity.zone;
   d.published.pue = d.options.carbon.pue.value;
-  d.published.interval_s = d.interval_s;
+  d.published.interval_s = d.meter.interval_s();
   d.last_self_cpu_s = self_cpu_s();
 }
 
 EnergyCollector::~EnergyCollector() = default;
 
-double EnergyCollector::interval_s() const { return impl_->interval_s; }
+double EnergyCollector::interval_s() const { return impl_->meter.interval_s(); }
 
 void EnergyCollector::count_scrape() {
   std::lock_guard lock(impl_->mutex);
@@ -178,129 +177,105 @@ ExporterSnapshot EnergyCollector::snapshot() const {
 
 void EnergyCollector::sample() {
   auto& d = *impl_;
-  const double now = steady_now_s();
-  const double tick_s = d.has_tick ? now - d.last_tick_s : 0.0;
-  d.last_tick_s = now;
-  d.has_tick = true;
-
-  // 1. Every usable sensor: fold the reading into its monotonic counter.
-  for (std::size_t i = 0; i < d.sensors.size(); ++i) {
-    auto& st = d.states[i];
-    st.tick_ok = false;
-    st.tick_delta_j = 0.0;
-    if (!st.usable) continue;
-    const SensorReading r = d.sensors[i]->read();
-    if (!r.ok) {
-      // Down: the counter keeps its value. An energy counter's next good read
-      // continues from the last one (nothing lost over a transient failure)
-      // unless it went backwards (restarted); power cannot be integrated
-      // across the gap, so a power sensor re-bases.
-      st.up = false;
-      if (d.sensors[i]->info().kind == SensorKind::power) st.has_last = false;
-      st.power_w.reset();
-      continue;
-    }
-    st.up = true;
-    const bool counter = d.sensors[i]->info().kind == SensorKind::energy_counter;
-    if (st.has_last && r.sample.time_s > st.last.time_s) {
-      const double dt = r.sample.time_s - st.last.time_s;
-      if (counter) {
-        // Backwards: the sensor restarted (reopened device, driver reload);
-        // re-base instead of subtracting.
-        if (r.sample.value >= st.last.value) {
-          st.tick_delta_j = r.sample.value - st.last.value;
-          st.tick_ok = true;
-        }
-      } else if (r.sample.value >= 0.0 && st.last.value >= 0.0) {
-        st.tick_delta_j = 0.5 * (r.sample.value + st.last.value) * dt;
-        st.tick_ok = true;
-      }
-      if (st.tick_ok) st.power_w = st.tick_delta_j / dt;
-    }
-    st.energy_j += st.tick_delta_j;
-    st.last = r.sample;
-    st.has_last = true;
-  }
-
-  // 2. Components: per device group, the most trusted candidate that gave a
-  // valid delta this tick.
   ExporterSnapshot snap;
   {
     std::lock_guard lock(d.mutex);
     snap = d.published;
   }
-  double additive_j = 0.0, additive_low_j = 0.0, additive_high_j = 0.0, attributable_j = 0.0;
-  std::vector<std::size_t> gpu_used;  // sensors that gave each GPU's energy this tick
-  for (std::size_t c = 0; c < d.choices.size(); ++c) {
-    const auto& choice = d.choices[c];
-    auto& out = snap.components[c];
-    double delta = 0.0, delta_low = 0.0, delta_high = 0.0;
-    bool any = false;
-    for (const auto& group : choice.groups) {
-      for (const auto& cand : group) {
-        const bool all_ok = !cand.sensors.empty() && std::all_of(cand.sensors.begin(), cand.sensors.end(),
-                                                                  [&](std::size_t i) { return d.states[i].tick_ok; });
-        if (!all_ok) continue;
-        for (std::size_t i : cand.sensors) {
-          const double band = d.sensors[i]->info().band_factor;
-          delta += d.states[i].tick_delta_j;
-          delta_low += d.states[i].tick_delta_j / band;
-          delta_high += d.states[i].tick_delta_j * band;
-          if (choice.component == Component::gpu) gpu_used.push_back(i);
-        }
-        out.provenance = cand.provenance.to_string();
-        any = true;
-        break;
+  // 1. The tick's lap: the meter reads every usable sensor and composes the
+  // components exactly as for a `measure` window. The first tick opens it.
+  if (!d.meter.window_open(kTickWindow)) {
+    d.meter.begin_window(kTickWindow);
+    d.last_totals = d.meter.sensor_totals();
+    d.publish_sensors(snap, d.last_totals);
+  } else {
+    const Measurement lap = d.meter.lap_window(kTickWindow);
+    const auto totals = d.meter.sensor_totals();
+    d.publish_sensors(snap, totals);
+
+    // 2. Components: monotonic totals and their band.
+    double additive_j = 0.0, additive_low_j = 0.0, additive_high_j = 0.0, attributable_j = 0.0;
+    std::unordered_map<int, double> gpu_by_pid;
+    for (auto& out : snap.components) {
+      const ComponentEnergy* ce = lap.find(out.component);
+      if (!ce) {
+        out.power_w.reset();  // no source gave a figure this tick: the total holds
+        continue;
       }
+      out.provenance = ce->provenance.to_string();
+      out.energy_j += ce->energy_j;
+      out.energy_low_j += ce->energy_j / ce->band_factor;
+      out.energy_high_j += ce->energy_j * ce->band_factor;
+      out.power_w = lap.duration_s > 0.0 ? std::optional<double>(ce->energy_j / lap.duration_s) : std::nullopt;
+      if (is_additive(out.component)) {
+        additive_j += ce->energy_j;
+        additive_low_j += ce->energy_j / ce->band_factor;
+        additive_high_j += ce->energy_j * ce->band_factor;
+      }
+      if (out.component == Component::cpu || out.component == Component::dram) attributable_j += ce->energy_j;
+      if (out.component == Component::gpu) gpu_by_pid = d.gpu_by_process(*ce, totals);
     }
-    out.energy_j += delta;
-    out.energy_low_j += delta_low;
-    out.energy_high_j += delta_high;
-    if (any && tick_s > 0.0) out.power_w = delta / tick_s;
-    else out.power_w.reset();
-    if (is_additive(choice.component)) {
-      additive_j += delta;
-      additive_low_j += delta_low;
-      additive_high_j += delta_high;
+
+    // 3. Carbon of the additive energy, with PUE. Carbon is linear in energy:
+    // the band's ends scale alike.
+    if (additive_j > 0.0) {
+      const double g = compute_carbon_j(additive_j, d.options.carbon).g_co2e;
+      snap.emissions_g += g;
+      snap.emissions_low_g += g * additive_low_j / additive_j;
+      snap.emissions_high_g += g * additive_high_j / additive_j;
     }
-    if (choice.component == Component::cpu || choice.component == Component::dram) attributable_j += delta;
-  }
-  std::size_t k = 0;
-  for (std::size_t i = 0; i < d.sensors.size(); ++i) {
-    if (!d.states[i].usable) continue;
-    auto& out = snap.sensors[k++];
-    out.up = d.states[i].up;
-    out.energy_j = d.states[i].energy_j;
-    out.power_w = d.states[i].power_w;
-  }
 
-  // 3. Carbon of the additive energy, with PUE.
-  if (additive_j > 0.0) {
-    // Carbon is linear in energy: the band's ends scale alike.
-    const double g = compute_carbon_j(additive_j, d.options.carbon).g_co2e;
-    snap.emissions_g += g;
-    snap.emissions_low_g += g * additive_low_j / additive_j;
-    snap.emissions_high_g += g * additive_high_j / additive_j;
+    // 4. Attribution by CPU time (+ GPU by process), and the exporter's own share.
+    const double self_now = self_cpu_s();
+    d.attribute(attributable_j, gpu_by_pid, self_now - d.last_self_cpu_s, snap);
+    d.last_self_cpu_s = self_now;
+    d.last_totals = totals;
   }
-
-  // 4. GPU energy split evenly among the processes holding a context on the
-  // device (the driver tells; a sensor that cannot tell attributes nothing).
-  std::unordered_map<int, double> gpu_by_pid;
-  for (std::size_t i : gpu_used) {
-    const auto pids = d.sensors[i]->device_process_ids();
-    if (!pids || pids->empty()) continue;
-    for (int pid : *pids) gpu_by_pid[pid] += d.states[i].tick_delta_j / static_cast<double>(pids->size());
+  if (snap.samples == 0) {
+    // Attribution needs a first look at /proc to take deltas from.
+    d.attribute(0.0, {}, 0.0, snap);
+    d.last_self_cpu_s = self_cpu_s();
   }
-
-  // 5. Attribution by CPU time (+ GPU by process), and the exporter's own share.
-  const double self_now = self_cpu_s();
-  d.attribute(attributable_j, gpu_by_pid, self_now - d.last_self_cpu_s, snap);
-  d.last_self_cpu_s = self_now;
   ++snap.samples;
 
   std::lock_guard lock(d.mutex);
   snap.scrapes = d.published.scrapes;
   d.published = std::move(snap);
+}
+
+void EnergyCollector::Impl::publish_sensors(ExporterSnapshot& snap,
+                                            const std::vector<Meter::SensorTotal>& totals) const {
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < totals.size(); ++i) {
+    if (!usable[i]) continue;
+    auto& out = snap.sensors[k++];
+    const auto& now = totals[i];
+    out.up = now.last_read_ok;
+    out.energy_j = now.energy_j;
+    out.power_w.reset();
+    // Power over the tick when every read since the last tick was counted.
+    if (i < last_totals.size()) {
+      const auto& before = last_totals[i];
+      if (now.last_read_ok && before.has_sample && now.failures == before.failures &&
+          now.last_time_s > before.last_time_s)
+        out.power_w = (now.energy_j - before.energy_j) / (now.last_time_s - before.last_time_s);
+    }
+  }
+}
+
+std::unordered_map<int, double> EnergyCollector::Impl::gpu_by_process(
+    const ComponentEnergy& gpu, const std::vector<Meter::SensorTotal>& totals) const {
+  std::unordered_map<int, double> out;
+  for (const std::string& source : gpu.sources) {
+    const auto it = sensor_index.find(source);
+    if (it == sensor_index.end() || it->second >= last_totals.size()) continue;
+    const std::size_t i = it->second;
+    const auto pids = meter.sensors()[i]->device_process_ids();
+    if (!pids || pids->empty()) continue;
+    const double tick_j = totals[i].energy_j - last_totals[i].energy_j;
+    for (int pid : *pids) out[pid] += tick_j / static_cast<double>(pids->size());
+  }
+  return out;
 }
 
 void EnergyCollector::Impl::attribute(double attributable_j, const std::unordered_map<int, double>& gpu_by_pid,

@@ -93,8 +93,10 @@ std::string_view metrics_content_type(MetricsFormat format) {
                                               : "text/plain; version=0.0.4; charset=utf-8";
 }
 
-std::string render_metrics(const ExporterSnapshot& s, MetricsFormat format) {
-  Writer w(format);
+namespace {
+
+// Energy and power per component, and each sensor's counter and state.
+void write_energy(Writer& w, const ExporterSnapshot& s) {
 
   w.family({"joulebench_energy_joules", Type::counter, "joules",
             "Energy used by each component since the exporter started (cpu, dram and gpu add up to the machine; "
@@ -132,7 +134,10 @@ std::string render_metrics(const ExporterSnapshot& s, MetricsFormat format) {
       w.sample({{"sensor", x.name}, {"backend", x.backend}, {"component", to_string(x.component)}, {"reason", x.reason}},
                0.0);
   }
+}
 
+// Intensity, PUE and the emissions of the machine's energy.
+void write_carbon(Writer& w, const ExporterSnapshot& s) {
   w.family({"joulebench_carbon_intensity_grams_per_kilowatt_hour", Type::gauge, "grams_per_kilowatt_hour",
             "Grid carbon intensity used for emissions (gCO2e per kWh)."});
   w.sample({{"zone", s.intensity_zone}}, s.intensity_g_per_kwh);
@@ -149,7 +154,10 @@ std::string render_metrics(const ExporterSnapshot& s, MetricsFormat format) {
   w.family({"joulebench_emissions_high_grams", Type::counter, "grams",
             "High end of the band of joulebench_emissions_grams (estimated energy times its band factor)."});
   w.sample({}, s.emissions_high_g);
+}
 
+// Energy by process and by cgroup (bounded: the top ones and "other").
+void write_attribution(Writer& w, const ExporterSnapshot& s) {
   w.family({"joulebench_process_energy_joules", Type::counter, "joules",
             "Energy attributed to processes: cpu + dram by CPU time share, gpu split among the processes on the GPU; "
             "the top processes by pid, the rest as pid=\"other\"."});
@@ -165,7 +173,10 @@ std::string render_metrics(const ExporterSnapshot& s, MetricsFormat format) {
     for (const auto& c : s.containers) w.sample({{"cgroup", c.id}, {"container_id", c.name}}, c.energy_j);
     w.sample({{"cgroup", "other"}, {"container_id", ""}}, s.containers_other_j);
   }
+}
 
+// The exporter's own cost.
+void write_self(Writer& w, const ExporterSnapshot& s) {
   w.family({"joulebench_exporter_cpu_seconds", Type::counter, "seconds", "CPU time used by the exporter itself."});
   w.sample({}, s.self_cpu_s);
   w.family({"joulebench_exporter_energy_joules", Type::counter, "joules",
@@ -179,6 +190,16 @@ std::string render_metrics(const ExporterSnapshot& s, MetricsFormat format) {
   w.sample({}, static_cast<double>(s.scrapes));
   w.family({"joulebench_exporter_interval_seconds", Type::gauge, "seconds", "Sensor sampling interval."});
   w.sample({}, s.interval_s);
+}
+
+}  // namespace
+
+std::string render_metrics(const ExporterSnapshot& s, MetricsFormat format) {
+  Writer w(format);
+  write_energy(w, s);
+  write_carbon(w, s);
+  write_attribution(w, s);
+  write_self(w, s);
   return w.finish();
 }
 

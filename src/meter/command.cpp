@@ -15,6 +15,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "joulebench/error.h"
 #include "joulebench/tracker.h"
 
 extern char** environ;
@@ -160,7 +161,7 @@ CommandResult run_command(Tracker& tracker, const std::vector<std::string>& argv
       result.exit_code = WEXITSTATUS(status);
     } else if (WIFSIGNALED(status)) {
       result.term_signal = WTERMSIG(status);
-      result.exit_code = 128 + result.term_signal;
+      result.exit_code = exit_status_for_signal(result.term_signal);
     }
   }
   meter.set_attribution(saved_target);

@@ -89,6 +89,13 @@ struct Meter::Impl {
   std::map<std::string, Window> windows;
   std::optional<IdleBaseline> idle;
   AttributionTarget attribution;
+  Meter* owner = nullptr;
+
+  Measurement finish_window(const std::string& name, bool lap);
+  // Construction, in order (Meter::Meter).
+  void init_tracks();
+  void choose_periodic();
+  std::string schedule();  // returns the sampling note
 
   // Caller holds `mutex`. A window's edge reads every usable sensor; a
   // periodic sample only the periodic ones.
@@ -162,91 +169,17 @@ struct Meter::Impl {
   }
 };
 
-Meter::Meter(SensorList sensors, MeterOptions options) : impl_(std::make_unique<Impl>()) {
-  Impl& s = *impl_;
-  if (!(options.interval_s > 0.0) || !std::isfinite(options.interval_s))
-    throw InputError(fmt::format("sampling interval must be a positive number of seconds (got {})", options.interval_s));
-  s.sensors = std::move(sensors);
-  s.options = std::move(options);
-  s.attribution = s.options.attribution;
-  s.choices = choose_sensors(s.sensors);
-  s.tracks.reserve(s.sensors.size());
-  const Sensor* bound_sensor = nullptr;
-  double bound_s = 0.0;
-  for (std::size_t i = 0; i < s.sensors.size(); ++i) {
-    const Sensor& sensor = *s.sensors[i];
-    s.tracks.emplace_back(sensor.info().kind);
-    if (!sensor.status().available) continue;
-    s.sampled.push_back(i);
-    if (sensor.info().component == Component::gpu) s.gpu_sensors.push_back(i);
-    const double b = sensor.info().max_read_interval_s;
-    if (b > 0.0 && (bound_s == 0.0 || b < bound_s)) {
-      bound_s = b;
-      bound_sensor = &sensor;
-    }
-  }
+namespace {
 
-  // Between window edges the sampler reads the sensors in use (first choice
-  // of their group) and any counter that must be read often to survive a
-  // wrap. Fallbacks are read at window edges only: exact for counters, a
-  // two-point trapezoid for power (said in a warning if one is ever used).
-  // This keeps, e.g., the /proc-based estimates off the hot path on a
-  // machine with RAPL. Counters exact at their edges are never read between.
-  std::vector<bool> first_choice(s.sensors.size(), false);
-  for (const ComponentChoice& choice : s.choices)
-    for (const auto& group : choice.groups)
-      for (std::size_t i : group.front().sensors) first_choice[i] = true;
-  for (std::size_t i : s.sampled) {
-    const SensorInfo& info = s.sensors[i]->info();
-    if ((first_choice[i] && !info.exact_at_edges) || info.max_read_interval_s > 0.0) s.periodic.push_back(i);
-  }
-
-  s.interval_s = s.options.interval_s;
-  if (bound_sensor && bound_s < s.interval_s) {
-    s.interval_s = std::max(bound_s, kMinIntervalS);
-    s.notes.push_back(fmt::format(
-        "sampling interval shortened from {:.1f} ms to {:.1f} ms: sensor {} must be read at least that often "
-        "so that its counter cannot wrap twice between reads",
-        s.options.interval_s * 1000.0, s.interval_s * 1000.0, bound_sensor->info().name));
-  }
-  // One line for how often, one for what from: a short `measure` is read at a glance.
-  std::string sampling = fmt::format("sampling every {:.1f} ms", s.interval_s * 1000.0);
-  // Models of slowly changing state are read at their own, slower pace; when
-  // they are all the sampler has between edges, it wakes only at that pace
-  // (a wake-up alone costs ~30 us of CPU in a VM, docs/benchmarks.md).
-  s.period_s.assign(s.sensors.size(), s.interval_s);
-  s.last_read_s.assign(s.sensors.size(), -1e300);
-  s.stuck_after_s.assign(s.sensors.size(), 0.0);
-  s.last_value.assign(s.sensors.size(), std::numeric_limits<double>::quiet_NaN());
-  s.moved_at_s.assign(s.sensors.size(), std::chrono::duration<double>(SteadyClock::now().time_since_epoch()).count());
-  for (std::size_t i : s.sampled) {
-    const SensorInfo& info = s.sensors[i]->info();
-    if (is_hardware_counter(info) && info.update_period_s > 0.0) s.stuck_after_s[i] = counter_stuck_after_s(info);
-  }
-  double slowest_tick_s = 0.0;
-  bool every_tick = !s.gpu_sensors.empty() || s.periodic.empty();
-  std::vector<std::string> slow;
-  for (std::size_t i : s.periodic) {
-    const SensorInfo& info = s.sensors[i]->info();
-    if (info.min_useful_interval_s > s.interval_s && info.max_read_interval_s == 0.0) {
-      s.period_s[i] = info.min_useful_interval_s;
-      slowest_tick_s = slowest_tick_s == 0.0 ? s.period_s[i] : std::min(slowest_tick_s, s.period_s[i]);
-      slow.push_back(fmt::format("{} every {:g} s", info.name, s.period_s[i]));
-    } else {
-      every_tick = true;
-    }
-  }
-  s.tick_s = every_tick ? s.interval_s : slowest_tick_s;
-  if (!slow.empty())
-    sampling += fmt::format("; models read at their own pace (once a second is their resolution): {}",
-                            fmt::join(slow, ", "));
-  s.notes.push_back(std::move(sampling));
+// "cpu measured:rapl-powercap from rapl-powercap:package-0 (fallback: estimated:cpu-model)"
+// per group: what serves each component, for Meter::notes().
+std::string sources_note(const std::vector<ComponentChoice>& choices, const SensorList& sensors) {
   std::vector<std::string> sources;
-  for (const ComponentChoice& choice : s.choices) {
+  for (const ComponentChoice& choice : choices) {
     for (const auto& group : choice.groups) {
       const auto& best = group.front();
       std::vector<std::string> names;
-      for (std::size_t i : best.sensors) names.push_back(s.sensors[i]->info().name);
+      for (std::size_t i : best.sensors) names.push_back(sensors[i]->info().name);
       std::string note = fmt::format("{}{} {} from {}", to_string(choice.component),
                                      best.device.empty() ? "" : " " + best.device, best.provenance.to_string(),
                                      fmt::join(names, ", "));
@@ -258,7 +191,104 @@ Meter::Meter(SensorList sensors, MeterOptions options) : impl_(std::make_unique<
       sources.push_back(std::move(note));
     }
   }
-  if (!sources.empty()) s.notes.push_back(fmt::format("sources: {}", fmt::join(sources, "; ")));
+  return sources.empty() ? std::string() : fmt::format("sources: {}", fmt::join(sources, "; "));
+}
+
+}  // namespace
+
+// Usable sensors, their tracks, and the shortest wrap bound among them.
+void Meter::Impl::init_tracks() {
+  tracks.reserve(sensors.size());
+  const Sensor* bound_sensor = nullptr;
+  double bound_s = 0.0;
+  for (std::size_t i = 0; i < sensors.size(); ++i) {
+    const Sensor& sensor = *sensors[i];
+    tracks.emplace_back(sensor.info().kind);
+    if (!sensor.status().available) continue;
+    sampled.push_back(i);
+    if (sensor.info().component == Component::gpu) gpu_sensors.push_back(i);
+    const double b = sensor.info().max_read_interval_s;
+    if (b > 0.0 && (bound_s == 0.0 || b < bound_s)) {
+      bound_s = b;
+      bound_sensor = &sensor;
+    }
+  }
+  interval_s = options.interval_s;
+  if (bound_sensor && bound_s < interval_s) {
+    interval_s = std::max(bound_s, kMinIntervalS);
+    notes.push_back(fmt::format(
+        "sampling interval shortened from {:.1f} ms to {:.1f} ms: sensor {} must be read at least that often "
+        "so that its counter cannot wrap twice between reads",
+        options.interval_s * 1000.0, interval_s * 1000.0, bound_sensor->info().name));
+  }
+}
+
+// Between window edges the sampler reads the sensors in use (first choice of
+// their group) and any counter that must be read often to survive a wrap.
+// Fallbacks are read at window edges only: exact for counters, a two-point
+// trapezoid for power (said in a warning if one is ever used). This keeps,
+// e.g., the /proc-based estimates off the hot path on a machine with RAPL.
+// Counters exact at their edges are never read between.
+void Meter::Impl::choose_periodic() {
+  std::vector<bool> first_choice(sensors.size(), false);
+  for (const ComponentChoice& choice : choices)
+    for (const auto& group : choice.groups)
+      for (std::size_t i : group.front().sensors) first_choice[i] = true;
+  for (std::size_t i : sampled) {
+    const SensorInfo& info = sensors[i]->info();
+    if ((first_choice[i] && !info.exact_at_edges) || info.max_read_interval_s > 0.0) periodic.push_back(i);
+  }
+}
+
+// Each periodic sensor's pace, and the sampler's wake-up period. Models of
+// slowly changing state are read at their own, slower pace; when they are
+// all the sampler has between edges, it wakes only at that pace (a wake-up
+// alone costs ~30 us of CPU in a VM, docs/benchmarks.md).
+std::string Meter::Impl::schedule() {
+  period_s.assign(sensors.size(), interval_s);
+  last_read_s.assign(sensors.size(), -1e300);
+  stuck_after_s.assign(sensors.size(), 0.0);
+  last_value.assign(sensors.size(), std::numeric_limits<double>::quiet_NaN());
+  moved_at_s.assign(sensors.size(), std::chrono::duration<double>(SteadyClock::now().time_since_epoch()).count());
+  for (std::size_t i : sampled) {
+    const SensorInfo& info = sensors[i]->info();
+    if (is_hardware_counter(info) && info.update_period_s > 0.0) stuck_after_s[i] = counter_stuck_after_s(info);
+  }
+  double slowest_tick_s = 0.0;
+  bool every_tick = !gpu_sensors.empty() || periodic.empty();
+  std::vector<std::string> slow;
+  for (std::size_t i : periodic) {
+    const SensorInfo& info = sensors[i]->info();
+    if (info.min_useful_interval_s > interval_s && info.max_read_interval_s == 0.0) {
+      period_s[i] = info.min_useful_interval_s;
+      slowest_tick_s = slowest_tick_s == 0.0 ? period_s[i] : std::min(slowest_tick_s, period_s[i]);
+      slow.push_back(fmt::format("{} every {:g} s", info.name, period_s[i]));
+    } else {
+      every_tick = true;
+    }
+  }
+  tick_s = every_tick ? interval_s : slowest_tick_s;
+  std::string sampling = fmt::format("sampling every {:.1f} ms", interval_s * 1000.0);
+  if (!slow.empty())
+    sampling += fmt::format("; models read at their own pace (once a second is their resolution): {}",
+                            fmt::join(slow, ", "));
+  return sampling;
+}
+
+Meter::Meter(SensorList sensors, MeterOptions options) : impl_(std::make_unique<Impl>()) {
+  Impl& s = *impl_;
+  s.owner = this;
+  if (!(options.interval_s > 0.0) || !std::isfinite(options.interval_s))
+    throw InputError(fmt::format("sampling interval must be a positive number of seconds (got {})", options.interval_s));
+  s.sensors = std::move(sensors);
+  s.options = std::move(options);
+  s.attribution = s.options.attribution;
+  s.choices = choose_sensors(s.sensors);
+  s.init_tracks();
+  s.choose_periodic();
+  // One line for how often, one for what from: a short `measure` is read at a glance.
+  s.notes.push_back(s.schedule());
+  if (std::string sources = sources_note(s.choices, s.sensors); !sources.empty()) s.notes.push_back(std::move(sources));
 }
 
 Meter::~Meter() { stop(); }
@@ -376,50 +406,77 @@ bool Meter::window_open(const std::string& name) const {
   return impl_->windows.count(name) != 0;
 }
 
-Measurement Meter::end_window(const std::string& name) {
-  Impl& s = *impl_;
+Measurement Meter::end_window(const std::string& name) { return impl_->finish_window(name, false); }
+Measurement Meter::lap_window(const std::string& name) { return impl_->finish_window(name, true); }
+
+Measurement Meter::Impl::finish_window(const std::string& name, bool lap) {
   {
-    std::lock_guard lock(s.mutex);
-    if (!s.windows.count(name)) throw InputError("window '" + name + "' is not open; call begin_window first");
+    std::lock_guard lock(mutex);
+    if (!windows.count(name)) throw InputError("window '" + name + "' is not open; call begin_window first");
   }
-  sample_now();
+  // Through the public entry: the sampler thread, when it runs, does the read.
+  owner->sample_now();
   meter::WindowInput in;
-  Impl::Window window;
+  Window window;
   AttributionTarget target;
-  std::optional<IdleBaseline> idle;
+  std::optional<IdleBaseline> idle_copy;
+  const auto now = SteadyClock::now();
   {
-    std::lock_guard lock(s.mutex);
-    auto it = s.windows.find(name);
-    if (it == s.windows.end()) throw InputError("window '" + name + "' is not open; call begin_window first");
-    window = std::move(it->second);
-    s.windows.erase(it);
-    in.duration_s = std::chrono::duration<double>(SteadyClock::now() - window.start).count();
-    in.sensors.resize(s.sensors.size());
-    for (std::size_t i : s.sampled) {
-      const meter::SensorTrack& t = s.tracks[i];
+    std::lock_guard lock(mutex);
+    auto it = windows.find(name);
+    if (it == windows.end()) throw InputError("window '" + name + "' is not open; call begin_window first");
+    window = it->second;
+    in.duration_s = std::chrono::duration<double>(now - window.start).count();
+    in.sensors.resize(sensors.size());
+    std::vector<meter::TrackSnapshot> end = snapshots_locked();
+    for (std::size_t i : sampled) {
+      const meter::SensorTrack& t = tracks[i];
       auto& v = in.sensors[i];
-      v.info = &s.sensors[i]->info();
+      v.info = &sensors[i]->info();
       v.kind = t.kind();
       v.begin = window.snapshots[i];
-      v.end = t.snapshot();
+      v.end = end[i];
       v.recent_power_w = t.recent_power_w();
       v.slow_update_period_s = t.slow_update_period_s();
       v.last_error = t.last_error();
-      v.edges_only = std::find(s.periodic.begin(), s.periodic.end(), i) == s.periodic.end();
+      v.edges_only = std::find(periodic.begin(), periodic.end(), i) == periodic.end();
     }
-    target = s.attribution;
-    idle = s.idle;
+    if (lap) {
+      // The next lap begins at this lap's end reading (its CPU snapshot below).
+      it->second.start = now;
+      it->second.start_time = std::chrono::system_clock::now();
+      it->second.snapshots = std::move(end);
+    } else {
+      windows.erase(it);
+    }
+    target = attribution;
+    idle_copy = idle;
   }
-  const meter::CpuSnapshot cpu_end = meter::take_cpu_snapshot(s.options.procfs_root, target);
+  meter::CpuSnapshot cpu_end = meter::take_cpu_snapshot(options.procfs_root, target);
   std::vector<std::string> warnings;
   in.name = name;
   in.start_time = window.start_time;
-  in.choices = &s.choices;
+  in.choices = &choices;
   in.attribution_enabled = cpu_end.enabled;
   in.cpu_share = meter::cpu_share(window.cpu, cpu_end, name, warnings);
-  in.idle = idle ? &*idle : nullptr;
-  in.resolution = resolution();
+  in.idle = idle_copy ? &*idle_copy : nullptr;
+  in.resolution = owner->resolution();
+  in.lap = lap;
+  if (lap) {
+    std::lock_guard lock(mutex);
+    if (auto it = windows.find(name); it != windows.end()) it->second.cpu = std::move(cpu_end);
+  }
   return meter::compose_measurement(in, std::move(warnings));
+}
+
+std::vector<Meter::SensorTotal> Meter::sensor_totals() const {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<SensorTotal> out(impl_->tracks.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const meter::SensorTrack& t = impl_->tracks[i];
+    out[i] = {t.energy_j(), t.has_sample(), t.last_read_ok(), t.last_sample().time_s, t.failures()};
+  }
+  return out;
 }
 
 IdleBaseline Meter::measure_idle(double seconds) {

@@ -13,16 +13,19 @@ void SensorTrack::fail(std::string why) {
 
 void SensorTrack::apply(const SensorReading& reading) {
   ++reads_;
+  last_read_ok_ = reading.ok;
   if (!reading.ok) {
     fail(reading.error.empty() ? std::string("read failed without a reason") : reading.error);
     return;
   }
   const Sample& s = reading.sample;
   if (!std::isfinite(s.value) || !std::isfinite(s.time_s)) {
+    last_read_ok_ = false;  // garbage is no reading
     fail(fmt::format("non-finite reading ({} at t={})", s.value, s.time_s));
     return;
   }
   if (kind_ == SensorKind::power && s.value < 0.0) {
+    last_read_ok_ = false;
     fail(fmt::format("negative power reading ({} W)", s.value));
     return;
   }

@@ -49,6 +49,7 @@ class SensorTrack {
   SensorKind kind() const { return kind_; }
   double energy_j() const { return energy_j_; }
   bool has_sample() const { return has_sample_; }
+  bool last_read_ok() const { return last_read_ok_; }
   const Sample& last_sample() const { return last_; }
   std::uint64_t reads() const { return reads_; }
   std::uint64_t failures() const { return failures_; }
@@ -66,6 +67,7 @@ class SensorTrack {
 
   SensorKind kind_;
   bool has_sample_ = false;
+  bool last_read_ok_ = false;
   Sample last_{};
   double energy_j_ = 0.0;
   std::uint64_t reads_ = 0;

@@ -52,7 +52,13 @@ SensorResult evaluate(const SensorWindowView& v, const WindowInput& in, std::vec
                           v.info->update_period_s > 0
                               ? fmt::format(" (about {:.0f} update periods)", in.duration_s / v.info->update_period_s)
                               : std::string())};
-    if (energy_j == 0.0) {
+    if (energy_j == 0.0 && in.lap) {
+      // Extrapolating would count this energy twice: the next lap sees the
+      // counter's whole advance.
+      warnings.push_back(fmt::format("window '{}' ({}) ended before sensor {} advanced: its energy is counted in "
+                                     "the lap where it does",
+                                     in.name, ms(in.duration_s), name));
+    } else if (energy_j == 0.0) {
       if (v.recent_power_w >= 0.0) {
         energy_j = v.recent_power_w * in.duration_s;
         warnings.push_back(fmt::format(
@@ -130,6 +136,113 @@ std::string estimated_warning(std::string_view component, const Provenance& prov
                      provenance.to_string());
 }
 
+namespace {
+
+// One device group: its first candidate whose sensors all give a figure.
+// Warnings of the sensors of that candidate go to `warnings`; the candidates
+// passed over are named, with why, in the result.
+struct GroupFigure {
+  const ComponentChoice::Candidate* used = nullptr;
+  double energy_j = 0.0;
+  std::vector<std::string> skipped;  // "provenance (sensor: why not)"
+};
+
+GroupFigure evaluate_group(const std::vector<ComponentChoice::Candidate>& group, const WindowInput& in,
+                           std::vector<std::string>& warnings) {
+  GroupFigure out;
+  for (const auto& candidate : group) {
+    std::vector<std::string> candidate_warnings;
+    double energy_j = 0.0;
+    std::string why_not;
+    for (std::size_t index : candidate.sensors) {
+      const SensorResult r = evaluate(in.sensors[index], in, candidate_warnings);
+      if (!r.usable) {
+        why_not = in.sensors[index].info->name + ": " + r.why_not;
+        break;
+      }
+      energy_j += r.energy_j;
+    }
+    if (!why_not.empty()) {
+      out.skipped.push_back(fmt::format("{} ({})", candidate.provenance.to_string(), why_not));
+      continue;
+    }
+    out.used = &candidate;
+    out.energy_j = energy_j;
+    for (auto& w : candidate_warnings) warnings.push_back(std::move(w));
+    break;
+  }
+  return out;
+}
+
+// The attributed and dynamic scopes of a component's figure.
+void add_scopes(ComponentEnergy& ce, const WindowInput& in, const std::vector<UsedGroup>& used,
+                std::vector<std::string>& warnings) {
+  const std::string component(to_string(ce.component));
+  if (in.attribution_enabled) {
+    if (attributed_by_cpu_share(ce.component)) {
+      if (in.cpu_share) ce.attributed_energy_j = ce.energy_j * *in.cpu_share;
+    } else if (ce.component == Component::gpu) {
+      ce.attributed_energy_j = gpu_attributed_j(in, used, warnings);
+    }
+  }
+  if (!in.idle) return;
+  const IdlePower* idle = in.idle->find(ce.component);
+  if (!idle) {
+    warnings.push_back(
+        fmt::format("window '{}': {}: no dynamic energy: the idle baseline has no figure for it", in.name, component));
+    return;
+  }
+  double dynamic_j = ce.energy_j - idle->power_w * in.duration_s;
+  if (idle->provenance != ce.provenance)
+    warnings.push_back(fmt::format("window '{}': {}: idle baseline came from {}, the window from {}", in.name,
+                                   component, idle->provenance.to_string(), ce.provenance.to_string()));
+  if (dynamic_j < 0.0) {
+    warnings.push_back(fmt::format("window '{}': {}: energy {:.3f} J is below the idle baseline ({:.3f} W x {:.3f} "
+                                   "s); dynamic energy reported as 0",
+                                   in.name, component, ce.energy_j, idle->power_w, in.duration_s));
+    dynamic_j = 0.0;
+  }
+  ce.dynamic_energy_j = dynamic_j;
+}
+
+// A component's figure over the window: the sum of its device groups, each
+// from its most trusted source that read; nullopt when no group had one.
+std::optional<ComponentEnergy> component_figure(const ComponentChoice& choice, const WindowInput& in,
+                                                std::vector<std::string>& warnings) {
+  const std::string component(to_string(choice.component));
+  ComponentEnergy ce;
+  ce.component = choice.component;
+  std::vector<UsedGroup> used_per_group;
+  for (const auto& group : choice.groups) {
+    GroupFigure figure = evaluate_group(group, in, warnings);
+    const std::string label =
+        group.empty() || group.front().device.empty() ? component : component + " " + group.front().device;
+    if (!figure.used) {
+      warnings.push_back(
+          fmt::format("window '{}': {}: no energy figure: {}", in.name, label, fmt::join(figure.skipped, "; ")));
+      continue;
+    }
+    if (!figure.skipped.empty())
+      warnings.push_back(fmt::format("window '{}': {}: used {} because a more trusted source failed: {}", in.name,
+                                     label, figure.used->provenance.to_string(), fmt::join(figure.skipped, "; ")));
+    ce.energy_j += figure.energy_j;
+    for (std::size_t index : figure.used->sensors) {
+      ce.sources.push_back(in.sensors[index].info->name);
+      ce.band_factor = std::max(ce.band_factor, in.sensors[index].info->band_factor);
+    }
+    if (used_per_group.empty() || figure.used->provenance.kind > ce.provenance.kind)
+      ce.provenance = figure.used->provenance;
+    used_per_group.push_back({figure.used, label, figure.energy_j});
+  }
+  if (used_per_group.empty()) return std::nullopt;
+  add_scopes(ce, in, used_per_group, warnings);
+  if (ce.provenance.kind == ProvenanceKind::estimated && is_additive(choice.component))
+    warnings.push_back(estimated_warning(component, ce.provenance));
+  return ce;
+}
+
+}  // namespace
+
 Measurement compose_measurement(const WindowInput& in, std::vector<std::string> warnings) {
   Measurement m;
   m.name = in.name;
@@ -141,94 +254,8 @@ Measurement compose_measurement(const WindowInput& in, std::vector<std::string> 
         "window '{}': attributed energy = the process tree's share of the machine's CPU time ({:.1f} %); dram, "
         "core and uncore get the same share, an approximation (no counter splits them per process)",
         in.name, *in.cpu_share * 100.0));
-
-  for (const ComponentChoice& choice : *in.choices) {
-    const std::string component(to_string(choice.component));
-    ComponentEnergy ce;
-    ce.component = choice.component;
-    bool any = false;
-    std::vector<UsedGroup> used_per_group;
-    for (const auto& group : choice.groups) {
-      const ComponentChoice::Candidate* used = nullptr;
-      double group_energy_j = 0.0;
-      std::vector<std::string> skipped;
-      for (const auto& candidate : group) {
-        std::vector<std::string> candidate_warnings;
-        double energy_j = 0.0;
-        std::string why_not;
-        for (std::size_t index : candidate.sensors) {
-          const SensorResult r = evaluate(in.sensors[index], in, candidate_warnings);
-          if (!r.usable) {
-            why_not = in.sensors[index].info->name + ": " + r.why_not;
-            break;
-          }
-          energy_j += r.energy_j;
-        }
-        if (!why_not.empty()) {
-          skipped.push_back(fmt::format("{} ({})", candidate.provenance.to_string(), why_not));
-          continue;
-        }
-        used = &candidate;
-        group_energy_j = energy_j;
-        for (auto& w : candidate_warnings) m.warnings.push_back(std::move(w));
-        break;
-      }
-      const std::string label = group.empty() || group.front().device.empty()
-                                    ? component
-                                    : component + " " + group.front().device;
-      if (!used) {
-        m.warnings.push_back(fmt::format("window '{}': {}: no energy figure: {}", in.name, label,
-                                         fmt::join(skipped, "; ")));
-        continue;
-      }
-      if (!skipped.empty())
-        m.warnings.push_back(fmt::format("window '{}': {}: used {} because a more trusted source failed: {}",
-                                         in.name, label, used->provenance.to_string(), fmt::join(skipped, "; ")));
-      ce.energy_j += group_energy_j;
-      used_per_group.push_back({used, label, group_energy_j});
-      for (std::size_t index : used->sensors) {
-        ce.sources.push_back(in.sensors[index].info->name);
-        ce.band_factor = std::max(ce.band_factor, in.sensors[index].info->band_factor);
-      }
-      if (!any || used->provenance.kind > ce.provenance.kind) ce.provenance = used->provenance;
-      any = true;
-    }
-    if (!any) continue;
-
-    if (in.attribution_enabled) {
-      if (attributed_by_cpu_share(choice.component)) {
-        if (in.cpu_share) ce.attributed_energy_j = ce.energy_j * *in.cpu_share;
-      } else if (choice.component == Component::gpu) {
-        ce.attributed_energy_j = gpu_attributed_j(in, used_per_group, m.warnings);
-      }
-    }
-
-    if (in.idle) {
-      if (const IdlePower* idle = in.idle->find(choice.component)) {
-        double dynamic_j = ce.energy_j - idle->power_w * in.duration_s;
-        if (idle->provenance != ce.provenance)
-          m.warnings.push_back(fmt::format("window '{}': {}: idle baseline came from {}, the window from {}",
-                                           in.name, component, idle->provenance.to_string(),
-                                           ce.provenance.to_string()));
-        if (dynamic_j < 0.0) {
-          m.warnings.push_back(fmt::format(
-              "window '{}': {}: energy {:.3f} J is below the idle baseline ({:.3f} W x {:.3f} s); dynamic "
-              "energy reported as 0",
-              in.name, component, ce.energy_j, idle->power_w, in.duration_s));
-          dynamic_j = 0.0;
-        }
-        ce.dynamic_energy_j = dynamic_j;
-      } else {
-        m.warnings.push_back(
-            fmt::format("window '{}': {}: no dynamic energy: the idle baseline has no figure for it", in.name,
-                        component));
-      }
-    }
-
-    if (ce.provenance.kind == ProvenanceKind::estimated && is_additive(choice.component))
-      m.warnings.push_back(estimated_warning(component, ce.provenance));
-    m.components.push_back(std::move(ce));
-  }
+  for (const ComponentChoice& choice : *in.choices)
+    if (auto ce = component_figure(choice, in, m.warnings)) m.components.push_back(std::move(*ce));
   // Shorter than the sensors' resolution (Meter::resolution: 100 counter
   // updates, 10 power samples, a model's own pace): said once, with why.
   if (in.duration_s > 0.0 && in.duration_s < in.resolution.seconds && !m.components.empty() && !m.is_coarse())

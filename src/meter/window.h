@@ -1,6 +1,7 @@
 // Internal: turning one window's begin and end views of every sensor into a
 // Measurement (choice of source per component, short-window and failure
-// warnings, attribution and idle scopes). No threads, no clocks: tests feed it.
+// warnings, attribution and idle scopes). No threads, no clocks: the meter
+// hands it the views (Meter::end_window, Meter::lap_window).
 #pragma once
 
 #include <chrono>
@@ -34,6 +35,7 @@ struct WindowInput {
   bool attribution_enabled = false;
   const IdleBaseline* idle = nullptr;
   Meter::Resolution resolution;  // a shorter window is marked coarse
+  bool lap = false;              // Meter::lap_window: the next lap continues at its end
 };
 
 // The warning of an additive component that is estimated (one per component

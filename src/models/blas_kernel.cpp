@@ -1,4 +1,5 @@
 #include "blas_kernel.h"
+#include "core/text_util.h"
 
 #include <dlfcn.h>
 #include <poll.h>
@@ -17,15 +18,11 @@
 namespace joulebench::models {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using detail::to_lower;
 
 bool one_of(std::string_view core, std::initializer_list<std::string_view> names) {
-  const std::string c = lower(core);
-  return std::any_of(names.begin(), names.end(), [&](std::string_view n) { return c == lower(n); });
+  const std::string c = to_lower(core);
+  return std::any_of(names.begin(), names.end(), [&](std::string_view n) { return c == to_lower(n); });
 }
 
 }  // namespace

@@ -68,9 +68,7 @@ void read_config(const fs::path& file, TorchScriptSpec& spec) {
     const auto name = r.get<std::string>(*n, "task", "a task name");
     spec.task = task_from_string(name);
     if (!spec.task) {
-      std::string valid;
-      for (Task t : all_tasks()) valid += (valid.empty() ? "" : ", ") + std::string(to_string(t));
-      throw InputError(fmt::format("{}: unknown task '{}'; valid tasks: {}", r.where(*n, "task"), name, valid));
+      throw InputError(fmt::format("{}: unknown task '{}'; valid tasks: {}", r.where(*n, "task"), name, task_names()));
     }
   }
   if (const auto* n = root.get("name")) spec.name = r.get<std::string>(*n, "name", "a string");

@@ -16,4 +16,16 @@ std::string header_value(const HttpHeaders& headers, std::string_view name) {
   return {};
 }
 
+std::optional<HttpUrl> split_http_url(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  const std::string_view scheme = url.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https") return std::nullopt;
+  const auto path_start = url.find('/', scheme_end + 3);
+  HttpUrl out;
+  out.origin = std::string(url.substr(0, path_start));
+  if (path_start != std::string_view::npos) out.path = std::string(url.substr(path_start));
+  return out;
+}
+
 }  // namespace joulebench::net

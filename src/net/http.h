@@ -20,6 +20,15 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 // The value of the first header named `name` (case-insensitive), or "".
 std::string header_value(const HttpHeaders& headers, std::string_view name);
 
+// "https://host:port/path?q" as the origin a client connects to
+// ("https://host:port") and the path it asks for ("/path?q"; "" when the URL
+// has none). nullopt unless the scheme is http or https.
+struct HttpUrl {
+  std::string origin;
+  std::string path;
+};
+std::optional<HttpUrl> split_http_url(std::string_view url);
+
 struct HttpResponse {
   int status = 200;
   std::string body;

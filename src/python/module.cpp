@@ -68,7 +68,7 @@ class NativeTracker {
       run_info_.project = o.value("project", "");
       run_info_.task = o.value("task", "");
       if (!run_info_.task.empty() && !joulebench::task_from_string(run_info_.task))
-        throw joulebench::InputError("task=" + run_info_.task + ": not a task; tasks: " + task_names());
+        throw joulebench::InputError("task=" + run_info_.task + ": not a task; tasks: " + joulebench::task_names());
       run_info_.model = o.value("model", "");
       if (o.contains("inferences") && !o["inferences"].is_null()) {
         if (!o["inferences"].is_number_integer() || o["inferences"].get<std::int64_t>() <= 0)
@@ -112,11 +112,6 @@ class NativeTracker {
   }
 
  private:
-  static std::string task_names() {
-    std::string out;
-    for (auto t : joulebench::all_tasks()) out += (out.empty() ? "" : ", ") + std::string(joulebench::to_string(t));
-    return out;
-  }
   joulebench::CarbonSettings settings_;
   std::unique_ptr<joulebench::Store> store_;
   joulebench::MeasuredRunInfo run_info_;

@@ -483,31 +483,43 @@ std::string loading_mark(int loading_runs, int runs) {
 
 }  // namespace
 
-std::string render_html_report(Store& store, const HtmlReportOptions& options) {
+namespace {
+
+// Everything the page shows, read from the store once (the rendering below
+// queries nothing).
+struct ReportData {
+  std::vector<ModelPoint> points;
+  Report tasks;
+  std::vector<RunRecord> runs;  // without their windows
+};
+
+ReportData read_report_data(Store& store, const HtmlReportOptions& options) {
   WindowQuery q;
   q.task = options.report.task;
   q.model = options.report.model;
   q.include_unfinished = options.report.include_unfinished;
   const auto windows = store.query_windows(q);
-  const auto points = model_points(windows, options);
-  if (points.empty())
+  ReportData d;
+  d.points = model_points(windows, options);
+  if (d.points.empty())
     throw InputError(fmt::format("no inference measurements in {}{}: fill it with `joulebench bench` or "
                                  "`joulebench import codecarbon FILES`",
                                  store.location(),
                                  options.report.task.empty() && options.report.model.empty() ? "" : " for this filter"));
   ReportOptions by_task = options.report;
   by_task.by = ReportGrouping::task;
-  const Report tasks = aggregate_windows(windows, by_task);
-
+  d.tasks = aggregate_windows(windows, by_task);
   std::set<std::string> run_ids;
   for (const auto& sw : windows) run_ids.insert(sw.run_id);
-  std::vector<RunRecord> runs;
   for (const auto& id : run_ids)
     if (auto r = store.load_run(id)) {
       r->windows.clear();
-      runs.push_back(std::move(*r));
+      d.runs.push_back(std::move(*r));
     }
+  return d;
+}
 
+std::string page_head(const HtmlReportOptions& options, const ReportData& d, const std::string& location) {
   const auto now = options.generated_at.value_or(std::chrono::system_clock::now());
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
   h += "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n";
@@ -518,14 +530,17 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
                    kErrorTrap);
   h += fmt::format("<h1>{}</h1>\n<p class=\"note\">joulebench {}, generated {} from {} ({} run(s), {} model(s), {} "
                    "inference window(s)). Every figure is per 1,000 inferences.</p>\n",
-                   xml_escape(options.title), JOULEBENCH_VERSION, format_utc(now), xml_escape(store.location()),
-                   runs.size(), points.size(), tasks.windows_used);
+                   xml_escape(options.title), JOULEBENCH_VERSION, format_utc(now), xml_escape(location),
+                   d.runs.size(), d.points.size(), d.tasks.windows_used);
   // For the tests' headless browser (attributes only; nothing shown to readers).
   h += "<output id=\"jb-check\" hidden data-ready=\"0\"></output>\n";
+  return h;
+}
 
-  h += "<h2>Energy per 1,000 inferences, by task</h2>\n<p class=\"note\">Log scale; every model a point (its mean "
-       "over runs), a thin line through it for its range over runs and a thick one for the 95 % interval of the mean "
-       "(Student's t over runs; none with one run).";
+std::string charts_section(const HtmlReportOptions& options, const std::vector<ModelPoint>& points) {
+  std::string h = "<h2>Energy per 1,000 inferences, by task</h2>\n<p class=\"note\">Log scale; every model a point "
+                  "(its mean over runs), a thin line through it for its range over runs and a thick one for the 95 % "
+                  "interval of the mean (Student's t over runs; none with one run).";
   if (!options.reference_kwh_per_1000.empty())
     h += " Dashed: the study's published mean of the task (" + xml_escape(options.reference_source) +
          "), measured on other hardware and models: a reference, not a target.";
@@ -545,17 +560,20 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
   h += purpose_chart(points);
   h += "<h2>Per model: energy with its 95 % interval, and the GPU / CPU / RAM split</h2>\n";
   h += bars_chart(points);
+  return h;
+}
 
-  h += "<h2>Per task, with equivalents</h2>\n<table id=\"table-tasks\"><tr><th>task</th><th>models</th><th>runs</th>"
-       "<th>energy mean</th><th>energy sd</th><th>CO2e</th>";
+std::string tasks_table(const HtmlReportOptions& options, const Report& tasks) {
+  std::string h = "<h2>Per task, with equivalents</h2>\n<table id=\"table-tasks\"><tr><th>task</th><th>models</th>"
+                  "<th>runs</th><th>energy mean</th><th>energy sd</th><th>CO2e</th>";
   const bool with_reference = !options.reference_kwh_per_1000.empty();
   if (with_reference) h += "<th title=\"" + xml_escape(options.reference_source) + "\">the study's mean</th>";
   const auto& eqs = tasks.rows.empty() ? std::vector<EquivalentValue>{} : tasks.rows.front().equivalents;
   for (const auto& e : eqs) h += "<th>" + xml_escape(e.constant.label) + "</th>";
   h += "</tr>\n";
   for (const auto& r : tasks.rows) {
-    h += fmt::format("<tr><td class=\"t\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
-                     "class=\"n\">{}</td><td class=\"n\">{}</td>",
+    h += fmt::format("<tr><td class=\"t\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}"
+                     "</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
                      xml_escape(r.task.empty() ? "(unknown)" : r.task), r.models, r.runs,
                      readable_kwh(r.kwh_per_1000_mean) + loading_mark(r.loading_included_runs, r.runs) +
                          coarse_mark(r.coarse_runs, r.runs),
@@ -568,13 +586,16 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
     for (const auto& e : r.equivalents) h += "<td class=\"n\">" + readable_number(e.value) + "</td>";
     h += "</tr>\n";
   }
-  h += "</table>\n";
+  return h + "</table>\n";
+}
 
-  // The per-component sources are the provenance cell's tooltip and, once each, a list under the table: a
-  // column of them wrapped every row to several lines.
-  h += "<h2>Per model, with the provenance of each figure</h2>\n<table id=\"table-models\"><tr><th>task</th>"
-       "<th>model</th><th>runs</th><th>energy mean</th><th>95 % interval</th><th>CO2e</th><th>time per inference"
-       "</th><th>tokens out</th><th>parameters</th><th>kind</th><th>provenance</th></tr>\n";
+// The per-component sources are the provenance cell's tooltip and, once
+// each, a list under the table: a column of them wrapped every row to
+// several lines.
+std::string models_table(const std::vector<ModelPoint>& points) {
+  std::string h = "<h2>Per model, with the provenance of each figure</h2>\n<table id=\"table-models\"><tr><th>task"
+                  "</th><th>model</th><th>runs</th><th>energy mean</th><th>95 % interval</th><th>CO2e</th><th>time "
+                  "per inference</th><th>tokens out</th><th>parameters</th><th>kind</th><th>provenance</th></tr>\n";
   std::map<std::string, int> sources;  // "gpu sampled:nvml-power" -> models
   for (const auto& p : points) {
     std::size_t at = 0;
@@ -615,10 +636,15 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
                      xml_escape(kCoarseRunsNote));
   h += "<p class=\"note\">measured: an energy counter; sampled: power readings integrated over time; "
        "estimated: a model (e.g. CodeCarbon's fixed CPU and RAM watts). The weakest source in a row names it.</p>\n";
+  return h;
+}
 
-  // Runs that share every context column are one row (an imported study is thousands of runs on one machine).
-  h += "<h2>Where, and every constant used</h2>\n<table id=\"table-runs\"><tr><th>runs</th><th>kind</th><th>started"
-       "</th><th>location</th><th>intensity g CO2e/kWh</th><th>source</th><th>PUE</th><th>hardware</th></tr>\n";
+// Runs that share every context column are one row (an imported study is
+// thousands of runs on one machine).
+std::string runs_table(const std::vector<RunRecord>& runs) {
+  std::string h = "<h2>Where, and every constant used</h2>\n<table id=\"table-runs\"><tr><th>runs</th><th>kind</th>"
+                  "<th>started</th><th>location</th><th>intensity g CO2e/kWh</th><th>source</th><th>PUE</th>"
+                  "<th>hardware</th></tr>\n";
   struct Context {
     std::string kind, cells;  // the run's kind, and the columns after "started"
     std::string first_id, first, last;
@@ -650,7 +676,12 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
                      c.count == 1 ? xml_escape(c.first_id.substr(0, 8)) : fmt::format("{} runs", c.count), c.kind,
                      c.first == c.last ? c.first : c.first + " to " + c.last, c.cells);
   }
-  h += "</table>\n<table id=\"table-constants\"><tr><th>constant</th><th>value</th><th>source</th></tr>\n";
+  return h + "</table>\n";
+}
+
+// Every constant the figures used, and the report's notes.
+std::string constants_section(const HtmlReportOptions& options, const Report& tasks) {
+  std::string h = "<table id=\"table-constants\"><tr><th>constant</th><th>value</th><th>source</th></tr>\n";
   h += fmt::format("<tr><td>joules per kWh</td><td class=\"n\">{}</td><td>definition</td></tr>\n",
                    readable_count(static_cast<std::int64_t>(kJoulesPerKwh)));
   h += "<tr><td>g CO2e</td><td>kWh x PUE x intensity</td><td>the run's intensity and PUE (above), or the grams "
@@ -663,6 +694,19 @@ std::string render_html_report(Store& store, const HtmlReportOptions& options) {
   for (const auto& n : tasks.notes)
     if (n != kLoadingIncludedNote && n != kCoarseRunsNote)  // those two are shown by their table
       h += "<p class=\"note\">Note: " + xml_escape(n) + "</p>\n";
+  return h;
+}
+
+}  // namespace
+
+std::string render_html_report(Store& store, const HtmlReportOptions& options) {
+  const ReportData d = read_report_data(store, options);
+  std::string h = page_head(options, d, store.location());
+  h += charts_section(options, d.points);
+  h += tasks_table(options, d.tasks);
+  h += models_table(d.points);
+  h += runs_table(d.runs);
+  h += constants_section(options, d.tasks);
   h += kScript;
   h += report::kOverflowCheckScript;
   h += "</body></html>\n";

@@ -7,8 +7,9 @@
 #include <set>
 #include <tuple>
 
-#include "carbon/csv_reader.h"
+#include "core/csv_reader.h"
 #include "core/text_safety.h"
+#include "core/text_util.h"
 #include "joulebench/error.h"
 #include "joulebench/models.h"
 #include "joulebench/report_html.h"
@@ -34,11 +35,7 @@ int task_rank(const std::string& task) {
   return static_cast<int>(tasks.size());
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using detail::to_lower;
 
 // A text cell: quoted as RFC 4180 says, and never a spreadsheet formula.
 std::string csv_field(const std::string& s) { return detail::csv_escape(text::spreadsheet_safe(s)); }
@@ -62,9 +59,37 @@ std::string config_suffix(const WindowRecord& w) {
 }  // namespace
 
 bool is_multi_purpose_name(std::string_view model) {
-  const std::string m = lower(model);
+  const std::string m = to_lower(model);
   return m.find("flan-t5") != std::string::npos || m.find("bloomz") != std::string::npos ||
          m.find("mt0") != std::string::npos;
+}
+
+// One window, per 1,000 inferences, into its model's accumulator.
+void add_window(const StoredWindow& sw, Acc& a) {
+  const auto& w = sw.window;
+  const double per = 1000.0 / static_cast<double>(*w.inferences);
+  const double kwh = joules_to_kwh(w.measurement.total_energy_j());
+  a.kwh.push_back(kwh * per);
+  a.g.push_back((w.g_co2e ? *w.g_co2e : kwh * sw.pue * sw.intensity_g_per_kwh) * per);
+  if (w.measurement.duration_s > 0)
+    a.seconds_per_inference.push_back(w.measurement.duration_s / static_cast<double>(*w.inferences));
+  if (w.latency_p50_s) a.latency_p50.push_back(*w.latency_p50_s);
+  if (w.output_tokens && *w.output_tokens > 0)
+    a.output_tokens.push_back(static_cast<double>(*w.output_tokens) / static_cast<double>(*w.inferences));
+  for (const auto& c : w.measurement.components) {
+    if (!is_additive(c.component)) continue;
+    const double v = joules_to_kwh(c.energy_j) * per;
+    a.detail.insert(fmt::format("{} {}", to_string(c.component), c.provenance.to_string()));
+    if (c.component == Component::gpu) a.gpu += v;
+    else if (c.component == Component::cpu) a.cpu += v;
+    else if (c.component == Component::dram) a.ram += v;
+    else a.other += v;
+  }
+  if (!w.measurement.components.empty()) a.weakest = std::max(a.weakest, w.measurement.weakest_provenance());
+  a.band = std::max(a.band, w.measurement.total_high_share());
+  if (w.includes_loading) ++a.loading_included;
+  if (w.measurement.is_coarse()) ++a.coarse;
+  a.zero_shot = a.zero_shot || w.zero_shot;
 }
 
 std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, const HtmlReportOptions& options) {
@@ -74,30 +99,7 @@ std::vector<ModelPoint> model_points(const std::vector<StoredWindow>& windows, c
     if (!w.inferences || *w.inferences <= 0) continue;
     if (!options.report.task.empty() && w.task != options.report.task) continue;
     if (!options.report.model.empty() && w.model != options.report.model) continue;
-    const double per = 1000.0 / static_cast<double>(*w.inferences);
-    const double kwh = joules_to_kwh(w.measurement.total_energy_j());
-    Acc& a = acc[{w.task, w.model, config_suffix(w)}];
-    a.kwh.push_back(kwh * per);
-    a.g.push_back((w.g_co2e ? *w.g_co2e : kwh * sw.pue * sw.intensity_g_per_kwh) * per);
-    if (w.measurement.duration_s > 0)
-      a.seconds_per_inference.push_back(w.measurement.duration_s / static_cast<double>(*w.inferences));
-    if (w.latency_p50_s) a.latency_p50.push_back(*w.latency_p50_s);
-    if (w.output_tokens && *w.output_tokens > 0)
-      a.output_tokens.push_back(static_cast<double>(*w.output_tokens) / static_cast<double>(*w.inferences));
-    for (const auto& c : w.measurement.components) {
-      if (!is_additive(c.component)) continue;
-      const double v = joules_to_kwh(c.energy_j) * per;
-      a.detail.insert(fmt::format("{} {}", to_string(c.component), c.provenance.to_string()));
-      if (c.component == Component::gpu) a.gpu += v;
-      else if (c.component == Component::cpu) a.cpu += v;
-      else if (c.component == Component::dram) a.ram += v;
-      else a.other += v;
-    }
-    if (!w.measurement.components.empty()) a.weakest = std::max(a.weakest, w.measurement.weakest_provenance());
-    a.band = std::max(a.band, w.measurement.total_high_share());
-    if (w.includes_loading) ++a.loading_included;
-    if (w.measurement.is_coarse()) ++a.coarse;
-    a.zero_shot = a.zero_shot || w.zero_shot;
+    add_window(sw, acc[{w.task, w.model, config_suffix(w)}]);
   }
   std::vector<ModelPoint> out;
   for (const auto& [key, a] : acc) {
@@ -200,8 +202,7 @@ EnergyLabel make_energy_label(Store& store, const std::string& model, const std:
     std::set<std::string> names;
     for (const auto& sw : store.query_windows({}))
       if (!sw.window.model.empty()) names.insert(sw.window.model);
-    std::string list;
-    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    const std::string list = fmt::format("{}", fmt::join(names, ", "));
     throw InputError(fmt::format("no inference windows of model '{}' in {}; stored models: {}", model,
                                  store.location(), list.empty() ? "(none)" : list));
   }

@@ -174,15 +174,7 @@ nlohmann::json report_json(const Report& report) {
   auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   auto str = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
   for (const auto& r : report.rows) {
-    nlohmann::json eq = nlohmann::json::array();
-    for (const auto& e : r.equivalents)
-      eq.push_back({{"key", e.constant.key},
-                    {"value", e.value},
-                    {"unit", e.constant.unit},
-                    {"label", e.constant.label},
-                    {"basis", e.constant.basis == EquivalentBasis::energy_kwh ? "kwh" : "g_co2e"},
-                    {"amount_per_unit", e.constant.amount_per_unit},
-                    {"source", e.constant.source}});
+    const nlohmann::json eq = equivalents_json(r.equivalents);
     auto opt_int = [](const std::optional<int>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
     arr.push_back({{"task", str(r.task)},
                    {"model", str(r.model)},
@@ -210,6 +202,28 @@ nlohmann::json report_json(const Report& report) {
                    {"coarse_runs", r.coarse_runs},
                    {"equivalents", eq}});
   }
+  return arr;
+}
+
+nlohmann::json runs_json(const std::vector<RunSummary>& runs) {
+  auto arr = nlohmann::json::array();
+  auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
+  for (const auto& r : runs)
+    arr.push_back({{"id", r.id},
+                   {"kind", std::string(to_string(r.kind))},
+                   {"status", std::string(to_string(r.status))},
+                   {"started_at", format_utc(r.started_at)},
+                   {"ended_at", r.ended_at ? nlohmann::json(format_utc(*r.ended_at)) : nlohmann::json(nullptr)},
+                   {"hostname", r.hostname},
+                   {"source", r.source},
+                   {"project", r.project},
+                   {"task", or_null(r.task)},
+                   {"model", or_null(r.model)},
+                   {"batch", r.batch_size ? nlohmann::json(*r.batch_size) : nlohmann::json(nullptr)},
+                   {"note", r.note},
+                   {"windows", r.windows},
+                   {"energy_kwh", joules_to_kwh(r.energy_j)},
+                   {"g_co2e", r.g_co2e}});
   return arr;
 }
 

@@ -1,5 +1,5 @@
 // The single place that registers the built-in backends, in order of trust
-// (DESIGN.md): energy counters (RAPL via powercap, perf, MSR; NVML energy;
+// (docs/measurement.md): energy counters (RAPL via powercap, perf, MSR; NVML energy;
 // hwmon energy) before power readings, before models. No static
 // self-registration: linkers drop unreferenced objects from static libraries.
 #include <fmt/format.h>
@@ -83,9 +83,7 @@ SensorList discover_sensors(const SensorOptions& options) {
   const auto known = sensor_backend_names();
   for (const auto& name : options.disabled_backends) {
     if (std::find(known.begin(), known.end(), name) == known.end()) {
-      std::string list;
-      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      throw InputError("unknown sensor backend '" + name + "' (known: " + list + ")");
+      throw InputError(fmt::format("unknown sensor backend '{}' (known: {})", name, fmt::join(known, ", ")));
     }
   }
   SensorList out;

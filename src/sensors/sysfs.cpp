@@ -17,12 +17,6 @@
 
 namespace joulebench::sensors {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 std::optional<std::uint64_t> parse_u64(std::string_view text) {
   text = trim(text);
   std::uint64_t v = 0;
@@ -51,15 +45,6 @@ std::optional<std::uint64_t> parse_u64_any_base(std::string_view text) {
     return v;
   }
   return parse_u64(text);
-}
-
-std::optional<double> parse_double(std::string_view text) {
-  text = trim(text);
-  double v = 0;
-  if (text.empty()) return std::nullopt;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
-  return v;
 }
 
 std::string errno_text(int err) { return std::strerror(err); }

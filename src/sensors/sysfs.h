@@ -10,16 +10,18 @@
 #include <string_view>
 #include <vector>
 
+#include "core/text_util.h"
+
 namespace joulebench::sensors {
 
-std::string_view trim(std::string_view s);
+using detail::parse_double;  // strict: the whole (trimmed) text must be a finite number
+using detail::trim;
 
 // Strict parsers: the whole (trimmed) text must be the number.
 std::optional<std::uint64_t> parse_u64(std::string_view text);
 std::optional<std::int64_t> parse_i64(std::string_view text);
 // Accepts decimal or 0x-prefixed hexadecimal ("0x02").
 std::optional<std::uint64_t> parse_u64_any_base(std::string_view text);
-std::optional<double> parse_double(std::string_view text);
 
 std::string errno_text(int err);
 bool exists(const std::string& path);

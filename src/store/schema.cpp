@@ -18,16 +18,14 @@ FROM runs r LEFT JOIN windows w ON w.run_id = r.id
 GROUP BY r.id, r.kind, r.status, r.started_at, r.ended_at, r.hostname, r.source, r.project, r.note
 ORDER BY r.started_at, r.id)sql";
 
-const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> all{
-      {1,
-       "runs, windows, component energy, tasks, models, datasets",
-       {
-           R"sql(CREATE TABLE schema_version (
+namespace {
+
+// Version 1: the tables as first released.
+constexpr const char* kCreateSchemaVersion = R"sql(CREATE TABLE schema_version (
   version INTEGER PRIMARY KEY,
   applied_at TEXT NOT NULL,
-  description TEXT NOT NULL))sql",
-           R"sql(CREATE TABLE runs (
+  description TEXT NOT NULL))sql";
+constexpr const char* kCreateRuns = R"sql(CREATE TABLE runs (
   id TEXT PRIMARY KEY,
   kind TEXT NOT NULL CHECK (kind IN ('measure', 'bench', 'import')),
   status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'failed', 'interrupted')),
@@ -57,11 +55,8 @@ const std::vector<Migration>& migrations() {
   config_json TEXT NOT NULL DEFAULT '{}',
   source TEXT NOT NULL DEFAULT '',
   project TEXT NOT NULL DEFAULT '',
-  note TEXT NOT NULL DEFAULT ''))sql",
-           "CREATE TABLE tasks (name TEXT PRIMARY KEY)",
-           "CREATE TABLE models (name TEXT PRIMARY KEY)",
-           "CREATE TABLE datasets (name TEXT PRIMARY KEY)",
-           R"sql(CREATE TABLE windows (
+  note TEXT NOT NULL DEFAULT ''))sql";
+constexpr const char* kCreateWindows = R"sql(CREATE TABLE windows (
   run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   seq INTEGER NOT NULL CHECK (seq > 0),
   name TEXT NOT NULL DEFAULT '',
@@ -84,10 +79,8 @@ const std::vector<Migration>& migrations() {
   weakest_provenance TEXT NOT NULL,
   external_id TEXT,
   warnings_json TEXT NOT NULL DEFAULT '[]',
-  PRIMARY KEY (run_id, seq)))sql",
-           "CREATE UNIQUE INDEX windows_external_id ON windows (external_id) WHERE external_id IS NOT NULL",
-           "CREATE INDEX windows_task_model ON windows (task, model, dataset)",
-           R"sql(CREATE TABLE component_energy (
+  PRIMARY KEY (run_id, seq)))sql";
+constexpr const char* kCreateComponentEnergy = R"sql(CREATE TABLE component_energy (
   run_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
   idx INTEGER NOT NULL,
@@ -98,10 +91,31 @@ const std::vector<Migration>& migrations() {
   provenance TEXT NOT NULL,
   sources_json TEXT NOT NULL DEFAULT '[]',
   PRIMARY KEY (run_id, seq, idx),
-  FOREIGN KEY (run_id, seq) REFERENCES windows (run_id, seq) ON DELETE CASCADE))sql",
-       },
-       {},   // nothing only for SQLite
-       {}},  // nothing only for PostgreSQL
+  FOREIGN KEY (run_id, seq) REFERENCES windows (run_id, seq) ON DELETE CASCADE))sql";
+
+Migration first_schema() {
+  return {1,
+          "runs, windows, component energy, tasks, models, datasets",
+          {
+              kCreateSchemaVersion,
+              kCreateRuns,
+              "CREATE TABLE tasks (name TEXT PRIMARY KEY)",
+              "CREATE TABLE models (name TEXT PRIMARY KEY)",
+              "CREATE TABLE datasets (name TEXT PRIMARY KEY)",
+              kCreateWindows,
+              "CREATE UNIQUE INDEX windows_external_id ON windows (external_id) WHERE external_id IS NOT NULL",
+              "CREATE INDEX windows_task_model ON windows (task, model, dataset)",
+              kCreateComponentEnergy,
+          },
+          {},   // nothing only for SQLite
+          {}};  // nothing only for PostgreSQL
+}
+
+}  // namespace
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> all{
+      first_schema(),
       {2,
        "windows: batch_size, threads, dtype, device (the configuration a window measured)",
        {

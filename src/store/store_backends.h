@@ -1,6 +1,7 @@
 // Internal: the backends open_store() dispatches to.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,5 +17,7 @@ bool is_postgres_url(std::string_view s);
 // plugin (libpq loads only then); the binary reaches it through
 // net::open_postgres_store.
 std::unique_ptr<Store> connect_postgres_store(const std::string& url);
+// Opens (creating and migrating unless read_only) a SQLite store file.
+std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& path, bool read_only);
 
 }  // namespace joulebench::store

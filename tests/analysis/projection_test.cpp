@@ -6,6 +6,7 @@
 
 #include "joulebench/error.h"
 #include "joulebench/projection.h"
+#include "../support/expect_throw.h"
 
 using namespace joulebench;
 namespace fs = std::filesystem;
@@ -144,12 +145,10 @@ class StoreEnergy : public ::testing::Test {
 };
 
 TEST_F(StoreEnergy, EmptyStoreSaysHowToFillIt) {
-  try {
-    energy_per_request_of_model(*store_, "x");
-    FAIL();
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("joulebench import codecarbon"), std::string::npos);
-    EXPECT_NE(std::string(e.what()).find("joulebench bench"), std::string::npos);
+  {
+    const std::string message = jbtest::thrown_message<InputError>([&] { energy_per_request_of_model(*store_, "x"); });
+    EXPECT_NE(message.find("joulebench import codecarbon"), std::string::npos) << message;
+    EXPECT_NE(message.find("joulebench bench"), std::string::npos) << message;
   }
 }
 

@@ -14,6 +14,7 @@
 
 #include "joulebench/codecarbon.h"
 #include "joulebench/error.h"
+#include "../support/expect_throw.h"
 
 using namespace joulebench;
 namespace fs = std::filesystem;
@@ -95,12 +96,7 @@ TEST(PublishedFigures, EveryTaskAndModelOfThePaperIsThereWithItsSource) {
 
 TEST(Study, AStoreWithoutStudyLogsNamesTheImportCommand) {
   TempStore store("empty");
-  try {
-    reproduce_study(*store);
-    FAIL() << "no InputError";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("joulebench import codecarbon"), std::string::npos) << e.what();
-  }
+  EXPECT_THROW_MSG(reproduce_study(*store), InputError, "joulebench import codecarbon");
 }
 
 TEST(Study, TheStudysLogsGiveThePapersPerTaskFigures) {

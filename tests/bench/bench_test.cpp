@@ -19,6 +19,7 @@
 #include "core/procfs.h"
 #include "joulebench/bench.h"
 #include "joulebench/error.h"
+#include "../support/expect_throw.h"
 
 namespace joulebench {
 namespace {
@@ -251,7 +252,7 @@ TEST_F(Fixture, AFailingModelFailsItsCellOnly) {
   const auto result = run_campaign(cells({"a", "missing", "b"}), small_settings(3, 2), ctx);
   EXPECT_EQ(result.failed_cells, 2u);
   int complete = 0, failed = 0;
-  for (const auto& r : result.runs) (r.status == "complete" ? complete : failed)++;
+  for (const auto& r : result.runs) (r.status == RunStatus::complete ? complete : failed)++;
   EXPECT_EQ(failed, 2);
   EXPECT_EQ(complete, 2);  // b's two repetitions
   int failed_runs = 0;
@@ -481,26 +482,6 @@ TEST(BenchShard, ShardsPartitionTheCells) {
   EXPECT_THROW(select_shard(all, 4, 3), InputError);
 }
 
-TEST(BenchDefaults, SmallPresetsElseTiny) {
-  auto info = [](std::string name, Task t, std::string size, bool multi = false) {
-    ModelInfo m;
-    m.name = std::move(name);
-    m.task = t;
-    m.size_class = std::move(size);
-    m.multi_purpose = multi;
-    return m;
-  };
-  const std::vector<ModelInfo> zoo = {
-      info("big", Task::fill_mask, "study"),          info("flan", Task::fill_mask, "small", true),
-      info("small-a", Task::fill_mask, "small"),      info("small-b", Task::fill_mask, "small"),
-      info("tiny-cap", Task::image_to_text, "tiny"),  info("sd-small", Task::text_to_image, "small"),
-      info("sd-tiny", Task::text_to_image, "tiny")};
-  EXPECT_EQ(default_models(Task::fill_mask, zoo, BenchProtocol::quick), (std::vector<std::string>{"small-a", "small-b"}));
-  EXPECT_EQ(default_models(Task::image_to_text, zoo, BenchProtocol::quick), std::vector<std::string>{"tiny-cap"});
-  EXPECT_EQ(default_models(Task::text_to_image, zoo, BenchProtocol::quick), std::vector<std::string>{"sd-tiny"});
-  EXPECT_EQ(default_models(Task::fill_mask, zoo, BenchProtocol::study), std::vector<std::string>{"big"});
-}
-
 // ---- inputs ----
 
 struct InputsTest : ::testing::Test {
@@ -570,12 +551,7 @@ TEST_F(InputsTest, BuiltinTextsFollowTheStudyLengths) {
   EXPECT_EQ(study_input_sets(Task::text_generation, dir).size(), 1u);
   for (const auto& in : builtin_inputs(Task::fill_mask, dir).inputs)
     EXPECT_NE(in.text.find("[MASK]"), std::string::npos);
-  try {
-    builtin_inputs(Task::summarization, dir);
-    FAIL() << "no Reuters folder";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("fetch_data.sh"), std::string::npos);
-  }
+  EXPECT_THROW_MSG(builtin_inputs(Task::summarization, dir), InputError, "fetch_data.sh");
 }
 
 TEST_F(InputsTest, BuiltinReutersArticles) {

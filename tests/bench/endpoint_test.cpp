@@ -11,6 +11,7 @@
 
 #include "joulebench/bench.h"
 #include "joulebench/error.h"
+#include "../support/expect_throw.h"
 
 namespace joulebench {
 namespace {
@@ -136,12 +137,10 @@ TEST(Endpoint, RetriesAreBounded) {
   EXPECT_EQ(s.requests, 3);
   s.requests = 0;
   s.fail_first = 5;  // more than the bound: fails after 3 attempts
-  try {
-    m->infer(batch);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("3 attempt"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("HTTP 503"), std::string::npos) << e.what();
+  {
+    const std::string message = jbtest::thrown_message<Error>([&] { m->infer(batch); });
+    EXPECT_NE(message.find("3 attempt"), std::string::npos) << message;
+    EXPECT_NE(message.find("HTTP 503"), std::string::npos) << message;
   }
   EXPECT_EQ(s.requests, 3);
 }
@@ -161,12 +160,7 @@ TEST(Endpoint, TimeoutAndClientErrors) {
   o.url = s.url("/bad/v1/completions");
   s.requests = 0;
   auto bad = make_endpoint_model(o, Task::text_generation);
-  try {
-    bad->infer(batch);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("unknown model"), std::string::npos);
-  }
+  EXPECT_THROW_MSG(bad->infer(batch), Error, "unknown model");
   EXPECT_EQ(s.requests, 1);  // a 400 is not retried
   o.url = "http://127.0.0.1:1/v1/completions";  // nothing listens there
   o.timeout_s = 1;

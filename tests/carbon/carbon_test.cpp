@@ -7,6 +7,7 @@
 
 #include "joulebench/carbon.h"
 #include "joulebench/error.h"
+#include "../support/expect_throw.h"
 
 using namespace joulebench;
 
@@ -64,12 +65,10 @@ TEST(CarbonTables, LookupIsCaseInsensitive) {
 }
 
 TEST(CarbonTables, UnknownCountryListsClosestCodes) {
-  try {
-    intensity_for_country("FRN");
-    FAIL() << "no error";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("closest: FRA (France)"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("unknown country code 'FRN'"), std::string::npos) << e.what();
+  {
+    const std::string message = jbtest::thrown_message<InputError>([&] { intensity_for_country("FRN"); });
+    EXPECT_NE(message.find("closest: FRA (France)"), std::string::npos) << message;
+    EXPECT_NE(message.find("unknown country code 'FRN'"), std::string::npos) << message;
   }
   auto close = closest_country_codes("DE");  // prefix of DEU
   ASSERT_FALSE(close.empty());
@@ -80,12 +79,7 @@ TEST(CarbonTables, UnknownCountryListsClosestCodes) {
 }
 
 TEST(CarbonTables, UnknownCloudRegionListsClosestRegions) {
-  try {
-    intensity_for_cloud("gcp:europe-wset1");
-    FAIL() << "no error";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("gcp:europe-west1"), std::string::npos) << e.what();
-  }
+  EXPECT_THROW_MSG(intensity_for_cloud("gcp:europe-wset1"), InputError, "gcp:europe-west1");
   EXPECT_THROW(intensity_for_cloud("europe-west1"), InputError);  // no provider
 }
 
@@ -102,12 +96,7 @@ TEST(Carbon, GramsAreKwhTimesPueTimesIntensity) {
 
 TEST(Carbon, NegativeOrImpossibleValuesAreRefusedWithTheReason) {
   EXPECT_THROW(intensity_from_user(-1.0), InputError);
-  try {
-    parse_pue("-1.2");
-    FAIL();
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("--pue"), std::string::npos);
-  }
+  EXPECT_THROW_MSG(parse_pue("-1.2"), InputError, "--pue");
   EXPECT_THROW(parse_pue("0.9"), InputError);
   EXPECT_THROW(parse_pue("fast"), InputError);
   CarbonSettings s;

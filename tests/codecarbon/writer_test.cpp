@@ -4,9 +4,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "carbon/csv_reader.h"
+#include "core/csv_reader.h"
 #include "joulebench/codecarbon.h"
 #include "joulebench/error.h"
+#include "../support/expect_throw.h"
 
 using namespace joulebench;
 namespace fs = std::filesystem;
@@ -115,12 +116,7 @@ TEST_F(Writer, RefusesToAppendToAFileThatIsNotCodeCarbons) {
   std::ofstream(file_) << "a,b\n1,2\n";
   CarbonSettings s;
   const Measurement m = sample_measurement();
-  try {
-    append_codecarbon_csv(file_, make_codecarbon_record(m, compute_carbon_j(1, s), {}));
-    FAIL();
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("energy_consumed"), std::string::npos);
-  }
+  EXPECT_THROW_MSG(append_codecarbon_csv(file_, make_codecarbon_record(m, compute_carbon_j(1, s), {})), InputError, "energy_consumed");
   auto rows = read_back(file_);
   EXPECT_EQ(rows.size(), 2u);  // untouched
 }

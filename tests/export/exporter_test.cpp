@@ -17,8 +17,9 @@
 #include "export/shares.h"
 #include "joulebench/error.h"
 #include "joulebench/exporter.h"
-#include "meter/fake_sensors.h"
-#include "sensors/fake_tree.h"
+#include "joulebench/meter.h"
+#include "../support/fake_sensors.h"
+#include "../support/fake_tree.h"
 
 extern char** environ;
 
@@ -186,6 +187,74 @@ TEST(Collector, PowerSensorIntegratedAndFallbackWhenBestFails) {
   const auto s = c.snapshot();
   EXPECT_DOUBLE_EQ(find(s, Component::gpu)->energy_j, 300.0);
   EXPECT_EQ(find(s, Component::gpu)->provenance, "sampled:hwmon");
+}
+
+// One engine: the same readings through `measure`'s meter (one window over
+// the span) and through the exporter (one lap per tick) give the same joules
+// per component and per sensor. The script has what the two used to treat
+// differently: a counter's transient failure, a counter that restarts, a
+// power sensor's failed read, and a counter that stands still for a tick.
+TEST(Collector, AgreesWithMeasureOnTheSameReadings) {
+  struct Rig {
+    testing::FakeRig rig;
+    std::shared_ptr<ScriptState> cpu, gpu, dram;
+    Rig() {
+      cpu = rig.add(make_info("fake:package-0", "rapl-powercap", Component::cpu, "package-0",
+                              SensorKind::energy_counter, ProvenanceKind::measured));
+      gpu = rig.add(make_info("fake:gpu-0", "nvml", Component::gpu, "gpu-0", SensorKind::energy_counter,
+                              ProvenanceKind::measured));
+      dram = rig.add(make_info("fake:dram", "hwmon", Component::dram, "dram", SensorKind::power,
+                               ProvenanceKind::sampled));
+    }
+  };
+  struct Tick {
+    double t, cpu_j, gpu_j, dram_w;
+    bool cpu_fails, dram_fails;
+  };
+  const std::vector<Tick> script = {
+      {0.0, 100.0, 5000.0, 4.0, false, false},  {1.0, 160.0, 5200.0, 6.0, false, false},
+      {2.0, 0.0, 5200.0, 8.0, true, false},      {3.0, 290.0, 5450.0, 0.0, false, true},
+      {4.0, 330.0, 40.0, 2.0, false, false},     {5.0, 400.0, 90.0, 2.0, false, false},
+      {6.0, 400.0, 90.0, 3.0, false, false},     {7.0, 455.0, 170.0, 5.0, false, false},
+  };
+  auto apply = [](Rig& r, const Tick& k) {
+    r.cpu->set(k.t, k.cpu_j);
+    r.gpu->set(k.t, k.gpu_j);
+    r.dram->set(k.t, k.dram_w);
+    std::lock_guard lock_cpu(r.cpu->mutex);
+    r.cpu->fail = k.cpu_fails;
+    std::lock_guard lock_dram(r.dram->mutex);
+    r.dram->fail = k.dram_fails;
+  };
+
+  Rig measured, exported;
+  Meter meter(std::move(measured.rig.sensors));  // as `measure` does, one window over the span
+  EnergyCollector collector(std::move(exported.rig.sensors), no_proc_options());
+  for (std::size_t i = 0; i < script.size(); ++i) {
+    apply(measured, script[i]);
+    apply(exported, script[i]);
+    if (i == 0) meter.begin_window("span");
+    else if (i + 1 < script.size()) meter.sample_now();
+    collector.sample();
+  }
+  const Measurement m = meter.end_window("span");
+  const ExporterSnapshot s = collector.snapshot();
+  // By hand: cpu 60 + 130 (across the failure) + 40 + 70 + 55; gpu 200 + 250,
+  // the restart step dropped, + 50 + 80; dram trapezoids, linear across the
+  // failed read at t = 3.
+  const std::map<Component, double> expected = {
+      {Component::cpu, 355.0}, {Component::gpu, 580.0}, {Component::dram, 5.0 + 7.0 + 10.0 + 2.0 + 2.5 + 4.0}};
+  for (const auto& [component, joules] : expected) {
+    SCOPED_TRACE(std::string(to_string(component)));
+    ASSERT_NE(m.find(component), nullptr);
+    ASSERT_NE(find(s, component), nullptr);
+    EXPECT_NEAR(m.find(component)->energy_j, joules, 1e-9);
+    EXPECT_NEAR(find(s, component)->energy_j, m.find(component)->energy_j, 1e-9);
+    EXPECT_EQ(find(s, component)->provenance, m.find(component)->provenance.to_string());
+  }
+  ASSERT_EQ(s.sensors.size(), 3u);
+  EXPECT_NEAR(s.sensors[0].energy_j, 355.0, 1e-9);
+  EXPECT_NEAR(s.sensors[1].energy_j, 580.0, 1e-9);
 }
 
 // A counter that stands still at start-up (a VM's psys): served down with the

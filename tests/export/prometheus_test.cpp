@@ -26,7 +26,7 @@
 #include "joulebench/exporter.h"
 #include "../support/free_port.h"
 #include "../support/idle_connections.h"
-#include "sensors/fake_tree.h"
+#include "../support/fake_tree.h"
 
 extern char** environ;
 

@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "core/procfs.h"
-#include "fake_sensors.h"
+#include "../support/fake_sensors.h"
 #include "joulebench/meter.h"
 
 namespace joulebench {

@@ -1,7 +1,7 @@
 // run_command through the library (the CLI tests cover signals and output).
 #include <gtest/gtest.h>
 
-#include "fake_sensors.h"
+#include "../support/fake_sensors.h"
 #include "joulebench/tracker.h"
 
 namespace joulebench {

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <thread>
 
-#include "fake_sensors.h"
+#include "../support/fake_sensors.h"
 #include "joulebench/error.h"
 
 namespace joulebench {
@@ -260,6 +260,49 @@ TEST(Meter, ShortWindowOnASlowCounterIsExtrapolatedWithAWarning) {
   EXPECT_GT(m.find(Component::gpu)->energy_j, 0.0);
   EXPECT_NEAR(m.find(Component::gpu)->energy_j, 50.0 * m.duration_s, 1e-9);
   EXPECT_TRUE(any_warning(m, "shorter than the update period of sensor nvml:gpu-0")) << all_warnings(m);
+}
+
+// Laps add up to one window over them: nothing falls between laps, and a
+// counter that did not advance within a lap is counted where it does (never
+// extrapolated, which would count it twice).
+TEST(Meter, LapsAddUpToTheWholeWindow) {
+  FakeRig rig;
+  auto g = rig.add(make_info("nvml:gpu-0", "nvml", Component::gpu, "gpu-0", kCounter, ProvenanceKind::measured));
+  auto p = rig.add(make_info("hwmon:dram", "hwmon", Component::dram, "dram", kPower, ProvenanceKind::sampled));
+  Meter meter(std::move(rig.sensors));
+  g->set(0.0, 0.0);
+  p->set(0.0, 10.0);
+  meter.sample_now();
+  g->set(0.1, 5.0);  // a recent power of 50 W, which a lap must not extrapolate
+  p->set(0.1, 10.0);
+  meter.begin_window("whole");
+  meter.begin_window("lap");
+  double gpu_j = 0.0, dram_j = 0.0;
+  auto add = [&](const Measurement& m) {
+    if (const auto* c = m.find(Component::gpu)) gpu_j += c->energy_j;
+    if (const auto* c = m.find(Component::dram)) dram_j += c->energy_j;
+    return m;
+  };
+  g->set(0.2, 5.0);  // the counter stands still over this lap
+  p->set(0.2, 30.0);
+  const Measurement still = add(meter.lap_window("lap"));
+  ASSERT_NE(still.find(Component::gpu), nullptr);
+  EXPECT_EQ(still.find(Component::gpu)->energy_j, 0.0);
+  EXPECT_TRUE(any_warning(still, "counted in the lap where it does")) << all_warnings(still);
+  EXPECT_TRUE(meter.window_open("lap"));
+  g->set(0.3, 12.0);
+  p->set(0.3, 20.0);
+  add(meter.lap_window("lap"));
+  g->set(0.4, 20.0);
+  p->set(0.4, 0.0);
+  add(meter.end_window("lap"));
+  EXPECT_FALSE(meter.window_open("lap"));
+  const Measurement whole = meter.end_window("whole");
+  EXPECT_DOUBLE_EQ(whole.find(Component::gpu)->energy_j, 15.0);
+  EXPECT_DOUBLE_EQ(gpu_j, 15.0);
+  EXPECT_NEAR(whole.find(Component::dram)->energy_j, 2.0 + 2.5 + 1.0, 1e-12);
+  EXPECT_NEAR(dram_j, whole.find(Component::dram)->energy_j, 1e-12);
+  EXPECT_THROW(meter.lap_window("lap"), InputError);
 }
 
 TEST(Meter, CounterSlowerThanTheWindowIsFlaggedCoarse) {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "fake_sensors.h"
+#include "../support/fake_sensors.h"
 #include "joulebench/meter.h"
 
 namespace joulebench {

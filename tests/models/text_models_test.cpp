@@ -24,6 +24,7 @@
 #include "models/text/presets.h"
 #include "models/text/seq2seq.h"
 #include "models/text/text_model.h"
+#include "../support/expect_throw.h"
 
 namespace fs = std::filesystem;
 using namespace joulebench;
@@ -126,12 +127,7 @@ TEST(Runtime, CudaOnCpuOnlyLibtorchIsAClearError) {
   if (torch::cuda::is_available()) GTEST_SKIP() << "this libtorch has CUDA";
   LoadOptions o;
   o.device = "cuda";
-  try {
-    load("tiny-gpt2", o);
-    FAIL() << "expected an error";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("CUDA"), std::string::npos) << e.what();
-  }
+  EXPECT_THROW_MSG(load("tiny-gpt2", o), InputError, "CUDA");
   o.device = "tpu";
   EXPECT_THROW(load("tiny-gpt2", o), InputError);
 }
@@ -496,12 +492,7 @@ void write_raw(const fs::path& p, const std::string& header, std::size_t data_by
   out << header << std::string(data_bytes, '\0');
 }
 void expect_error(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error containing '" << needle << "'";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
+  EXPECT_THROW_MSG(f(), InputError, needle);
 }
 }  // namespace
 

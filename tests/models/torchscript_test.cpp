@@ -16,6 +16,7 @@
 #include "models/vision/image_io.h"
 #ifdef JOULEBENCH_BINARY
 #include "../support/cli_fixture.h"
+#include "../support/expect_throw.h"
 #endif
 
 namespace joulebench {
@@ -191,34 +192,22 @@ TEST_F(TorchScriptTest, ImagesAreResizedToTheDescribedShape) {
 
 TEST_F(TorchScriptTest, BadFilesAreClearErrors) {
   const auto missing = (dir / "missing.pt").string();
-  try {
-    read_torchscript_spec(missing);
-    FAIL();
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
-  }
+  EXPECT_THROW_MSG(read_torchscript_spec(missing), InputError, missing);
   TorchScriptSpec spec;
   spec.path = missing;
   EXPECT_THROW(load_torchscript(spec, for_task(Task::fill_mask)), InputError);
   // Not a zip: a pickle or any other file.
   const auto text_file = (dir / "notes.pt").string();
   write(text_file, "not a model\n");
-  try {
-    read_torchscript_spec(text_file);
-    FAIL();
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("not a TorchScript archive"), std::string::npos) << e.what();
-  }
+  EXPECT_THROW_MSG(read_torchscript_spec(text_file), InputError, "not a TorchScript archive");
   // A zip that is no TorchScript module: a tensor saved with torch::save.
   const auto tensor_file = (dir / "tensor.pt").string();
   torch::save(torch::ones({2}), tensor_file);
   spec = read_torchscript_spec(tensor_file);  // passes the cheap check
-  try {
-    load_torchscript(spec, for_task(Task::text_classification));
-    FAIL();
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(tensor_file), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("torch.jit.script"), std::string::npos) << e.what();
+  {
+    const std::string message = jbtest::thrown_message<InputError>([&] { load_torchscript(spec, for_task(Task::text_classification)); });
+    EXPECT_NE(message.find(tensor_file), std::string::npos) << message;
+    EXPECT_NE(message.find("torch.jit.script"), std::string::npos) << message;
   }
   // No task anywhere.
   spec = read_torchscript_spec(classifier());
@@ -252,12 +241,7 @@ labels = ["neg", "pos"]
   EXPECT_EQ(spec.labels, (std::vector<std::string>{"neg", "pos"}));
   // An explicit file wins; a typo is named with its line.
   write(dir / "other.toml", "task = \"fill-mask\"\n[input]\nlenght = 3\n");
-  try {
-    read_torchscript_spec(pt, (dir / "other.toml").string());
-    FAIL();
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("other.toml:3: 'lenght'"), std::string::npos) << e.what();
-  }
+  EXPECT_THROW_MSG(read_torchscript_spec(pt, (dir / "other.toml").string()), InputError, "other.toml:3: 'lenght'");
   write(dir / "bad_task.toml", "task = \"sentiment\"\n");
   EXPECT_THROW(read_torchscript_spec(pt, (dir / "bad_task.toml").string()), InputError);
   write(dir / "bad_tokens.toml", "[output]\ntokens = \"some\"\n");
@@ -313,10 +297,10 @@ def forward(self, x):
   EXPECT_EQ(result.runs[0].input_tokens, 2 + 3 + 2 + 3 + 2);  // the warm-up took the first input
   // The batch-2 cell failed with the file and the model's message; the campaign went on.
   EXPECT_EQ(result.failed_cells, 1u);
-  EXPECT_EQ(result.runs[2].status, "failed");
+  EXPECT_EQ(result.runs[2].status, RunStatus::failed);
   EXPECT_NE(result.runs[2].error.find(single_spec.path), std::string::npos) << result.runs[2].error;
   EXPECT_NE(result.runs[2].error.find("batch size 1 only"), std::string::npos) << result.runs[2].error;
-  EXPECT_EQ(result.runs[3].status, "complete");
+  EXPECT_EQ(result.runs[3].status, RunStatus::complete);
   EXPECT_EQ(result.runs[4].inferences, 5);
 }
 

@@ -8,6 +8,7 @@
 #include "joulebench/error.h"
 #include "joulebench/report_html.h"
 #include "store_fixture.h"
+#include "../support/expect_throw.h"
 
 using namespace joulebench;
 
@@ -37,12 +38,7 @@ class Html : public jbtest::ScratchStore {
 }  // namespace
 
 TEST_F(Html, EmptyStoreSaysHowToFillIt) {
-  try {
-    render_html_report(*store_, {});
-    FAIL();
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("import codecarbon"), std::string::npos);
-  }
+  EXPECT_THROW_MSG(render_html_report(*store_, {}), InputError, "import codecarbon");
 }
 
 TEST_F(Html, OneMarkPerModelInEachChartAndNoNetwork) {
@@ -157,12 +153,7 @@ TEST_F(Html, EnergyLabel) {
   EXPECT_EQ(count(svg, "class=\"jb-star\""), 5u);
   EXPECT_EQ(count(svg, "data-filled=\"1\""), 1u);
   EXPECT_NE(svg.find("google/flan-t5-base"), std::string::npos);
-  try {
-    make_energy_label(*store_, "unknown-model");
-    FAIL();
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("bert-a"), std::string::npos);
-  }
+  EXPECT_THROW_MSG(make_energy_label(*store_, "unknown-model"), InputError, "bert-a");
 }
 
 TEST_F(Html, CsvHasTheJsonFieldsAndQuotes) {

@@ -1,7 +1,7 @@
 // hwmon energy and power channels against fake /sys/class/hwmon trees.
 #include <gtest/gtest.h>
 
-#include "fake_tree.h"
+#include "../support/fake_tree.h"
 #include "sensors/backends.h"
 
 namespace joulebench {

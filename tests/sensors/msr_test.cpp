@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "fake_tree.h"
+#include "../support/fake_tree.h"
 #include "sensors/backends.h"
 
 namespace joulebench {

@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <map>
 
-#include "fake_tree.h"
+#include "../support/fake_tree.h"
 #include "sensors/backends.h"
 
 namespace joulebench {

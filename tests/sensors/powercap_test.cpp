@@ -1,7 +1,7 @@
 // RAPL through powercap sysfs, against fake /sys/class/powercap trees.
 #include <gtest/gtest.h>
 
-#include "fake_tree.h"
+#include "../support/fake_tree.h"
 #include "sensors/backends.h"
 
 namespace joulebench {

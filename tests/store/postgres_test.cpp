@@ -12,6 +12,8 @@
 #include "joulebench/error.h"
 #include "joulebench/store.h"
 #include "store/schema.h"
+#include "store_contract.h"
+#include "../support/expect_throw.h"
 
 using namespace joulebench;
 using jbtest::free_loopback_port;
@@ -37,47 +39,38 @@ class PostgresStoreTest : public ::testing::Test {
   }
 
   static WindowRecord window(const std::string& model, double cpu_j) {
-    WindowRecord w;
-    w.task = "text-classification";
-    w.model = model;
-    w.dataset = "imdb";
-    w.inferences = 1000;
-    w.input_tokens = 58700;
-    w.latency_p50_s = 0.008;
-    w.repetition = 1;
-    w.g_co2e = 1.5;
-    w.measurement.name = model + "/imdb";
-    w.measurement.start_time = std::chrono::system_clock::now();
-    w.measurement.duration_s = 8.5;
-    w.measurement.warnings = {"cpu energy is estimated"};
-    ComponentEnergy cpu;
-    cpu.component = Component::cpu;
-    cpu.energy_j = cpu_j;
-    cpu.attributed_energy_j = cpu_j / 2;
-    cpu.provenance = {ProvenanceKind::measured, "rapl-powercap"};
-    cpu.sources = {"rapl-powercap:package-0"};
-    w.measurement.components = {cpu};
-    return w;
+    return joulebench::testing::contract_window(model, cpu_j);
   }
-  static RunRecord run_record(int windows) {
-    RunRecord r;
-    r.kind = RunKind::bench;
-    r.started_at = std::chrono::system_clock::now();
-    r.ended_at = r.started_at + std::chrono::seconds(60);
-    r.user = "tester";
-    r.machine = {"host-a", "Linux-6.1", "Xeon", 16, "1 x H100", 1, 125.5};
-    r.software = {{"joulebench", "0.1.0"}};
-    r.intensity = intensity_for_country("FRA");
-    r.pue = 1.1;
-    r.pue_source = "preset hyperscale";
-    r.config_json = R"({"preset":"small"})";
-    r.source = "joulebench bench";
-    for (int i = 0; i < windows; ++i) r.windows.push_back(window("model-" + std::to_string(i), 100.0 + i));
-    return r;
-  }
+  static RunRecord run_record(int windows) { return joulebench::testing::contract_run(windows); }
 
   std::string db_;
 };
+
+// The Store contract (store_contract.h) on a fresh database of the server.
+struct PostgresBackend {
+  std::string db;
+  void SetUp() {
+    if (!g_server->started()) GTEST_SKIP() << g_server->why_not();
+    db = "c_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    for (auto& c : db) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    g_server->fresh_database(db);
+  }
+  void TearDown() {}
+  std::unique_ptr<Store> open() { return open_store(g_server->url(db)); }
+  int count(const std::string& table) {
+    pqxx::connection c(g_server->url(db));
+    pqxx::work t(c);
+    return t.exec("SELECT COUNT(*) FROM " + table)[0][0].as<int>();
+  }
+};
+
+}  // namespace
+
+namespace joulebench::testing {
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, StoreContract, PostgresBackend);
+}
+
+namespace {
 
 TEST_F(PostgresStoreTest, SameSchemaVersionAndMigratesOnce) {
   auto a = open_store(url());
@@ -86,116 +79,6 @@ TEST_F(PostgresStoreTest, SameSchemaVersionAndMigratesOnce) {
   EXPECT_GE(a->schema_version(), 1);
   EXPECT_EQ(count("schema_version"), a->schema_version());
   EXPECT_EQ(a->location().find("postgresql://joulebench@"), 0u) << a->location();
-}
-
-TEST_F(PostgresStoreTest, SaveAndLoadRoundTripsEveryField) {
-  auto store = open_store(url());
-  RunRecord in = run_record(2);
-  in.intensity.year = 2022;
-  in.windows[1].phase = "warmup";
-  in.windows[1].external_id = "cc-run-1";
-  in.windows[0].measurement.components[0].band_factor = 2.5;  // as an estimate's
-  const std::string id = store->save_run(in);
-  const auto out = store->load_run(id.substr(0, 8));
-  ASSERT_TRUE(out.has_value());
-  EXPECT_EQ(out->id, id);
-  EXPECT_EQ(out->kind, RunKind::bench);
-  EXPECT_EQ(out->user, "tester");
-  EXPECT_EQ(out->machine.cpu_count, 16);
-  EXPECT_EQ(out->machine.ram_total_gb, 125.5);
-  EXPECT_EQ(out->software.at("joulebench"), "0.1.0");
-  EXPECT_EQ(out->intensity.country_iso3, "FRA");
-  EXPECT_EQ(out->intensity.g_per_kwh, in.intensity.g_per_kwh);
-  EXPECT_EQ(out->intensity.year, 2022);
-  EXPECT_EQ(out->pue, 1.1);
-  EXPECT_EQ(out->config_json, R"({"preset":"small"})");
-  ASSERT_EQ(out->windows.size(), 2u);
-  const auto& w = out->windows[0];
-  EXPECT_EQ(w.seq, 1);
-  EXPECT_EQ(w.model, "model-0");
-  EXPECT_EQ(w.inferences, 1000);
-  EXPECT_EQ(w.latency_p50_s, 0.008);
-  EXPECT_FALSE(w.latency_p95_s.has_value());
-  EXPECT_FALSE(w.output_tokens.has_value());
-  EXPECT_EQ(w.measurement.duration_s, 8.5);
-  ASSERT_EQ(w.measurement.components.size(), 1u);
-  EXPECT_EQ(w.measurement.components[0].energy_j, 100.0);
-  EXPECT_EQ(w.measurement.components[0].attributed_energy_j, 50.0);
-  EXPECT_FALSE(w.measurement.components[0].dynamic_energy_j.has_value());
-  EXPECT_EQ(w.measurement.components[0].provenance.to_string(), "measured:rapl-powercap");
-  EXPECT_EQ(w.measurement.components[0].band_factor, 2.5) << "a band is kept";
-  EXPECT_EQ(w.measurement.warnings, std::vector<std::string>{"cpu energy is estimated"});
-  EXPECT_EQ(out->windows[1].phase, "warmup");
-  EXPECT_TRUE(store->has_external_id("cc-run-1"));
-  EXPECT_FALSE(store->has_external_id("cc-run-2"));
-  // Phase filter: inference only by default.
-  EXPECT_EQ(store->query_windows({}).size(), 1u);
-}
-
-// Schema 3's window fields, and replace_run: a run completed in place (an
-// import whose other log files came later), all or nothing.
-TEST_F(PostgresStoreTest, ZeroShotLoadingFieldsAndReplaceRun) {
-  auto store = open_store(url());
-  RunRecord in = run_record(1);
-  in.windows[0].zero_shot = true;
-  in.windows[0].includes_loading = true;
-  in.windows[0].loading_share = 0.25;
-  in.windows[0].external_id = "cc-a";
-  const std::string id = store->save_run(in);
-  auto out = store->load_run(id);
-  ASSERT_TRUE(out);
-  EXPECT_TRUE(out->windows[0].zero_shot);
-  EXPECT_TRUE(out->windows[0].includes_loading);
-  EXPECT_EQ(out->windows[0].loading_share, 0.25);
-  // Completed: the whole-run window is now phase "whole", a query window joins it.
-  RunRecord more = *out;
-  more.windows[0].phase = "whole";
-  more.windows[0].inferences.reset();
-  more.windows[0].includes_loading = false;
-  more.windows[0].loading_share.reset();
-  more.windows.push_back(window("model-0", 80.0));
-  more.windows.back().external_id = "cc-a/query model";
-  EXPECT_EQ(store->replace_run(more), id);
-  out = store->load_run(id);
-  ASSERT_EQ(out->windows.size(), 2u);
-  EXPECT_EQ(out->windows[0].phase, "whole");
-  EXPECT_FALSE(out->windows[0].loading_share.has_value());
-  EXPECT_EQ(count("runs"), 1);
-  EXPECT_EQ(store->query_windows({}).size(), 1u);  // the query window only
-  // A replacement that cannot be written leaves the run as it was.
-  RunRecord bad = more;
-  bad.windows.push_back(window("model-0", 1.0));
-  bad.windows.back().external_id = "cc-a";  // twice in one run: the unique index refuses it
-  EXPECT_ANY_THROW(store->replace_run(bad));
-  EXPECT_EQ(store->load_run(id)->windows.size(), 2u);
-}
-
-TEST_F(PostgresStoreTest, DuplicateExternalIdRollsTheWholeRunBack) {
-  auto store = open_store(url());
-  RunRecord r = run_record(1);
-  r.windows[0].external_id = "x";
-  store->save_run(r);
-  RunRecord again = run_record(3);
-  again.windows[2].external_id = "x";
-  EXPECT_ANY_THROW(store->save_run(again));
-  EXPECT_EQ(store->list_runs().size(), 1u);
-  EXPECT_EQ(count("windows"), 1);
-}
-
-TEST_F(PostgresStoreTest, IncrementalRunKeepsCommittedWindows) {
-  auto store = open_store(url());
-  const std::string id = store->begin_run(run_record(0));
-  EXPECT_EQ(store->add_window(id, window("a", 1.0)), 1);
-  EXPECT_EQ(store->add_window(id, window("b", 2.0)), 2);
-  store->finish_run(id, RunStatus::interrupted, "stopped after 2 windows");
-  EXPECT_THROW(store->add_window(id, window("c", 3.0)), InputError);
-  EXPECT_THROW(store->add_window("no-such-run", window("c", 3.0)), InputError);
-  const auto runs = store->list_runs();
-  ASSERT_EQ(runs.size(), 1u);
-  EXPECT_EQ(runs[0].status, RunStatus::interrupted);
-  EXPECT_EQ(runs[0].windows, 2);
-  EXPECT_DOUBLE_EQ(runs[0].energy_j, 3.0);
-  EXPECT_EQ(runs[0].note, "stopped after 2 windows");
 }
 
 // Several machines: each writer has its own connection; some add windows to
@@ -232,22 +115,6 @@ TEST_F(PostgresStoreTest, ConcurrentWriters) {
   EXPECT_EQ(store->list_runs().size(), static_cast<std::size_t>(1 + kWriters * 2));
 }
 
-TEST_F(PostgresStoreTest, ValuesNeverBecomeSqlAndDeleteCascades) {
-  auto store = open_store(url());
-  RunRecord r = run_record(1);
-  r.note = "'); DROP TABLE runs; --";
-  r.windows[0].model = "Robert'); DROP TABLE windows;--";
-  const std::string id = store->save_run(r);
-  const auto back = store->load_run(id);
-  ASSERT_TRUE(back.has_value());
-  EXPECT_EQ(back->note, r.note);
-  EXPECT_EQ(back->windows[0].model, r.windows[0].model);
-  EXPECT_TRUE(store->delete_run(id));
-  EXPECT_FALSE(store->delete_run(id));
-  EXPECT_EQ(count("windows"), 0);
-  EXPECT_EQ(count("component_energy"), 0);
-}
-
 TEST_F(PostgresStoreTest, RefusesAStoreFromANewerJoulebench) {
   const int version = open_store(url())->schema_version();
   {
@@ -257,12 +124,7 @@ TEST_F(PostgresStoreTest, RefusesAStoreFromANewerJoulebench) {
            ", 'now', 'future')");
     t.commit();
   }
-  try {
-    open_store(url());
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
-  }
+  EXPECT_THROW_MSG(open_store(url()), Error, "newer");
 }
 
 TEST_F(PostgresStoreTest, VersionOneDatabaseUpgradesInPlace) {

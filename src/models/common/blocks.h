@@ -1,6 +1,6 @@
 // Transformer building blocks shared by the text models (BERT, GPT-2, BLOOM,
-// T5, BART) and the vision engineer's decoders (GPT-2 captioning, CLIP text
-// encoder). Tensors are [batch, time, features] unless said otherwise;
+// T5, BART) and the vision models' text parts (the GPT-2 decoder of image
+// captioning, the CLIP text encoder). Tensors are [batch, time, features] unless said otherwise;
 // attention works on heads as [batch, heads, time, head_dim].
 //
 // Masks are additive biases: 0 where a query may attend, the dtype's lowest

@@ -19,16 +19,13 @@ namespace {
 
 constexpr const char* kBackend = "hwmon";
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using detail::to_lower;
 
 // What a channel covers, from its driver and label.
 Component classify(const std::string& driver, const std::string& label) {
   if (driver == "amdgpu" || driver == "i915" || driver == "xe") return Component::gpu;
   if (driver == "zenpower" || driver == "amd_energy") {
-    const std::string l = lower(label);
+    const std::string l = to_lower(label);
     if (l.find("socket") != std::string::npos) return Component::cpu;
     if (l.find("soc") != std::string::npos) return Component::uncore;  // SVI2_P_SoC: the SoC rail only
     if (l.find("core") != std::string::npos) return Component::core;   // a core rail / one core's counter

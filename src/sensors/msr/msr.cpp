@@ -119,6 +119,14 @@ RawReader register_reader(std::shared_ptr<MsrFile> file, std::uint32_t reg) {
   };
 }
 
+// The RAPL registers of this CPU's vendor: Intel, or AMD (and Hygon) Zen
+// and later; nullptr for any other.
+const Registers* registers_for(const procfs::CpuInfo& cpu) {
+  if (cpu.vendor == "GenuineIntel") return &kIntel;
+  if ((cpu.vendor == "AuthenticAMD" || cpu.vendor == "HygonGenuine") && cpu.family >= 0x17) return &kAmd;
+  return nullptr;
+}
+
 }  // namespace
 
 void discover_msr(const SensorOptions& options, SensorList& out) {
@@ -133,17 +141,13 @@ void discover_msr(const SensorOptions& options, SensorList& out) {
   try {
     cpu = procfs::read_cpuinfo(paths.procfs_root);
   } catch (const Error& e) {
-    unavailable(e.what());
-    return;
+    return unavailable(e.what());
   }
-  const bool intel = cpu.vendor == "GenuineIntel";
-  const bool amd = (cpu.vendor == "AuthenticAMD" || cpu.vendor == "HygonGenuine") && cpu.family >= 0x17;
-  if (!intel && !amd) {
-    unavailable(fmt::format("no RAPL MSRs known for vendor '{}' family {} (Intel, or AMD Zen and later, only)",
-                            cpu.vendor, cpu.family));
-    return;
-  }
-  const Registers& regs = intel ? kIntel : kAmd;
+  const Registers* known = registers_for(cpu);
+  if (!known)
+    return unavailable(fmt::format("no RAPL MSRs known for vendor '{}' family {} (Intel, or AMD Zen and later, only)",
+                                   cpu.vendor, cpu.family));
+  const Registers& regs = *known;
 
   auto topology = read_cpu_topology(paths.sysfs_root);
   if (topology.empty()) topology.push_back({0, 0, 0});  // no sysfs topology: one package, CPU 0

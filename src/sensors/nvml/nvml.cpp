@@ -249,125 +249,112 @@ std::vector<std::string> choose(const std::vector<Gpu>& gpus, const SensorOption
   return why;
 }
 
-}  // namespace
+SensorInfo info_for(const std::string& gpu_id, const std::string& device) {
+  SensorInfo info;
+  info.name = std::string(kBackend) + ":" + gpu_id;
+  info.backend = kBackend;
+  info.component = Component::gpu;
+  info.device = device;
+  info.kind = SensorKind::energy_counter;
+  info.provenance = {ProvenanceKind::measured, "nvml-energy"};
+  info.description = "NVIDIA GPU through NVML";
+  return info;
+}
 
-void discover_nvml(const SensorOptions& options, SensorList& out) {
-  auto info_for = [](const std::string& gpu_id, const std::string& device) {
-    SensorInfo info;
-    info.name = std::string(kBackend) + ":" + gpu_id;
-    info.backend = kBackend;
-    info.component = Component::gpu;
-    info.device = device;
-    info.kind = SensorKind::energy_counter;
-    info.provenance = {ProvenanceKind::measured, "nvml-energy"};
-    info.description = "NVIDIA GPU through NVML";
-    return info;
-  };
-  auto unavailable = [&](SensorInfo info, std::string why) {
-    out.push_back(std::make_unique<UnavailableSensor>(std::move(info), std::move(why)));
-  };
-
-  std::string error;
-  auto lib = NvmlLibrary::load(options.paths.nvml_library, error);
-  if (!lib) {
-    SensorInfo info = info_for("gpu", "");
-    info.name = kBackend;
-    unavailable(std::move(info), error);
-    return;
-  }
-  unsigned int count = 0;
-  if (const auto rc = lib->get_count(&count); rc != nvml::kSuccess) {
-    SensorInfo info = info_for("gpu", "");
-    info.name = kBackend;
-    unavailable(std::move(info), "nvmlDeviceGetCount_v2: " + nvml::error_text(rc));
-    return;
-  }
-  if (count == 0) {
-    SensorInfo info = info_for("gpu", "");
-    info.name = kBackend;
-    unavailable(std::move(info), "NVML reports no NVIDIA GPU");
-    return;
-  }
-  if (count > 1024) count = 1024;  // a garbage count must not make us loop for ever
-
+// Every GPU NVML counts, with its handle, name and UUID (or why not).
+std::vector<Gpu> list_gpus(NvmlLibrary& lib, unsigned count) {
   std::vector<Gpu> gpus(count);
   for (unsigned i = 0; i < count; ++i) {
     Gpu& g = gpus[i];
     g.index = i;
-    if (const auto rc = lib->get_handle(i, &g.device); rc != nvml::kSuccess) {
+    if (const auto rc = lib.get_handle(i, &g.device); rc != nvml::kSuccess) {
       g.error = "nvmlDeviceGetHandleByIndex_v2: " + nvml::error_text(rc);
       continue;
     }
     char buffer[nvml::kUuidBufferSize > nvml::kNameBufferSize ? nvml::kUuidBufferSize : nvml::kNameBufferSize];
-    if (lib->get_name) {
+    if (lib.get_name) {
       buffer[0] = '\0';
-      if (lib->get_name(g.device, buffer, nvml::kNameBufferSize) == nvml::kSuccess)
+      if (lib.get_name(g.device, buffer, nvml::kNameBufferSize) == nvml::kSuccess)
         g.name.assign(buffer, strnlen(buffer, nvml::kNameBufferSize));
     }
-    if (lib->get_uuid) {
+    if (lib.get_uuid) {
       buffer[0] = '\0';
-      if (lib->get_uuid(g.device, buffer, nvml::kUuidBufferSize) == nvml::kSuccess)
+      if (lib.get_uuid(g.device, buffer, nvml::kUuidBufferSize) == nvml::kSuccess)
         g.uuid.assign(buffer, strnlen(buffer, nvml::kUuidBufferSize));
     }
   }
+  return gpus;
+}
 
+// One GPU's sensor: its energy counter where the driver and GPU have it
+// (Volta and later), else its power readings, integrated by the meter; a
+// first read that fails makes it unavailable with the reason.
+std::unique_ptr<Sensor> gpu_sensor(SensorInfo info, const std::string& device,
+                                   const std::shared_ptr<NvmlLibrary>& lib, const Gpu& g) {
+  std::string energy_problem;
+  if (!lib->get_energy) {
+    energy_problem = "the driver has no nvmlDeviceGetTotalEnergyConsumption";
+  } else {
+    unsigned long long mj = 0;
+    const auto rc = lib->get_energy(g.device, &mj);
+    if (rc != nvml::kSuccess) energy_problem = "nvmlDeviceGetTotalEnergyConsumption: " + nvml::error_text(rc);
+  }
+  if (energy_problem.empty()) {
+    info.description = fmt::format("{}: total energy counter since driver load (mJ, 64-bit; no wrap) via NVML",
+                                   device);
+  } else {
+    info.kind = SensorKind::power;
+    info.provenance = {ProvenanceKind::sampled, "nvml-power"};
+    if (!lib->get_power)
+      return std::make_unique<UnavailableSensor>(std::move(info),
+                                                 energy_problem + "; and the driver has no nvmlDeviceGetPowerUsage");
+    info.description = fmt::format(
+        "{}: power readings (mW) via NVML integrated over time, because {}; the driver averages power over up "
+        "to 1 s, so short windows are smoothed",
+        device, energy_problem);
+  }
+  auto sensor = std::make_unique<NvmlGpuSensor>(std::move(info), lib, g.device);
+  if (auto first = sensor->read(); !first.ok)
+    return std::make_unique<UnavailableSensor>(sensor->info(),
+                                               energy_problem.empty() ? first.error : energy_problem + "; " + first.error);
+  return sensor;
+}
+
+}  // namespace
+
+void discover_nvml(const SensorOptions& options, SensorList& out) {
+  auto unavailable = [&](SensorInfo info, std::string why) {
+    out.push_back(std::make_unique<UnavailableSensor>(std::move(info), std::move(why)));
+  };
+  auto no_library = [&](std::string why) {
+    SensorInfo info = info_for("gpu", "");
+    info.name = kBackend;
+    unavailable(std::move(info), std::move(why));
+  };
+  std::string error;
+  auto lib = NvmlLibrary::load(options.paths.nvml_library, error);
+  if (!lib) return no_library(error);
+  unsigned int count = 0;
+  if (const auto rc = lib->get_count(&count); rc != nvml::kSuccess)
+    return no_library("nvmlDeviceGetCount_v2: " + nvml::error_text(rc));
+  if (count == 0) return no_library("NVML reports no NVIDIA GPU");
+  if (count > 1024) count = 1024;  // a garbage count must not make us loop for ever
+
+  const std::vector<Gpu> gpus = list_gpus(*lib, count);
   std::vector<std::string> unmatched;
   const auto why_not = choose(gpus, options, unmatched);
-  for (const auto& sel : unmatched) {
-    SensorInfo info = info_for("gpu-" + sel, "gpu-" + sel);
-    unavailable(std::move(info), fmt::format("no GPU with NVML index or UUID '{}' ({} GPUs found)", sel, count));
-  }
-
+  for (const auto& sel : unmatched)
+    unavailable(info_for("gpu-" + sel, "gpu-" + sel),
+                fmt::format("no GPU with NVML index or UUID '{}' ({} GPUs found)", sel, count));
   for (const Gpu& g : gpus) {
     const std::string id = "gpu-" + std::to_string(g.index);
     std::string device = id;
     if (!g.name.empty() || !g.uuid.empty())
       device += " (" + g.name + (g.name.empty() || g.uuid.empty() ? "" : ", ") + g.uuid + ")";
     SensorInfo info = info_for(id, device);
-    if (!g.error.empty()) {
-      unavailable(std::move(info), g.error);
-      continue;
-    }
-    if (!why_not[g.index].empty()) {
-      unavailable(std::move(info), why_not[g.index]);
-      continue;
-    }
-
-    // Energy counter where the driver and GPU have it (Volta and later).
-    std::string energy_problem;
-    if (!lib->get_energy) {
-      energy_problem = "the driver has no nvmlDeviceGetTotalEnergyConsumption";
-    } else {
-      unsigned long long mj = 0;
-      const auto rc = lib->get_energy(g.device, &mj);
-      if (rc != nvml::kSuccess) energy_problem = "nvmlDeviceGetTotalEnergyConsumption: " + nvml::error_text(rc);
-    }
-    if (energy_problem.empty()) {
-      info.description = fmt::format("{}: total energy counter since driver load (mJ, 64-bit; no wrap) via NVML",
-                                     device);
-      auto sensor = std::make_unique<NvmlGpuSensor>(std::move(info), lib, g.device);
-      if (auto first = sensor->read(); !first.ok)
-        unavailable(sensor->info(), first.error);
-      else
-        out.push_back(std::move(sensor));
-      continue;
-    }
-    // Else power readings, integrated by the meter.
-    info.kind = SensorKind::power;
-    info.provenance = {ProvenanceKind::sampled, "nvml-power"};
-    if (!lib->get_power) {
-      unavailable(std::move(info), energy_problem + "; and the driver has no nvmlDeviceGetPowerUsage");
-      continue;
-    }
-    info.description = fmt::format(
-        "{}: power readings (mW) via NVML integrated over time, because {}; the driver averages power over up "
-        "to 1 s, so short windows are smoothed",
-        device, energy_problem);
-    auto sensor = std::make_unique<NvmlGpuSensor>(std::move(info), lib, g.device);
-    if (auto first = sensor->read(); !first.ok)
-      unavailable(sensor->info(), energy_problem + "; " + first.error);
-    else
-      out.push_back(std::move(sensor));
+    if (!g.error.empty()) unavailable(std::move(info), g.error);
+    else if (!why_not[g.index].empty()) unavailable(std::move(info), why_not[g.index]);
+    else out.push_back(gpu_sensor(std::move(info), device, lib, g));
   }
 }
 

@@ -128,54 +128,58 @@ void discover_perf(const SensorOptions& options, SensorList& out) {
   discover_perf(options, PerfSyscalls::system(), out);
 }
 
-void discover_perf(const SensorOptions& options, const PerfSyscalls& syscalls, SensorList& out) {
-  const std::string pmu = options.paths.sysfs_root + "/bus/event_source/devices/power";
-  auto base_info = [](const std::string& device, const std::string& domain, Component component) {
-    SensorInfo info;
-    info.backend = kBackend;
-    info.provenance = {ProvenanceKind::measured, kBackend};
-    info.component = component;
-    info.update_period_s = kRaplUpdatePeriodS;
-    info.device = device;
-    info.name = std::string(kBackend) + ":" + device + (domain.empty() ? "" : "/" + domain);
-    return info;
-  };
-  auto unavailable_pmu = [&](const std::string& why) {
-    auto info = base_info("", "", Component::cpu);
-    info.name = kBackend;
-    info.description = "RAPL energy counters through the perf power PMU";
-    out.push_back(std::make_unique<UnavailableSensor>(std::move(info), why));
-  };
+namespace {
 
+SensorInfo base_info(const std::string& device, const std::string& domain, Component component) {
+  SensorInfo info;
+  info.backend = kBackend;
+  info.provenance = {ProvenanceKind::measured, kBackend};
+  info.component = component;
+  info.update_period_s = kRaplUpdatePeriodS;
+  info.device = device;
+  info.name = std::string(kBackend) + ":" + device + (domain.empty() ? "" : "/" + domain);
+  return info;
+}
+
+// The PMU's energy-* events, or why there are none.
+struct Pmu {
   std::uint64_t type = 0;
-  if (!is_directory(pmu)) {
-    unavailable_pmu(pmu + " does not exist (no RAPL perf PMU: not an Intel/AMD host, a kernel without the rapl "
-                          "perf driver, or a VM)");
-    return;
-  }
-  if (auto error = read_u64(pmu + "/type", type); !error.empty()) {
-    unavailable_pmu(error);
-    return;
-  }
   std::vector<std::string> events;
-  for (const auto& name : list_dir(pmu + "/events", "energy-"))
-    if (name.find('.') == std::string::npos) events.push_back(name);
-  if (events.empty()) {
-    unavailable_pmu(pmu + "/events lists no energy-* event");
-    return;
-  }
+  std::string why_not;
+};
 
-  // Package -> CPU to open the events on.
-  const auto topology = read_cpu_topology(options.paths.sysfs_root);
+Pmu read_pmu(const std::string& pmu) {
+  Pmu p;
+  if (!is_directory(pmu)) {
+    p.why_not = pmu + " does not exist (no RAPL perf PMU: not an Intel/AMD host, a kernel without the rapl perf "
+                      "driver, or a VM)";
+    return p;
+  }
+  if (auto error = read_u64(pmu + "/type", p.type); !error.empty()) {
+    p.why_not = error;
+    return p;
+  }
+  for (const auto& name : list_dir(pmu + "/events", "energy-"))
+    if (name.find('.') == std::string::npos) p.events.push_back(name);
+  if (p.events.empty()) p.why_not = pmu + "/events lists no energy-* event";
+  return p;
+}
+
+// {package, cpu}: the CPU to open each package's events on (the PMU's
+// cpumask, else the first CPU of each package). Empty with `why_not` set
+// when the cpumask cannot be read as a list.
+std::vector<std::pair<int, int>> package_cpus(const std::string& pmu, const std::string& sysfs_root,
+                                              std::string& why_not) {
+  const auto topology = read_cpu_topology(sysfs_root);
   std::map<int, int> package_of_cpu;
   for (const auto& t : topology) package_of_cpu[t.cpu] = t.package;
-  std::vector<std::pair<int, int>> packages;  // {package, cpu}
+  std::vector<std::pair<int, int>> packages;
   std::string cpumask;
   if (read_text(pmu + "/cpumask", cpumask) == 0) {
     const auto cpus = parse_cpu_list(cpumask);
     if (!cpus) {
-      unavailable_pmu(fmt::format("{}/cpumask: cannot parse '{}'", pmu, cpumask));
-      return;
+      why_not = fmt::format("{}/cpumask: cannot parse '{}'", pmu, cpumask);
+      return {};
     }
     for (std::size_t i = 0; i < cpus->size(); ++i) {
       const int cpu = (*cpus)[i];
@@ -186,29 +190,83 @@ void discover_perf(const SensorOptions& options, const PerfSyscalls& syscalls, S
     packages = first_cpu_per_package(topology);
   }
   if (packages.empty()) packages.emplace_back(0, 0);
+  return packages;
+}
 
-  for (const auto& event : events) {
+// An event's config, scale and unit from sysfs; `problem` says what is wrong.
+struct EventSpec {
+  std::uint64_t config = 0;
+  double scale = 0.0;
+  std::string problem;
+};
+
+EventSpec read_event(const std::string& pmu, const std::string& event) {
+  EventSpec spec;
+  const std::string event_path = pmu + "/events/" + event;
+  std::string description, unit, scale_text;
+  if (const int err = read_text(event_path, description); err != 0) {
+    spec.problem = "cannot read " + event_path + ": " + errno_text(err);
+  } else if (auto e = parse_config(pmu, description, spec.config); !e.empty()) {
+    spec.problem = event_path + ": " + e;
+  } else if (const int err2 = read_text(event_path + ".scale", scale_text); err2 != 0) {
+    spec.problem = "cannot read " + event_path + ".scale: " + errno_text(err2);
+  } else if (auto scale = parse_double(scale_text); !scale || *scale <= 0) {
+    spec.problem = fmt::format("{}.scale: '{}' is not a positive number", event_path, scale_text);
+  } else {
+    spec.scale = *scale;
+    if (read_text(event_path + ".unit", unit) == 0 && unit != "Joules")
+      spec.problem = fmt::format("{}.unit is '{}', expected 'Joules'", event_path, unit);
+  }
+  return spec;
+}
+
+// One event on one CPU: a counter sensor, or why not (permission, support).
+std::unique_ptr<Sensor> open_event(SensorInfo info, const EventSpec& spec, std::uint64_t type, int cpu, const std::string& what,
+                     const SensorOptions& options, const PerfSyscalls& syscalls) {
+  perf_event_attr attr;
+  std::memset(&attr, 0, sizeof attr);
+  attr.type = static_cast<std::uint32_t>(type);
+  attr.size = sizeof attr;
+  attr.config = spec.config;
+  const int fd = syscalls.open(attr, -1, cpu);
+  if (fd < 0) {
+    const int err = errno;
+    std::string why;
+    if (err == EACCES || err == EPERM)
+      why = permission_reason(options, what, err);
+    else if (err == ENOENT || err == ENODEV || err == EOPNOTSUPP || err == EINVAL)
+      why = fmt::format("perf_event_open({}): {}: event not supported by this CPU or kernel", what, errno_text(err));
+    else
+      why = fmt::format("perf_event_open({}): {}", what, errno_text(err));
+    return std::make_unique<UnavailableSensor>(std::move(info), why);
+  }
+  auto holder = std::make_shared<EventFd>(fd, syscalls.close);
+  auto read = syscalls.read;
+  std::vector<CounterSensor::Part> parts;
+  parts.push_back({[holder, read](std::uint64_t& raw) { return read(holder->fd, raw); },
+                   EnergyCounter(spec.scale, 0, kAssumedRaplPeakPowerW), what});
+  return CounterSensor::make(std::move(info), std::move(parts));
+}
+
+}  // namespace
+
+void discover_perf(const SensorOptions& options, const PerfSyscalls& syscalls, SensorList& out) {
+  const std::string pmu = options.paths.sysfs_root + "/bus/event_source/devices/power";
+  auto unavailable_pmu = [&](const std::string& why) {
+    auto info = base_info("", "", Component::cpu);
+    info.name = kBackend;
+    info.description = "RAPL energy counters through the perf power PMU";
+    out.push_back(std::make_unique<UnavailableSensor>(std::move(info), why));
+  };
+  const Pmu found = read_pmu(pmu);
+  if (!found.why_not.empty()) return unavailable_pmu(found.why_not);
+  std::string why_not;
+  const auto packages = package_cpus(pmu, options.paths.sysfs_root, why_not);
+  if (!why_not.empty()) return unavailable_pmu(why_not);
+
+  for (const auto& event : found.events) {
     const EventKind* kind = find_kind(event);
-    const std::string event_path = pmu + "/events/" + event;
-    std::string description, unit;
-    std::uint64_t config = 0;
-    std::optional<double> scale;
-    std::string problem;
-    if (const int err = read_text(event_path, description); err != 0) {
-      problem = "cannot read " + event_path + ": " + errno_text(err);
-    } else if (auto e = parse_config(pmu, description, config); !e.empty()) {
-      problem = event_path + ": " + e;
-    } else {
-      std::string scale_text;
-      if (const int err2 = read_text(event_path + ".scale", scale_text); err2 != 0) {
-        problem = "cannot read " + event_path + ".scale: " + errno_text(err2);
-      } else if (scale = parse_double(scale_text); !scale || *scale <= 0) {
-        problem = fmt::format("{}.scale: '{}' is not a positive number", event_path, scale_text);
-      } else if (read_text(event_path + ".unit", unit) == 0 && unit != "Joules") {
-        problem = fmt::format("{}.unit is '{}', expected 'Joules'", event_path, unit);
-      }
-    }
-
+    const EventSpec spec = read_event(pmu, event);
     const bool platform = kind && kind->component == Component::psys;
     for (const auto& [package_id, cpu] : packages) {
       const std::string device = platform ? "psys" : "package-" + std::to_string(package_id);
@@ -217,37 +275,10 @@ void discover_perf(const SensorOptions& options, const PerfSyscalls& syscalls, S
       const std::string what = fmt::format("power/{} on CPU {}", event, cpu);
       info.description = fmt::format("RAPL {} ({}) via perf_event_open({})", info.name.substr(10),
                                      kind ? kind->what : "unknown RAPL event", what);
-      if (!problem.empty()) {
-        out.push_back(std::make_unique<UnavailableSensor>(std::move(info), problem));
-        if (platform) break;
-        continue;
-      }
-      perf_event_attr attr;
-      std::memset(&attr, 0, sizeof attr);
-      attr.type = static_cast<std::uint32_t>(type);
-      attr.size = sizeof attr;
-      attr.config = config;
-      const int fd = syscalls.open(attr, -1, cpu);
-      if (fd < 0) {
-        const int err = errno;
-        std::string why;
-        if (err == EACCES || err == EPERM) {
-          why = permission_reason(options, what, err);
-        } else if (err == ENOENT || err == ENODEV || err == EOPNOTSUPP || err == EINVAL) {
-          why = fmt::format("perf_event_open({}): {}: event not supported by this CPU or kernel", what,
-                            errno_text(err));
-        } else {
-          why = fmt::format("perf_event_open({}): {}", what, errno_text(err));
-        }
-        out.push_back(std::make_unique<UnavailableSensor>(std::move(info), why));
-      } else {
-        auto holder = std::make_shared<EventFd>(fd, syscalls.close);
-        auto read = syscalls.read;
-        std::vector<CounterSensor::Part> parts;
-        parts.push_back({[holder, read](std::uint64_t& raw) { return read(holder->fd, raw); },
-                         EnergyCounter(*scale, 0, kAssumedRaplPeakPowerW), what});
-        out.push_back(CounterSensor::make(std::move(info), std::move(parts)));
-      }
+      if (!spec.problem.empty())
+        out.push_back(std::make_unique<UnavailableSensor>(std::move(info), spec.problem));
+      else
+        out.push_back(open_event(std::move(info), spec, found.type, cpu, what, options, syscalls));
       if (platform) break;  // platform-wide: one event is enough
     }
   }

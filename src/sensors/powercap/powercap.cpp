@@ -42,6 +42,28 @@ std::string permission_reason(const std::string& file) {
          "or use the perf (rapl-perf) or MSR (rapl-msr) backend";
 }
 
+// A named zone's counter: its wrap range and energy_uj, or why it cannot be read.
+std::unique_ptr<Sensor> zone_sensor(SensorInfo info, const std::string& dir) {
+  std::uint64_t range_uj = 0;
+  if (auto error = read_u64(dir + "/max_energy_range_uj", range_uj); !error.empty())
+    return std::make_unique<UnavailableSensor>(std::move(info), error);
+  if (range_uj == 0) return std::make_unique<UnavailableSensor>(std::move(info), dir + "/max_energy_range_uj is 0");
+  const std::string energy_path = dir + "/energy_uj";
+  auto file = std::make_shared<AttributeFile>(energy_path);
+  if (const int err = file->open(); err != 0) {
+    const std::string why = (err == EACCES || err == EPERM) ? permission_reason(energy_path)
+                                                             : "cannot read " + energy_path + ": " + errno_text(err);
+    return std::make_unique<UnavailableSensor>(std::move(info), why);
+  }
+  info.description += fmt::format("; counter wraps at {:.0f} J, at most one wrap between reads assumed at <= {:.0f} W",
+                                  static_cast<double>(range_uj) * 1e-6, kAssumedRaplPeakPowerW);
+  std::vector<CounterSensor::Part> parts;
+  // Values run 0..max_energy_range_uj inclusive, so the period is range + 1.
+  parts.push_back({[file](std::uint64_t& raw) { return file->read_u64(raw); },
+                   EnergyCounter(1e-6, range_uj + 1, kAssumedRaplPeakPowerW), energy_path});
+  return CounterSensor::make(std::move(info), std::move(parts));
+}
+
 }  // namespace
 
 void discover_powercap(const SensorOptions& options, SensorList& out) {
@@ -99,32 +121,7 @@ void discover_powercap(const SensorOptions& options, SensorList& out) {
     info.description = fmt::format("RAPL {} ({}) via {}", subzone ? parent_name + "/" + zone_name : zone_name,
                                    kind.what, dir);
 
-    std::uint64_t range_uj = 0;
-    if (auto error = read_u64(dir + "/max_energy_range_uj", range_uj); !error.empty()) {
-      out.push_back(std::make_unique<UnavailableSensor>(std::move(info), error));
-      continue;
-    }
-    if (range_uj == 0) {
-      out.push_back(std::make_unique<UnavailableSensor>(std::move(info), dir + "/max_energy_range_uj is 0"));
-      continue;
-    }
-    const std::string energy_path = dir + "/energy_uj";
-    auto file = std::make_shared<AttributeFile>(energy_path);
-    if (const int err = file->open(); err != 0) {
-      const std::string why = (err == EACCES || err == EPERM)
-                                  ? permission_reason(energy_path)
-                                  : "cannot read " + energy_path + ": " + errno_text(err);
-      out.push_back(std::make_unique<UnavailableSensor>(std::move(info), why));
-      continue;
-    }
-    info.description += fmt::format(
-        "; counter wraps at {:.0f} J, at most one wrap between reads assumed at <= {:.0f} W",
-        static_cast<double>(range_uj) * 1e-6, kAssumedRaplPeakPowerW);
-    std::vector<CounterSensor::Part> parts;
-    // Values run 0..max_energy_range_uj inclusive, so the period is range + 1.
-    parts.push_back({[file](std::uint64_t& raw) { return file->read_u64(raw); },
-                     EnergyCounter(1e-6, range_uj + 1, kAssumedRaplPeakPowerW), energy_path});
-    out.push_back(CounterSensor::make(std::move(info), std::move(parts)));
+    out.push_back(zone_sensor(std::move(info), dir));
   }
 }
 
