@@ -105,6 +105,24 @@ void BM_WindowBeginEnd(benchmark::State& state) {
 }
 BENCHMARK(BM_WindowBeginEnd)->Unit(benchmark::kMicrosecond);
 
+// The exporter's tick: one lap of a window on a meter without a sampler
+// thread (every usable sensor read, then the components composed as a
+// `measure` window). On this machine's sensors, and on eight cheap ones
+// (the composition's own cost).
+void BM_ExporterLapMachine(benchmark::State& state) {
+  Meter meter(discover_sensors(), every(1.0));
+  meter.begin_window("tick");
+  for (auto _ : state) benchmark::DoNotOptimize(meter.lap_window("tick"));
+}
+BENCHMARK(BM_ExporterLapMachine)->Unit(benchmark::kMicrosecond);
+
+void BM_ExporterLapEightCheapSensors(benchmark::State& state) {
+  Meter meter(cheap_sensors(8), every(1.0));
+  meter.begin_window("tick");
+  for (auto _ : state) benchmark::DoNotOptimize(meter.lap_window("tick"));
+}
+BENCHMARK(BM_ExporterLapEightCheapSensors)->Unit(benchmark::kMicrosecond);
+
 double run_wall_ms(std::vector<std::string> args) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
