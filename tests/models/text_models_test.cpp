@@ -361,7 +361,7 @@ TEST(FusedLinears, OneGemmEqualsTheLayersOneByOne) {
   EXPECT_TRUE(f.fused(0, 3));
   EXPECT_TRUE(q->weight.is_alias_of(k->weight));
   EXPECT_TRUE(torch::allclose(f.forward(x, 0, 3)[0], torch::linear(x, w[0] * 2, b[0]), 1e-5, 1e-6));
-  EXPECT_THROW(FusedLinears({linear(16, 8), linear(8, 8)}), std::invalid_argument);
+  EXPECT_THROW_MSG(FusedLinears({linear(16, 8), linear(8, 8)}), Error, "different widths (16 and 8)");
 }
 
 TEST(FusedLinears, FusedAgainAfterModuleTo) {

@@ -4,7 +4,6 @@
 #include <malloc.h>
 
 #include <cmath>
-#include <stdexcept>
 
 #include "joulebench/error.h"
 
@@ -168,7 +167,9 @@ FusedLinears::FusedLinears(std::vector<Linear> parts) : parts_(std::move(parts))
   offsets_.push_back(0);
   for (const auto& p : parts_) {
     if (p->weight.size(1) != parts_.front()->weight.size(1)) {
-      throw std::invalid_argument("FusedLinears: the layers read inputs of different widths");
+      // A model built wrong (a preset's shapes), not bad input: the library's Error, as error.h says.
+      throw Error(fmt::format("FusedLinears: the layers read inputs of different widths ({} and {})",
+                              parts_.front()->weight.size(1), p->weight.size(1)));
     }
     offsets_.push_back(offsets_.back() + p->weight.size(0));
   }
