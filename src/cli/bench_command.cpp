@@ -251,7 +251,6 @@ void record_zoo_runtime(BenchContext& ctx, bool quiet) {
 // change otherwise; a failed cell's error as it happens.
 BenchCallbacks progress_callbacks(bool tty, std::shared_ptr<std::string> last_line) {
   BenchCallbacks cb;
-  cb.stop = &g_stop;
   cb.progress = [tty, last_line](const BenchProgress& p) {
     std::string where = p.cell ? fmt::format("{} {}{}", to_string(p.cell->task), p.cell->model,
                                              p.cell->batch > 1 ? fmt::format(" (batch {})", p.cell->batch) : "")

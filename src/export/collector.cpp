@@ -105,8 +105,8 @@ struct EnergyCollector::Impl {
   mutable std::mutex mutex;
   ExporterSnapshot published;
 
+  // The meter refuses an interval that is not a positive number.
   static MeterOptions meter_options(const CollectorOptions& o) {
-    if (!(o.interval_s > 0.0)) throw InputError("exporter: the sampling interval must be > 0 s");
     MeterOptions m;
     m.interval_s = o.interval_s;
     m.procfs_root = o.procfs_root;
@@ -204,13 +204,13 @@ void EnergyCollector::sample() {
       }
       out.provenance = ce->provenance.to_string();
       out.energy_j += ce->energy_j;
-      out.energy_low_j += ce->energy_j / ce->band_factor;
-      out.energy_high_j += ce->energy_j * ce->band_factor;
+      out.energy_low_j += ce->low(ce->energy_j);
+      out.energy_high_j += ce->high(ce->energy_j);
       out.power_w = lap.duration_s > 0.0 ? std::optional<double>(ce->energy_j / lap.duration_s) : std::nullopt;
       if (is_additive(out.component)) {
         additive_j += ce->energy_j;
-        additive_low_j += ce->energy_j / ce->band_factor;
-        additive_high_j += ce->energy_j * ce->band_factor;
+        additive_low_j += ce->low(ce->energy_j);
+        additive_high_j += ce->high(ce->energy_j);
       }
       if (out.component == Component::cpu || out.component == Component::dram) attributable_j += ce->energy_j;
       if (out.component == Component::gpu) gpu_by_pid = d.gpu_by_process(*ce, totals);

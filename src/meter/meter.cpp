@@ -89,9 +89,9 @@ struct Meter::Impl {
   std::map<std::string, Window> windows;
   std::optional<IdleBaseline> idle;
   AttributionTarget attribution;
-  Meter* owner = nullptr;
-
-  Measurement finish_window(const std::string& name, bool lap);
+  // end_window and lap_window; `self` does the read (through the sampler
+  // thread when it runs) and knows the resolution.
+  Measurement finish_window(Meter& self, const std::string& name, bool lap);
   // Construction, in order (Meter::Meter).
   void init_tracks();
   void choose_periodic();
@@ -277,7 +277,6 @@ std::string Meter::Impl::schedule() {
 
 Meter::Meter(SensorList sensors, MeterOptions options) : impl_(std::make_unique<Impl>()) {
   Impl& s = *impl_;
-  s.owner = this;
   if (!(options.interval_s > 0.0) || !std::isfinite(options.interval_s))
     throw InputError(fmt::format("sampling interval must be a positive number of seconds (got {})", options.interval_s));
   s.sensors = std::move(sensors);
@@ -406,16 +405,15 @@ bool Meter::window_open(const std::string& name) const {
   return impl_->windows.count(name) != 0;
 }
 
-Measurement Meter::end_window(const std::string& name) { return impl_->finish_window(name, false); }
-Measurement Meter::lap_window(const std::string& name) { return impl_->finish_window(name, true); }
+Measurement Meter::end_window(const std::string& name) { return impl_->finish_window(*this, name, false); }
+Measurement Meter::lap_window(const std::string& name) { return impl_->finish_window(*this, name, true); }
 
-Measurement Meter::Impl::finish_window(const std::string& name, bool lap) {
+Measurement Meter::Impl::finish_window(Meter& self, const std::string& name, bool lap) {
   {
     std::lock_guard lock(mutex);
     if (!windows.count(name)) throw InputError("window '" + name + "' is not open; call begin_window first");
   }
-  // Through the public entry: the sampler thread, when it runs, does the read.
-  owner->sample_now();
+  self.sample_now();
   meter::WindowInput in;
   Window window;
   AttributionTarget target;
@@ -460,7 +458,7 @@ Measurement Meter::Impl::finish_window(const std::string& name, bool lap) {
   in.attribution_enabled = cpu_end.enabled;
   in.cpu_share = meter::cpu_share(window.cpu, cpu_end, name, warnings);
   in.idle = idle_copy ? &*idle_copy : nullptr;
-  in.resolution = owner->resolution();
+  in.resolution = self.resolution();
   in.lap = lap;
   if (lap) {
     std::lock_guard lock(mutex);

@@ -8,6 +8,18 @@
 
 namespace joulebench::sensors {
 
+SensorInfo rapl_sensor_info(const std::string& backend, const std::string& device, const std::string& domain,
+                            Component component) {
+  SensorInfo info;
+  info.backend = backend;
+  info.provenance = {ProvenanceKind::measured, backend};
+  info.component = component;
+  info.update_period_s = kRaplUpdatePeriodS;
+  info.device = device;
+  info.name = backend + ":" + device + (domain.empty() ? "" : "/" + domain);
+  return info;
+}
+
 double steady_now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }

@@ -25,6 +25,11 @@ inline constexpr double kAssumedRaplPeakPowerW = 500.0;
 // liveness probe and the window check use it.
 inline constexpr double kRaplUpdatePeriodS = 0.001;
 
+// A RAPL domain read by `backend` (rapl-perf, rapl-msr): measured, updated
+// every kRaplUpdatePeriodS, named "backend:device" or "backend:device/domain".
+SensorInfo rapl_sensor_info(const std::string& backend, const std::string& device, const std::string& domain,
+                            Component component);
+
 // Accumulates a raw counter that wraps from `wrap_units - 1` back to 0.
 //  - forward steps add energy;
 //  - a backward step is a wrap only if the wrapped distance is plausible

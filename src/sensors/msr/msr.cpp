@@ -99,13 +99,7 @@ class MsrFile {
 
 SensorInfo make_info(const std::string& package, const std::string& domain, Component component,
                      const std::string& what) {
-  SensorInfo info;
-  info.backend = kBackend;
-  info.provenance = {ProvenanceKind::measured, kBackend};
-  info.component = component;
-  info.update_period_s = kRaplUpdatePeriodS;
-  info.device = package;
-  info.name = std::string(kBackend) + ":" + package + (domain.empty() ? "" : "/" + domain);
+  SensorInfo info = rapl_sensor_info(kBackend, package, domain, component);
   info.description = what;
   return info;
 }

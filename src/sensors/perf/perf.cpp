@@ -130,17 +130,6 @@ void discover_perf(const SensorOptions& options, SensorList& out) {
 
 namespace {
 
-SensorInfo base_info(const std::string& device, const std::string& domain, Component component) {
-  SensorInfo info;
-  info.backend = kBackend;
-  info.provenance = {ProvenanceKind::measured, kBackend};
-  info.component = component;
-  info.update_period_s = kRaplUpdatePeriodS;
-  info.device = device;
-  info.name = std::string(kBackend) + ":" + device + (domain.empty() ? "" : "/" + domain);
-  return info;
-}
-
 // The PMU's energy-* events, or why there are none.
 struct Pmu {
   std::uint64_t type = 0;
@@ -253,7 +242,7 @@ std::unique_ptr<Sensor> open_event(SensorInfo info, const EventSpec& spec, std::
 void discover_perf(const SensorOptions& options, const PerfSyscalls& syscalls, SensorList& out) {
   const std::string pmu = options.paths.sysfs_root + "/bus/event_source/devices/power";
   auto unavailable_pmu = [&](const std::string& why) {
-    auto info = base_info("", "", Component::cpu);
+    auto info = rapl_sensor_info(kBackend, "", "", Component::cpu);
     info.name = kBackend;
     info.description = "RAPL energy counters through the perf power PMU";
     out.push_back(std::make_unique<UnavailableSensor>(std::move(info), why));
@@ -270,8 +259,8 @@ void discover_perf(const SensorOptions& options, const PerfSyscalls& syscalls, S
     const bool platform = kind && kind->component == Component::psys;
     for (const auto& [package_id, cpu] : packages) {
       const std::string device = platform ? "psys" : "package-" + std::to_string(package_id);
-      SensorInfo info = kind ? base_info(device, kind->domain, kind->component)
-                             : base_info(device, event.substr(7), Component::other);
+      SensorInfo info = kind ? rapl_sensor_info(kBackend, device, kind->domain, kind->component)
+                             : rapl_sensor_info(kBackend, device, event.substr(7), Component::other);
       const std::string what = fmt::format("power/{} on CPU {}", event, cpu);
       info.description = fmt::format("RAPL {} ({}) via perf_event_open({})", info.name.substr(10),
                                      kind ? kind->what : "unknown RAPL event", what);
