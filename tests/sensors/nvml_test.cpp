@@ -121,6 +121,12 @@ TEST_F(Nvml, GpuWithoutEnergySupportFallsBackToPower) {
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_DOUBLE_EQ(r.sample.value, 70.5);
   EXPECT_EQ(find_sensor(list, "nvml:gpu-0")->info().kind, SensorKind::energy_counter);
+  // `sensors` prints "device: description": the description does not name
+  // the GPU again (it did, seen on a real H200, docs/gpu-check.md).
+  for (const auto* g : {find_sensor(list, "nvml:gpu-0"), find_sensor(list, "nvml:gpu-1")}) {
+    ASSERT_FALSE(g->info().device.empty());
+    EXPECT_EQ(g->info().description.find(g->info().device), std::string::npos) << g->info().description;
+  }
 }
 
 TEST_F(Nvml, LibraryWithoutEnergyCallSamplesPower) {

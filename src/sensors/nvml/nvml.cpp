@@ -289,7 +289,7 @@ std::vector<Gpu> list_gpus(NvmlLibrary& lib, unsigned count) {
 // One GPU's sensor: its energy counter where the driver and GPU have it
 // (Volta and later), else its power readings, integrated by the meter; a
 // first read that fails makes it unavailable with the reason.
-std::unique_ptr<Sensor> gpu_sensor(SensorInfo info, const std::string& device,
+std::unique_ptr<Sensor> gpu_sensor(SensorInfo info,
                                    const std::shared_ptr<NvmlLibrary>& lib, const Gpu& g) {
   std::string energy_problem;
   if (!lib->get_energy) {
@@ -300,8 +300,7 @@ std::unique_ptr<Sensor> gpu_sensor(SensorInfo info, const std::string& device,
     if (rc != nvml::kSuccess) energy_problem = "nvmlDeviceGetTotalEnergyConsumption: " + nvml::error_text(rc);
   }
   if (energy_problem.empty()) {
-    info.description = fmt::format("{}: total energy counter since driver load (mJ, 64-bit; no wrap) via NVML",
-                                   device);
+    info.description = "total energy counter since driver load (mJ, 64-bit; no wrap) via NVML";
   } else {
     info.kind = SensorKind::power;
     info.provenance = {ProvenanceKind::sampled, "nvml-power"};
@@ -309,9 +308,9 @@ std::unique_ptr<Sensor> gpu_sensor(SensorInfo info, const std::string& device,
       return std::make_unique<UnavailableSensor>(std::move(info),
                                                  energy_problem + "; and the driver has no nvmlDeviceGetPowerUsage");
     info.description = fmt::format(
-        "{}: power readings (mW) via NVML integrated over time, because {}; the driver averages power over up "
+        "power readings (mW) via NVML integrated over time, because {}; the driver averages power over up "
         "to 1 s, so short windows are smoothed",
-        device, energy_problem);
+        energy_problem);
   }
   auto sensor = std::make_unique<NvmlGpuSensor>(std::move(info), lib, g.device);
   if (auto first = sensor->read(); !first.ok)
@@ -354,7 +353,7 @@ void discover_nvml(const SensorOptions& options, SensorList& out) {
     SensorInfo info = info_for(id, device);
     if (!g.error.empty()) unavailable(std::move(info), g.error);
     else if (!why_not[g.index].empty()) unavailable(std::move(info), why_not[g.index]);
-    else out.push_back(gpu_sensor(std::move(info), device, lib, g));
+    else out.push_back(gpu_sensor(std::move(info), lib, g));
   }
 }
 
