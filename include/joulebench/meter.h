@@ -58,6 +58,10 @@ struct MeterOptions {
   // Where /proc is (attribution); tests point it at a fake tree.
   std::string procfs_root = "/proc";
   AttributionTarget attribution;
+  // Components the caller asked for by name (measure --gpu): one that no
+  // usable sensor covers gets a warning in every window, with the reasons its
+  // sensors gave, rather than a row that is silently missing.
+  std::vector<Component> required_components;
 };
 
 // Which sensors one component's figure comes from, in order of preference.

@@ -73,6 +73,7 @@ struct Meter::Impl {
   double interval_s = 0.1;                 // the requested rate (after the wrap bound)
   double tick_s = 0.1;                     // the sampler's wake-up period
   std::vector<std::string> notes;
+  std::vector<std::string> missing_required;  // warnings for every window (MeterOptions::required_components)
 
   mutable std::mutex mutex;
   std::condition_variable wake;
@@ -194,6 +195,26 @@ std::string sources_note(const std::vector<ComponentChoice>& choices, const Sens
   return sources.empty() ? std::string() : fmt::format("sources: {}", fmt::join(sources, "; "));
 }
 
+// "gpu was asked for but no sensor can read it: nvml: libnvidia-ml.so.1 not
+// found ..." per required component that no usable sensor covers.
+std::vector<std::string> missing_required_warnings(const std::vector<Component>& required, const SensorList& sensors) {
+  std::vector<std::string> out;
+  for (Component c : required) {
+    std::vector<std::string> reasons;
+    bool covered = false;
+    for (const auto& sensor : sensors) {
+      if (sensor->info().component != c) continue;
+      if (sensor->status().available) covered = true;
+      else reasons.push_back(fmt::format("{}: {}", sensor->info().name, sensor->status().reason));
+    }
+    if (covered) continue;
+    if (reasons.empty()) reasons.push_back("no sensor of it was found");
+    out.push_back(fmt::format("{} was asked for but no sensor can read it, so it has no row and is not in the total: {}",
+                              to_string(c), fmt::join(reasons, "; ")));
+  }
+  return out;
+}
+
 }  // namespace
 
 // Usable sensors, their tracks, and the shortest wrap bound among them.
@@ -283,6 +304,7 @@ Meter::Meter(SensorList sensors, MeterOptions options) : impl_(std::make_unique<
   s.options = std::move(options);
   s.attribution = s.options.attribution;
   s.choices = choose_sensors(s.sensors);
+  s.missing_required = missing_required_warnings(s.options.required_components, s.sensors);
   s.init_tracks();
   s.choose_periodic();
   // One line for how often, one for what from: a short `measure` is read at a glance.
@@ -451,7 +473,7 @@ Measurement Meter::Impl::finish_window(Meter& self, const std::string& name, boo
     idle_copy = idle;
   }
   meter::CpuSnapshot cpu_end = meter::take_cpu_snapshot(options.procfs_root, target);
-  std::vector<std::string> warnings;
+  std::vector<std::string> warnings = missing_required;
   in.name = name;
   in.start_time = window.start_time;
   in.choices = &choices;

@@ -196,8 +196,10 @@ std::string format_measurement_table(const Measurement& m) {
   };
   double dynamic_total = 0.0;
   bool dynamic_known = true;
+  std::vector<std::string_view> added;  // what the total adds: only rows shown above it
   for (const auto& c : m.components) {
     if (!is_additive(c.component)) continue;
+    added.push_back(to_string(c.component));
     row(std::string(to_string(c.component)), c.energy_j, c.attributed_energy_j, c.dynamic_energy_j,
         c.provenance.to_string(), c.low(c.energy_j), c.high(c.energy_j));
     if (c.dynamic_energy_j)
@@ -207,7 +209,7 @@ std::string format_measurement_table(const Measurement& m) {
   }
   row("total", m.total_energy_j(), any_attributed ? std::optional(m.total_attributed_energy_j()) : std::nullopt,
       any_dynamic && dynamic_known ? std::optional(dynamic_total) : std::nullopt,
-      fmt::format("cpu + dram + gpu, weakest: {}", to_string(m.weakest_provenance())), m.total_energy_low_j(),
+      fmt::format("{}, weakest: {}", fmt::join(added, " + "), to_string(m.weakest_provenance())), m.total_energy_low_j(),
       m.total_energy_high_j());
   for (const auto& c : m.components) {
     if (is_additive(c.component)) continue;

@@ -8,6 +8,7 @@ MeterOptions meter_options(const TrackerOptions& o) {
   m.interval_s = o.interval_s;
   m.procfs_root = o.sensors.paths.procfs_root;
   if (o.pid) m.attribution.pid = *o.pid;
+  if (!o.sensors.gpus.empty()) m.required_components.push_back(Component::gpu);
   return m;
 }
 

@@ -9,6 +9,7 @@
 
 #include "../support/fake_sensors.h"
 #include "joulebench/error.h"
+#include "joulebench/meter_output.h"
 
 namespace joulebench {
 namespace {
@@ -201,6 +202,41 @@ TEST(Meter, FailingSensorWithoutFallbackIsAWarningNotZero) {
   EXPECT_DOUBLE_EQ(m.find(Component::dram)->energy_j, 2.0);
   EXPECT_TRUE(any_warning(m, "cpu: no energy figure")) << all_warnings(m);
   EXPECT_TRUE(any_warning(m, "Input/output error")) << all_warnings(m);
+}
+
+// measure --gpu on a machine whose GPU cannot be read: every window says so
+// with the sensor's reason, and the table's total names only what it adds.
+TEST(Meter, AComponentAskedForButUnreadableIsAWarningInEveryWindow) {
+  FakeRig rig;
+  auto c = rig.add(make_info("rapl:pkg", "rapl-powercap", Component::cpu, "p", kCounter, ProvenanceKind::measured));
+  rig.sensors.push_back(std::make_unique<UnavailableSensor>(
+      make_info("nvml", "nvml", Component::gpu, "", kCounter, ProvenanceKind::measured), "libnvidia-ml.so.1 not found"));
+  MeterOptions options = every(0.1);
+  options.required_components = {Component::gpu, Component::cpu};
+  Meter meter(std::move(rig.sensors), options);
+  for (int i = 0; i < 2; ++i) {
+    c->set(i, i);
+    meter.begin_window("w");
+    c->set(i + 1, i + 2.0);
+    const auto m = meter.end_window("w");
+    EXPECT_EQ(m.find(Component::gpu), nullptr);
+    ASSERT_EQ(m.warnings.size(), 1u) << all_warnings(m);  // the readable cpu is not warned about
+    EXPECT_EQ(m.warnings[0],
+              "gpu was asked for but no sensor can read it, so it has no row and is not in the total: "
+              "nvml: libnvidia-ml.so.1 not found");
+    const std::string table = format_measurement_table(m);
+    EXPECT_NE(table.find("cpu, weakest: measured"), std::string::npos) << table;
+  }
+  // Not asked for: the missing GPU is what a machine without one looks like, no warning.
+  FakeRig plain;
+  auto p = plain.add(make_info("rapl:pkg", "rapl-powercap", Component::cpu, "p", kCounter, ProvenanceKind::measured));
+  plain.sensors.push_back(std::make_unique<UnavailableSensor>(
+      make_info("nvml", "nvml", Component::gpu, "", kCounter, ProvenanceKind::measured), "libnvidia-ml.so.1 not found"));
+  Meter quiet(std::move(plain.sensors));
+  p->set(0, 0);
+  quiet.begin_window("w");
+  p->set(1, 1);
+  EXPECT_TRUE(quiet.end_window("w").warnings.empty());
 }
 
 TEST(Meter, FailingSensorFallsBackToTheNextSourceAndSaysSo) {
