@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "joulebench/error.h"
 #include "joulebench/version.h"
@@ -66,10 +67,10 @@ const std::vector<InferenceInput> kInputs = {
 
 TEST(ParameterCounts, MatchHuggingFaceBareModels) {
   // Hugging Face num_parameters() of AutoModel for these checkpoints.
-  EncoderBackbone bert(encoder_config_from_hf(preset_config("bert-base-uncased"), EncoderFamily::bert), true);
+  EncoderBackbone bert(encoder_config_from_hf(preset_config("bert-base-uncased"), bert_family()), true);
   EXPECT_EQ(count_parameters(*bert), 109'482'240);
   EncoderBackbone roberta(
-      encoder_config_from_hf(preset_config("deepset/roberta-base-squad2"), EncoderFamily::roberta), true);
+      encoder_config_from_hf(preset_config("deepset/roberta-base-squad2"), roberta_family()), true);
   EXPECT_EQ(count_parameters(*roberta), 124'645'632);
   Gpt2Lm gpt2(gpt2_config_from_hf(preset_config("gpt2")));
   EXPECT_EQ(gpt2->base_parameters(), 124'439'808);
@@ -110,6 +111,35 @@ TEST(ParameterCounts, ComputedCountsEqualTheBuiltModules) {
                                                                : 0))
         << p.name << " " << to_string(p.task);
   }
+}
+
+// Each family registers HF's names for its own heads (what its checkpoints
+// hold); a family is found by the presets' name, and a task it has no head
+// for is an error that names the family.
+TEST(EncoderFamilies, HeadsUnderHuggingFaceNames) {
+  const std::vector<std::tuple<std::string, std::string, Task, std::string>> cases = {
+      {"tiny-bert-mlm", "bert", Task::text_classification, "bert.pooler.dense.weight"},
+      {"tiny-bert-mlm", "bert", Task::fill_mask, "cls.predictions.transform.LayerNorm.weight"},
+      {"tiny-roberta-squad", "roberta", Task::text_classification, "classifier.out_proj.weight"},
+      {"tiny-roberta-squad", "roberta", Task::fill_mask, "lm_head.layer_norm.weight"},
+      {"tiny-roberta-squad", "roberta", Task::question_answering, "qa_outputs.weight"},
+      {"tiny-distilbert-sst2", "distilbert", Task::text_classification, "pre_classifier.weight"},
+      {"tiny-distilbert-sst2", "distilbert", Task::fill_mask, "vocab_projector.bias"},
+      {"tiny-distilbert-sst2", "distilbert", Task::token_classification,
+       "distilbert.transformer.layer.1.attention.q_lin.weight"},
+  };
+  for (const auto& [preset, family, task, name] : cases) {
+    const EncoderFamily* f = find_encoder_family(family);
+    ASSERT_NE(f, nullptr) << family;
+    EXPECT_EQ(f->name(), family);
+    EncoderTaskModel m(encoder_config_from_hf(preset_config(preset), *f), task);
+    const auto params = m->named_parameters(true);
+    EXPECT_NE(params.find(name), nullptr) << family << " " << to_string(task) << ": no " << name;
+  }
+  EXPECT_EQ(find_encoder_family("gpt2"), nullptr);
+  EXPECT_THROW_MSG(EncoderTaskModel(encoder_config_from_hf(preset_config("tiny-bert-mlm"), bert_family()),
+                                    Task::summarization),
+                   InputError, "bert models have no head for task summarization");
 }
 
 TEST(Presets, StudyModelsAreListed) {
@@ -214,7 +244,7 @@ TEST(Batching, BatchOfNEqualsNSingleRuns) {
 }
 
 TEST(Batching, PaddedEncoderLogitsMatchSingleRuns) {
-  auto cfg = encoder_config_from_hf(preset_config("tiny-roberta-squad"), EncoderFamily::roberta);
+  auto cfg = encoder_config_from_hf(preset_config("tiny-roberta-squad"), roberta_family());
   EncoderTaskModel m(cfg, Task::question_answering);
   seeded_init(*m, 3);
   torch::NoGradGuard g;
@@ -610,3 +640,4 @@ TEST(Runtime, Bf16RunsEveryFamily) {
   o.dtype = "int4";
   EXPECT_THROW(load("tiny-gpt2", o), InputError);
 }
+

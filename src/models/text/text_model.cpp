@@ -119,15 +119,13 @@ TextModel::TextModel(const TextPreset& preset, const LoadOptions& options) : pre
 
 void TextModel::build(const HfConfig& config) {
   const auto& f = preset_.family;
-  if (f == "bert" || f == "roberta" || f == "distilbert") {
-    const auto family = f == "bert" ? EncoderFamily::bert : f == "roberta" ? EncoderFamily::roberta
-                                                                          : EncoderFamily::distilbert;
-    auto cfg = encoder_config_from_hf(config, family);
+  if (const EncoderFamily* family = find_encoder_family(f)) {
+    auto cfg = encoder_config_from_hf(config, *family);
     encoder_ = std::make_shared<EncoderTaskModelImpl>(cfg, preset_.task);
     module_ = encoder_;
     rules_ = encoder_->state_dict_rules();
     vocab_size_ = cfg.vocab_size;
-    max_input_ = std::min<std::int64_t>(512, cfg.max_positions - (family == EncoderFamily::roberta ? 2 : 0));
+    max_input_ = std::min<std::int64_t>(512, family->max_input_tokens(cfg));
   } else if (f == "gpt2") {
     auto cfg = gpt2_config_from_hf(config);
     auto m = std::make_shared<Gpt2LmImpl>(cfg);

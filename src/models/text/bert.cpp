@@ -1,0 +1,70 @@
+// BERT (HF modeling_bert.py: BertModel and its task heads).
+#include "models/text/encoders.h"
+
+namespace joulebench::models {
+namespace {
+
+// BertForSequenceClassification: the pooler, then "classifier".
+class PooledClassifierHead final : public EncoderHead {
+ public:
+  explicit PooledClassifierHead(Linear classifier) : classifier_(std::move(classifier)) {}
+  torch::Tensor forward(EncoderBackboneImpl& backbone, const torch::Tensor& hidden) override {
+    return classifier_->forward(backbone.pool(hidden));
+  }
+
+ private:
+  Linear classifier_;
+};
+
+class Bert final : public EncoderFamily {
+ public:
+  std::string_view name() const override { return "bert"; }
+
+  void read_config(const HfConfig& c, EncoderConfig& e) const override {
+    e.pad_token_id = c.integer("pad_token_id", 0);
+    e.type_vocab_size = c.integer("type_vocab_size", 2);
+    e.layer_norm_eps = c.number("layer_norm_eps", 1e-12);
+    e.act = activation_from_hf(c.string("hidden_act", "gelu"));
+  }
+
+  std::unique_ptr<EncoderLayer> make_layer(torch::nn::Module& layer, const EncoderConfig& config) const override {
+    return bert_layer(layer, config);
+  }
+
+  bool pooler_for(Task task) const override { return task == Task::text_classification; }
+
+  std::unique_ptr<EncoderHead> make_head(torch::nn::Module& model, const EncoderConfig& config,
+                                         Task task) const override {
+    const auto h = config.hidden;
+    switch (task) {
+      case Task::text_classification:
+        return std::make_unique<PooledClassifierHead>(
+            model.register_module("classifier", linear(h, config.num_labels)));
+      case Task::token_classification:
+      case Task::question_answering:
+        return per_token_head(model, config, task);
+      case Task::fill_mask: {
+        // BertForMaskedLM: cls.predictions.{transform.dense, transform.LayerNorm, bias}.
+        auto predictions = add_container(*add_container(model, "cls"), "predictions");
+        auto transform = add_container(*predictions, "transform");
+        MaskedLmParts parts;
+        parts.dense = transform->register_module("dense", linear(h, h));
+        parts.norm = transform->register_module("LayerNorm", layer_norm(h, config.layer_norm_eps));
+        parts.bias = predictions->register_parameter("bias", torch::zeros({config.vocab_size}));
+        parts.act = config.act;
+        return masked_lm_head(std::move(parts));
+      }
+      default:
+        no_encoder_head(*this, task);
+    }
+  }
+};
+
+}  // namespace
+
+const EncoderFamily& bert_family() {
+  static const Bert family;
+  return family;
+}
+
+}  // namespace joulebench::models

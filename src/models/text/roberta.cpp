@@ -1,0 +1,79 @@
+// RoBERTa (HF modeling_roberta.py): BERT's layers, its own position numbering
+// and heads.
+#include "models/text/encoders.h"
+
+namespace joulebench::models {
+namespace {
+
+// RobertaClassificationHead: classifier.dense, tanh, classifier.out_proj on the first token.
+class ClassificationHead final : public EncoderHead {
+ public:
+  ClassificationHead(torch::nn::Module& model, const EncoderConfig& config) {
+    auto cls = add_container(model, "classifier");
+    dense_ = cls->register_module("dense", linear(config.hidden, config.hidden));
+    out_proj_ = cls->register_module("out_proj", linear(config.hidden, config.num_labels));
+  }
+  torch::Tensor forward(EncoderBackboneImpl&, const torch::Tensor& hidden) override {
+    return out_proj_->forward(torch::tanh(dense_->forward(hidden.select(1, 0))));
+  }
+
+ private:
+  Linear dense_{nullptr}, out_proj_{nullptr};
+};
+
+class Roberta final : public EncoderFamily {
+ public:
+  std::string_view name() const override { return "roberta"; }
+
+  void read_config(const HfConfig& c, EncoderConfig& e) const override {
+    e.pad_token_id = c.integer("pad_token_id", 1);
+    e.type_vocab_size = c.integer("type_vocab_size", 1);
+    e.layer_norm_eps = c.number("layer_norm_eps", 1e-5);
+    e.act = activation_from_hf(c.string("hidden_act", "gelu"));
+  }
+
+  std::unique_ptr<EncoderLayer> make_layer(torch::nn::Module& layer, const EncoderConfig& config) const override {
+    return bert_layer(layer, config);
+  }
+
+  // Real tokens are numbered from padding_idx + 1 (create_position_ids_from_input_ids).
+  torch::Tensor position_ids(const torch::Tensor& input_ids, const EncoderConfig& config) const override {
+    auto mask = input_ids.ne(config.pad_token_id).to(torch::kLong);
+    return mask.cumsum(1) * mask + config.pad_token_id;
+  }
+  // That numbering spends two positions (padding_idx and the one below it).
+  std::int64_t max_input_tokens(const EncoderConfig& config) const override { return config.max_positions - 2; }
+
+  std::unique_ptr<EncoderHead> make_head(torch::nn::Module& model, const EncoderConfig& config,
+                                         Task task) const override {
+    const auto h = config.hidden;
+    switch (task) {
+      case Task::text_classification:
+        return std::make_unique<ClassificationHead>(model, config);
+      case Task::token_classification:
+      case Task::question_answering:
+        return per_token_head(model, config, task);
+      case Task::fill_mask: {
+        // RobertaLMHead: lm_head.{dense, layer_norm, bias}; gelu whatever hidden_act says.
+        auto head = add_container(model, "lm_head");
+        MaskedLmParts parts;
+        parts.dense = head->register_module("dense", linear(h, h));
+        parts.norm = head->register_module("layer_norm", layer_norm(h, config.layer_norm_eps));
+        parts.bias = head->register_parameter("bias", torch::zeros({config.vocab_size}));
+        parts.act = Activation::gelu;
+        return masked_lm_head(std::move(parts));
+      }
+      default:
+        no_encoder_head(*this, task);
+    }
+  }
+};
+
+}  // namespace
+
+const EncoderFamily& roberta_family() {
+  static const Roberta family;
+  return family;
+}
+
+}  // namespace joulebench::models
