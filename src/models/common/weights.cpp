@@ -13,6 +13,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "core/paths.h"
 #include "joulebench/error.h"
 
 namespace joulebench::models {
@@ -171,6 +172,11 @@ std::int64_t count_parameters(const torch::nn::Module& module, const std::string
     if (seen.insert(p.value().unsafeGetTensorImpl()).second) n += p.value().numel();
   }
   return n;
+}
+
+std::filesystem::path default_weights_dir(const std::string& name) {
+  if (const char* env = std::getenv("JOULEBENCH_MODELS_DIR"); env && *env) return std::filesystem::path(env) / name;
+  return core::data_dir() / "models" / name;
 }
 
 std::vector<std::filesystem::path> find_safetensors(const std::filesystem::path& dir) {

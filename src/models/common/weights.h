@@ -53,6 +53,11 @@ std::int64_t count_parameters(const torch::nn::Module& module);
 // Unique parameter elements under `prefix` ("classifier.") only.
 std::int64_t count_parameters(const torch::nn::Module& module, const std::string& prefix);
 
+// Where real weights for preset `name` are looked for when
+// LoadOptions::weights_dir is empty, by the text and the vision zoo alike:
+// $JOULEBENCH_MODELS_DIR/<name>, else <fetched data>/models/<name>.
+std::filesystem::path default_weights_dir(const std::string& name);
+
 // The *.safetensors files of a checkpoint folder (model.safetensors or the
 // shards), empty when there are none.
 std::vector<std::filesystem::path> find_safetensors(const std::filesystem::path& dir);

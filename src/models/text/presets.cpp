@@ -1,9 +1,6 @@
 #include "models/text/presets.h"
 
-#include <cstdlib>
-
 #include "joulebench/version.h"
-#include "core/paths.h"
 
 namespace joulebench::models {
 namespace {
@@ -196,11 +193,6 @@ ParameterCounts text_parameter_counts(const std::string& family, Task task, bool
   }
   (void)multi_purpose;
   return n;
-}
-
-std::filesystem::path default_weights_dir(const std::string& name) {
-  if (const char* env = std::getenv("JOULEBENCH_MODELS_DIR"); env && *env) return std::filesystem::path(env) / name;
-  return core::data_dir() / "models" / name;
 }
 
 }  // namespace joulebench::models

@@ -37,8 +37,4 @@ struct ParameterCounts {
 ParameterCounts text_parameter_counts(const std::string& family, Task task, bool multi_purpose,
                                       const nlohmann::json& config);
 
-// Where real weights for `name` are looked for when LoadOptions::weights_dir
-// is empty: $JOULEBENCH_MODELS_DIR/<name>, else <fetched data>/models/<name>.
-std::filesystem::path default_weights_dir(const std::string& name);
-
 }  // namespace joulebench::models

@@ -1,11 +1,9 @@
 #include "models/vision/model_common.h"
 
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
 #include "joulebench/version.h"
-#include "core/paths.h"
 
 namespace joulebench::models::vision {
 
@@ -43,9 +41,7 @@ std::string rename_legacy_vae_attention(const std::string& name) {
 
 LoadOptions resolve_weights(const std::string& name, const LoadOptions& options, const std::string& probe) {
   if (!options.weights_dir.empty()) return options;
-  std::filesystem::path dir;
-  if (const char* env = std::getenv("JOULEBENCH_MODELS_DIR"); env && *env) dir = std::filesystem::path(env) / name;
-  else dir = core::data_dir() / "models" / name;
+  const std::filesystem::path dir = default_weights_dir(name);
   LoadOptions o = options;
   if (!find_safetensors(probe.empty() ? dir : dir / probe).empty()) o.weights_dir = dir.string();
   return o;
