@@ -33,30 +33,23 @@ class Bert final : public EncoderFamily {
 
   bool pooler_for(Task task) const override { return task == Task::text_classification; }
 
-  std::unique_ptr<EncoderHead> make_head(torch::nn::Module& model, const EncoderConfig& config,
-                                         Task task) const override {
+  std::unique_ptr<EncoderHead> classification_head(torch::nn::Module& model,
+                                                   const EncoderConfig& config) const override {
+    return std::make_unique<PooledClassifierHead>(
+        model.register_module("classifier", linear(config.hidden, config.num_labels)));
+  }
+
+  // BertForMaskedLM: cls.predictions.{transform.dense, transform.LayerNorm, bias}.
+  MaskedLmParts masked_lm_parts(torch::nn::Module& model, const EncoderConfig& config) const override {
     const auto h = config.hidden;
-    switch (task) {
-      case Task::text_classification:
-        return std::make_unique<PooledClassifierHead>(
-            model.register_module("classifier", linear(h, config.num_labels)));
-      case Task::token_classification:
-      case Task::question_answering:
-        return per_token_head(model, config, task);
-      case Task::fill_mask: {
-        // BertForMaskedLM: cls.predictions.{transform.dense, transform.LayerNorm, bias}.
-        auto predictions = add_container(*add_container(model, "cls"), "predictions");
-        auto transform = add_container(*predictions, "transform");
-        MaskedLmParts parts;
-        parts.dense = transform->register_module("dense", linear(h, h));
-        parts.norm = transform->register_module("LayerNorm", layer_norm(h, config.layer_norm_eps));
-        parts.bias = predictions->register_parameter("bias", torch::zeros({config.vocab_size}));
-        parts.act = config.act;
-        return masked_lm_head(std::move(parts));
-      }
-      default:
-        no_encoder_head(*this, task);
-    }
+    auto predictions = add_container(*add_container(model, "cls"), "predictions");
+    auto transform = add_container(*predictions, "transform");
+    MaskedLmParts parts;
+    parts.dense = transform->register_module("dense", linear(h, h));
+    parts.norm = transform->register_module("LayerNorm", layer_norm(h, config.layer_norm_eps));
+    parts.bias = predictions->register_parameter("bias", torch::zeros({config.vocab_size}));
+    parts.act = config.act;
+    return parts;
   }
 };
 

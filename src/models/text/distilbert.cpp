@@ -71,27 +71,20 @@ class DistilBert final : public EncoderFamily {
 
   bool base_has_pooler() const override { return false; }
 
-  std::unique_ptr<EncoderHead> make_head(torch::nn::Module& model, const EncoderConfig& config,
-                                         Task task) const override {
+  std::unique_ptr<EncoderHead> classification_head(torch::nn::Module& model,
+                                                   const EncoderConfig& config) const override {
+    return std::make_unique<ClassificationHead>(model, config);
+  }
+
+  // DistilBertForMaskedLM: vocab_transform, vocab_layer_norm, vocab_projector.bias.
+  MaskedLmParts masked_lm_parts(torch::nn::Module& model, const EncoderConfig& config) const override {
     const auto h = config.hidden;
-    switch (task) {
-      case Task::text_classification:
-        return std::make_unique<ClassificationHead>(model, config);
-      case Task::token_classification:
-      case Task::question_answering:
-        return per_token_head(model, config, task);
-      case Task::fill_mask: {
-        // DistilBertForMaskedLM: vocab_transform, vocab_layer_norm, vocab_projector.bias.
-        MaskedLmParts parts;
-        parts.dense = model.register_module("vocab_transform", linear(h, h));
-        parts.norm = model.register_module("vocab_layer_norm", layer_norm(h, 1e-12));
-        parts.bias = add_container(model, "vocab_projector")->register_parameter("bias", torch::zeros({config.vocab_size}));
-        parts.act = config.act;
-        return masked_lm_head(std::move(parts));
-      }
-      default:
-        no_encoder_head(*this, task);
-    }
+    MaskedLmParts parts;
+    parts.dense = model.register_module("vocab_transform", linear(h, h));
+    parts.norm = model.register_module("vocab_layer_norm", layer_norm(h, 1e-12));
+    parts.bias = add_container(model, "vocab_projector")->register_parameter("bias", torch::zeros({config.vocab_size}));
+    parts.act = config.act;
+    return parts;
   }
 };
 

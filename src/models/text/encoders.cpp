@@ -128,6 +128,8 @@ class BertLayer final : public EncoderLayer {
   torch::nn::LayerNorm attn_norm_{nullptr}, out_norm_{nullptr};
 };
 
+// Token classification ("classifier") and extractive QA ("qa_outputs": start,
+// end): one Linear over every token, the same in every family.
 class PerTokenHead final : public EncoderHead {
  public:
   explicit PerTokenHead(Linear linear) : linear_(std::move(linear)) {}
@@ -139,16 +141,18 @@ class PerTokenHead final : public EncoderHead {
   Linear linear_;
 };
 
+// Dense, activation, layer norm, then the decoder tied to the word embeddings
+// plus its own bias (fused into one GEMM, as HF's Linear).
 class MaskedLmHead final : public EncoderHead {
  public:
-  explicit MaskedLmHead(MaskedLmParts parts) : p_(std::move(parts)) {}
+  explicit MaskedLmHead(EncoderFamily::MaskedLmParts parts) : p_(std::move(parts)) {}
   torch::Tensor forward(EncoderBackboneImpl& backbone, const torch::Tensor& hidden) override {
     auto x = p_.norm->forward(activate_(p_.dense->forward(hidden), p_.act));
     return torch::linear(x, backbone.word_embedding_weight(), p_.bias);
   }
 
  private:
-  MaskedLmParts p_;
+  EncoderFamily::MaskedLmParts p_;
 };
 
 }  // namespace
@@ -157,24 +161,25 @@ std::unique_ptr<EncoderLayer> bert_layer(torch::nn::Module& layer, const Encoder
   return std::make_unique<BertLayer>(layer, config);
 }
 
-std::unique_ptr<EncoderHead> per_token_head(torch::nn::Module& model, const EncoderConfig& config, Task task) {
-  if (task == Task::question_answering)
-    return std::make_unique<PerTokenHead>(model.register_module("qa_outputs", linear(config.hidden, 2)));
-  return std::make_unique<PerTokenHead>(model.register_module("classifier", linear(config.hidden, config.num_labels)));
-}
-
-std::unique_ptr<EncoderHead> masked_lm_head(MaskedLmParts parts) {
-  return std::make_unique<MaskedLmHead>(std::move(parts));
-}
-
-void no_encoder_head(const EncoderFamily& family, Task task) {
-  throw InputError(fmt::format("{} models have no head for task {}", family.name(), to_string(task)));
-}
-
 EncoderTaskModelImpl::EncoderTaskModelImpl(const EncoderConfig& config, Task task) : config_(config) {
   const EncoderFamily& family = *config.family;
   backbone = register_module(std::string(family.name()), EncoderBackbone(config, family.pooler_for(task)));
-  head_ = family.make_head(*this, config, task);
+  switch (task) {
+    case Task::text_classification:
+      head_ = family.classification_head(*this, config);
+      break;
+    case Task::token_classification:
+      head_ = std::make_unique<PerTokenHead>(register_module("classifier", linear(config.hidden, config.num_labels)));
+      break;
+    case Task::question_answering:
+      head_ = std::make_unique<PerTokenHead>(register_module("qa_outputs", linear(config.hidden, 2)));
+      break;
+    case Task::fill_mask:
+      head_ = std::make_unique<MaskedLmHead>(family.masked_lm_parts(*this, config));
+      break;
+    default:
+      throw InputError(fmt::format("{} models have no head for task {}", family.name(), to_string(task)));
+  }
 }
 
 torch::Tensor EncoderTaskModelImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask) {

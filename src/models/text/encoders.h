@@ -4,7 +4,7 @@
 // layer stack, the task model, the heads that are alike. What differs is an
 // EncoderFamily, one file each as HF has one module each: bert.cpp,
 // roberta.cpp, distilbert.cpp. A new family (ALBERT, DeBERTa) is a new file
-// and one line in find_encoder_family; nothing here changes.
+// and one line in find_encoder_family; nothing else here changes.
 #pragma once
 
 #include <torch/torch.h>
@@ -99,9 +99,18 @@ class EncoderFamily {
   // Whether the bare model (AutoModel) has a pooler, and whether `task`'s model builds it.
   virtual bool base_has_pooler() const { return true; }
   virtual bool pooler_for(Task) const { return false; }
-  // The head of `task`, registered on `model`; InputError for a task the family has none for.
-  virtual std::unique_ptr<EncoderHead> make_head(torch::nn::Module& model, const EncoderConfig& config,
-                                                 Task task) const = 0;
+  // The family's own heads, registered on `model` under its checkpoints'
+  // names: sequence classification, and the masked-LM head's parts. Token
+  // classification and QA are alike in every family (per_token_head).
+  virtual std::unique_ptr<EncoderHead> classification_head(torch::nn::Module& model,
+                                                           const EncoderConfig& config) const = 0;
+  struct MaskedLmParts {
+    Linear dense{nullptr};
+    torch::nn::LayerNorm norm{nullptr};
+    torch::Tensor bias;
+    Activation act = Activation::gelu;
+  };
+  virtual MaskedLmParts masked_lm_parts(torch::nn::Module& model, const EncoderConfig& config) const = 0;
 };
 
 const EncoderFamily& bert_family();
@@ -114,20 +123,6 @@ const EncoderFamily* find_encoder_family(std::string_view name);
 // BertLayer (RoBERTa's layer too): attention.self.{query,key,value} as one
 // GEMM, attention.output, intermediate, output.
 std::unique_ptr<EncoderLayer> bert_layer(torch::nn::Module& layer, const EncoderConfig& config);
-// Token classification ("classifier") and extractive QA ("qa_outputs": start,
-// end): one Linear over every token, the same in every family.
-std::unique_ptr<EncoderHead> per_token_head(torch::nn::Module& model, const EncoderConfig& config, Task task);
-// The masked-LM head: dense, activation, layer norm, then the decoder tied to
-// the word embeddings plus its own bias (fused into one GEMM, as HF's Linear).
-struct MaskedLmParts {
-  Linear dense{nullptr};
-  torch::nn::LayerNorm norm{nullptr};
-  torch::Tensor bias;
-  Activation act = Activation::gelu;
-};
-std::unique_ptr<EncoderHead> masked_lm_head(MaskedLmParts parts);
-// InputError: the family has no head for `task`.
-[[noreturn]] void no_encoder_head(const EncoderFamily& family, Task task);
 
 // Backbone + one of the four heads, registered under HF's names ("bert.",
 // "classifier.", "qa_outputs.", "cls.predictions.", "lm_head.", "vocab_*").

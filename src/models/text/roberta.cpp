@@ -44,28 +44,21 @@ class Roberta final : public EncoderFamily {
   // That numbering spends two positions (padding_idx and the one below it).
   std::int64_t max_input_tokens(const EncoderConfig& config) const override { return config.max_positions - 2; }
 
-  std::unique_ptr<EncoderHead> make_head(torch::nn::Module& model, const EncoderConfig& config,
-                                         Task task) const override {
+  std::unique_ptr<EncoderHead> classification_head(torch::nn::Module& model,
+                                                   const EncoderConfig& config) const override {
+    return std::make_unique<ClassificationHead>(model, config);
+  }
+
+  // RobertaLMHead: lm_head.{dense, layer_norm, bias}; gelu whatever hidden_act says.
+  MaskedLmParts masked_lm_parts(torch::nn::Module& model, const EncoderConfig& config) const override {
     const auto h = config.hidden;
-    switch (task) {
-      case Task::text_classification:
-        return std::make_unique<ClassificationHead>(model, config);
-      case Task::token_classification:
-      case Task::question_answering:
-        return per_token_head(model, config, task);
-      case Task::fill_mask: {
-        // RobertaLMHead: lm_head.{dense, layer_norm, bias}; gelu whatever hidden_act says.
-        auto head = add_container(model, "lm_head");
-        MaskedLmParts parts;
-        parts.dense = head->register_module("dense", linear(h, h));
-        parts.norm = head->register_module("layer_norm", layer_norm(h, config.layer_norm_eps));
-        parts.bias = head->register_parameter("bias", torch::zeros({config.vocab_size}));
-        parts.act = Activation::gelu;
-        return masked_lm_head(std::move(parts));
-      }
-      default:
-        no_encoder_head(*this, task);
-    }
+    auto head = add_container(model, "lm_head");
+    MaskedLmParts parts;
+    parts.dense = head->register_module("dense", linear(h, h));
+    parts.norm = head->register_module("layer_norm", layer_norm(h, config.layer_norm_eps));
+    parts.bias = head->register_parameter("bias", torch::zeros({config.vocab_size}));
+    parts.act = Activation::gelu;
+    return parts;
   }
 };
 
