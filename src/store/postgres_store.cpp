@@ -121,10 +121,8 @@ class PostgresStore final : public Store {
     });
   }
 
-  std::string begin_run(RunRecord run) override {
-    if (run.id.empty()) run.id = make_uuid();
-    run.status = RunStatus::running;
-    run.ended_at.reset();
+  std::string begin_run(RunRecord given) override {
+    const RunRecord run = store::started_run(std::move(given));
     return guarded([&] {
       pqxx::work t(conn());
       insert_run(t, run);
@@ -331,17 +329,10 @@ ORDER BY r.started_at, w.run_id, w.seq)sql"));
 
   std::optional<std::string> resolve_id(pqxx::transaction_base& t, const std::string& id_or_prefix) {
     if (id_or_prefix.empty()) return std::nullopt;
-    const auto rows = Params().add(id_or_prefix).exec(
-        t, "SELECT id FROM runs WHERE substr(id, 1, length($1)) = $1 ORDER BY id LIMIT 3");
+    const auto rows = Params().add(id_or_prefix).exec(t, store::run_ids_by_prefix_sql('$'));
     std::vector<std::string> ids;
     for (const auto& row : rows) ids.push_back(text(row[0]));
-    if (ids.empty()) return std::nullopt;
-    for (const auto& id : ids)
-      if (id == id_or_prefix) return id;
-    if (ids.size() > 1)
-      throw InputError(fmt::format("run id prefix '{}' is ambiguous ({}, {}, ...): give more characters",
-                                   id_or_prefix, ids[0], ids[1]));
-    return ids.front();
+    return store::pick_run_id(id_or_prefix, ids);
   }
 
   static void run_insert(pqxx::transaction_base& t, const store::SqlInsert& insert) {

@@ -63,6 +63,28 @@ std::string insert_sql(const char* table, const char* columns, std::size_t count
 
 }  // namespace
 
+std::string run_ids_by_prefix_sql(char placeholder) {
+  const std::string p = placeholder == '$' ? "$1" : "?1";
+  return fmt::format("SELECT id FROM runs WHERE substr(id, 1, length({0})) = {0} ORDER BY id LIMIT 3", p);
+}
+
+std::optional<std::string> pick_run_id(const std::string& id_or_prefix, const std::vector<std::string>& ids) {
+  if (ids.empty()) return std::nullopt;
+  for (const auto& id : ids)
+    if (id == id_or_prefix) return id;
+  if (ids.size() > 1)
+    throw InputError(fmt::format("run id prefix '{}' is ambiguous ({}, {}, ...): give more characters", id_or_prefix,
+                                 ids[0], ids[1]));
+  return ids.front();
+}
+
+RunRecord started_run(RunRecord run) {
+  if (run.id.empty()) run.id = make_uuid();
+  run.status = RunStatus::running;
+  run.ended_at.reset();
+  return run;
+}
+
 SqlInsert insert_run(const RunRecord& r, char placeholder) {
   Values v;
   v.add(r.id).add(to_string(r.kind)).add(to_string(r.status)).add(time_text(r.started_at));

@@ -46,6 +46,15 @@ struct SqlInsert {
   std::string sql;
   std::vector<SqlValue> values;
 };
+// Run ids that begin with a prefix: the query (placeholder as for the
+// INSERTs; at most 3 rows, by id) and the choice among its rows: the exact id,
+// else the only one; several are an InputError; none is nullopt.
+std::string run_ids_by_prefix_sql(char placeholder);
+std::optional<std::string> pick_run_id(const std::string& id_or_prefix, const std::vector<std::string>& ids);
+
+// The run as every store's begin_run writes it (Store's contract): an id (a
+// new UUID when it has none), status running, no end time.
+RunRecord started_run(RunRecord run);
 SqlInsert insert_run(const RunRecord& run, char placeholder);
 SqlInsert insert_window(const std::string& run_id, const WindowRecord& window, char placeholder);
 SqlInsert insert_component(const std::string& run_id, int seq, int idx, const ComponentEnergy& c, char placeholder);

@@ -10,6 +10,7 @@
 
 #include "joulebench/error.h"
 #include "joulebench/store.h"
+#include "store/rows.h"
 
 namespace joulebench {
 
@@ -57,13 +58,11 @@ class SpooledStoreImpl final : public SpooledStore {
   std::string save_run(RunRecord run) override { return write_whole(std::move(run), &Store::save_run); }
   std::string replace_run(RunRecord run) override { return write_whole(std::move(run), &Store::replace_run); }
 
-  std::string begin_run(RunRecord run) override {
-    if (run.id.empty()) run.id = make_uuid();
+  std::string begin_run(RunRecord given) override {
+    RunRecord run = store::started_run(std::move(given));
+    run.windows.clear();
     // Each new run first gives the spooled ones a chance (when the backoff allows).
     if (spool_ && primary_due()) flush_once();
-    run.status = RunStatus::running;
-    run.ended_at.reset();
-    run.windows.clear();
     OpenRun& open = open_[run.id];
     open.record = run;
     if (!on_primary([&] { return primary_->begin_run(run); })) move_to_spool(open);

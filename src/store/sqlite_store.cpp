@@ -110,10 +110,8 @@ class SqliteStore final : public Store {
     return run.id;
   }
 
-  std::string begin_run(RunRecord run) override {
-    if (run.id.empty()) run.id = make_uuid();
-    run.status = RunStatus::running;
-    run.ended_at.reset();
+  std::string begin_run(RunRecord given) override {
+    const RunRecord run = store::started_run(std::move(given));
     Transaction txn(db_);
     insert_run(run);
     txn.commit();
@@ -266,17 +264,11 @@ class SqliteStore final : public Store {
       exact.bind(1, id_or_prefix);
       if (exact.step()) return exact.text(0);
     }
-    Statement s(db_.handle(), "SELECT id FROM runs WHERE substr(id, 1, length(?1)) = ?1 ORDER BY id LIMIT 3");
+    Statement s(db_.handle(), store::run_ids_by_prefix_sql('?'));
     s.bind(1, id_or_prefix);
     std::vector<std::string> ids;
     while (s.step()) ids.push_back(s.text(0));
-    if (ids.empty()) return std::nullopt;
-    for (const auto& id : ids)
-      if (id == id_or_prefix) return id;
-    if (ids.size() > 1)
-      throw InputError(fmt::format("run id prefix '{}' is ambiguous ({}, {}, ...): give more characters",
-                                   id_or_prefix, ids[0], ids[1]));
-    return ids.front();
+    return store::pick_run_id(id_or_prefix, ids);
   }
 
   void run_insert(const store::SqlInsert& insert) {

@@ -21,16 +21,6 @@ namespace {
 // config sets none): at most 20 new tokens.
 constexpr int kDefaultMaxNewTokens = 20;
 
-ModelInfo caption_info(std::string name, std::string size, std::int64_t params) {
-  ModelInfo m;
-  m.name = std::move(name);
-  m.task = Task::image_to_text;
-  m.family = "vit-gpt2";
-  m.size_class = std::move(size);
-  m.parameters = params;
-  return m;
-}
-
 class CaptioningModel : public Model {
  public:
   CaptioningModel(ModelInfo info, const LoadOptions& given) : info_(std::move(info)) {
@@ -114,8 +104,8 @@ class CaptioningModel : public Model {
 
 std::vector<ModelInfo> captioning_infos() {
   // ViTModel 86,389,248 + GPT-2 with cross-attention 152,806,656 (LM head tied).
-  return {caption_info("nlpconnect/vit-gpt2-image-captioning", "study", 239'195'904),
-          caption_info("vit-gpt2-tiny", "tiny", 0)};
+  return {preset_info("nlpconnect/vit-gpt2-image-captioning", Task::image_to_text, "vit-gpt2", "study", 239'195'904),
+          preset_info("vit-gpt2-tiny", Task::image_to_text, "vit-gpt2", "tiny", 0)};
 }
 
 std::unique_ptr<Model> load_captioning(const ModelInfo& info, const LoadOptions& options) {

@@ -14,17 +14,6 @@ namespace {
 
 constexpr int kImageNetClasses = 1000;
 
-ModelInfo info(std::string name, std::string family, std::string size, std::int64_t params, std::int64_t head) {
-  ModelInfo m;
-  m.name = std::move(name);
-  m.task = Task::image_classification;
-  m.family = std::move(family);
-  m.size_class = std::move(size);
-  m.parameters = params;
-  m.head_parameters = head;
-  return m;
-}
-
 // Task model as HF lays it out: "resnet." / "vit." + "classifier".
 class ClassifierModel : public Model {
  public:
@@ -99,11 +88,11 @@ class ClassifierModel : public Model {
 
 std::vector<ModelInfo> classification_infos() {
   return {
-      info("microsoft/resnet-50", "resnet", "study", 23'508'032, 2'049'000),
-      info("microsoft/resnet-18", "resnet", "small", 11'176'512, 513'000),
-      info("google/vit-base-patch16-224", "vit", "study", 86'389'248, 769'000),
-      info("resnet-tiny", "resnet", "tiny", 0, 0),
-      info("vit-tiny", "vit", "tiny", 0, 0),
+      preset_info("microsoft/resnet-50", Task::image_classification, "resnet", "study", 23'508'032, 2'049'000),
+      preset_info("microsoft/resnet-18", Task::image_classification, "resnet", "small", 11'176'512, 513'000),
+      preset_info("google/vit-base-patch16-224", Task::image_classification, "vit", "study", 86'389'248, 769'000),
+      preset_info("resnet-tiny", Task::image_classification, "resnet", "tiny", 0, 0),
+      preset_info("vit-tiny", Task::image_classification, "vit", "tiny", 0, 0),
   };
 }
 

@@ -51,17 +51,6 @@ namespace {
 
 constexpr float kThreshold = 0.5f;  // HF object-detection pipeline default
 
-ModelInfo info(std::string name, std::string family, std::string size, std::int64_t params, std::int64_t head) {
-  ModelInfo m;
-  m.name = std::move(name);
-  m.task = Task::object_detection;
-  m.family = std::move(family);
-  m.size_class = std::move(size);
-  m.parameters = params;
-  m.head_parameters = head;
-  return m;
-}
-
 class DetectorModel : public Model {
  public:
   DetectorModel(ModelInfo info, const LoadOptions& given) : info_(std::move(info)) {
@@ -125,13 +114,13 @@ class DetectorModel : public Model {
 std::vector<ModelInfo> detection_infos() {
   return {
       // DetrForObjectDetection 41,524,768 = DetrModel 41,368,512 + heads 156,256 (frozen BN: buffers).
-      info("facebook/detr-resnet-50", "detr", "study", 41'368'512, 156'256),
+      preset_info("facebook/detr-resnet-50", Task::object_detection, "detr", "study", 41'368'512, 156'256),
       // Bare: YolosModel as AutoModel builds it, default pooler included (6,321,984 + 192 x 192 + 192 =
       // 6,359,040), the same definition as ViT's 86,389,248 (docs/models.md "Parameter counts").
       // YolosForObjectDetection (no pooler) = 6,321,984 + heads 166,752 = 6,488,736.
-      info("hustvl/yolos-tiny", "yolos", "small", 6'359'040, 166'752),
-      info("detr-tiny", "detr", "tiny", 0, 0),
-      info("yolos-tiny-test", "yolos", "tiny", 0, 0),
+      preset_info("hustvl/yolos-tiny", Task::object_detection, "yolos", "small", 6'359'040, 166'752),
+      preset_info("detr-tiny", Task::object_detection, "detr", "tiny", 0, 0),
+      preset_info("yolos-tiny-test", Task::object_detection, "yolos", "tiny", 0, 0),
   };
 }
 

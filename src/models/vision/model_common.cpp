@@ -39,6 +39,18 @@ std::string rename_legacy_vae_attention(const std::string& name) {
   return name;
 }
 
+ModelInfo preset_info(std::string name, Task task, std::string family, std::string size, std::int64_t params,
+                      std::int64_t head) {
+  ModelInfo m;
+  m.name = std::move(name);
+  m.task = task;
+  m.family = std::move(family);
+  m.size_class = std::move(size);
+  m.parameters = params;
+  m.head_parameters = head;
+  return m;
+}
+
 LoadOptions resolve_weights(const std::string& name, const LoadOptions& options, const std::string& probe) {
   if (!options.weights_dir.empty()) return options;
   const std::filesystem::path dir = default_weights_dir(name);

@@ -30,4 +30,9 @@ std::string rename_legacy_vae_attention(const std::string& name);
 // diffusers' "unet"); otherwise weights_dir stays empty (seeded weights).
 LoadOptions resolve_weights(const std::string& name, const LoadOptions& options, const std::string& probe = "");
 
+// A preset's listing: parameters of the bare model and of the task head
+// (docs/models.md, "Parameter counts"); 0 for the tiny presets, counted once built.
+ModelInfo preset_info(std::string name, Task task, std::string family, std::string size, std::int64_t params,
+                      std::int64_t head = 0);
+
 }  // namespace joulebench::models::vision

@@ -96,13 +96,8 @@ torch::Tensor StableDiffusion::generate(const std::string& prompt, const SdRunOp
 namespace {
 
 ModelInfo sd_info(std::string name, std::string size, std::int64_t text, std::int64_t unet, std::int64_t vae) {
-  ModelInfo m;
-  m.name = std::move(name);
-  m.task = Task::text_to_image;
-  m.family = "stable-diffusion";
-  m.size_class = std::move(size);
+  ModelInfo m = preset_info(std::move(name), Task::text_to_image, "stable-diffusion", std::move(size), text + unet + vae);
   m.parts = {{"text_encoder", text}, {"unet", unet}, {"vae_decoder", vae}};
-  m.parameters = text + unet + vae;
   return m;
 }
 
