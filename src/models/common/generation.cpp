@@ -43,48 +43,52 @@ GenerationResult finish(std::vector<torch::Tensor>& steps, const GenerationConfi
 
 }  // namespace
 
-GenerationResult greedy_generate(CausalLm& lm, const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
-                                 const GenerationConfig& config) {
-  const auto batch = input_ids.size(0);
+namespace {
+
+// The loop every decoder shares: `logits(input, cache)` gives the next
+// token's logits from the newest tokens and the cache, or from the whole
+// sequence without one (config.use_cache); `appended()` follows each new token.
+template <class Logits, class Appended>
+GenerationResult greedy_loop(torch::Tensor ids, const GenerationConfig& config, Logits&& logits, Appended&& appended) {
+  const auto batch = ids.size(0);
   DecoderCache cache;
-  auto ids = input_ids;
-  auto mask = attention_mask;
-  auto finished = torch::zeros({batch}, torch::TensorOptions().dtype(torch::kBool).device(input_ids.device()));
+  auto finished = torch::zeros({batch}, torch::TensorOptions().dtype(torch::kBool).device(ids.device()));
   std::vector<torch::Tensor> steps;
   auto step_input = ids;
   for (int step = 0; step < config.max_new_tokens; ++step) {
-    auto logits = lm.next_logits(config.use_cache ? step_input : ids, mask, config.use_cache ? &cache : nullptr);
+    auto next_logits = config.use_cache ? logits(step_input, &cache) : logits(ids, nullptr);
     torch::Tensor next;
-    const bool done = choose_next(logits, step, config, finished, next);
+    const bool done = choose_next(next_logits, step, config, finished, next);
     steps.push_back(next);
     if (done || step + 1 == config.max_new_tokens) break;
     step_input = next.unsqueeze(1);
     ids = torch::cat({ids, step_input}, 1);
-    mask = torch::cat({mask, torch::ones({batch, 1}, mask.options())}, 1);
+    appended();
   }
   return finish(steps, config, batch);
 }
 
+}  // namespace
+
+GenerationResult greedy_generate(CausalLm& lm, const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                                 const GenerationConfig& config) {
+  auto mask = attention_mask;
+  return greedy_loop(
+      input_ids, config,
+      [&](const torch::Tensor& input, DecoderCache* cache) { return lm.next_logits(input, mask, cache); },
+      [&] { mask = torch::cat({mask, torch::ones({mask.size(0), 1}, mask.options())}, 1); });
+}
+
 GenerationResult greedy_generate_from_states(Seq2SeqLm& lm, const torch::Tensor& states,
                                              const torch::Tensor& encoder_mask, const GenerationConfig& config) {
-  const auto batch = states.size(0);
-  DecoderCache cache;
-  auto ids = torch::full({batch, 1}, lm.decoder_start_token_id(),
-                         torch::TensorOptions().dtype(torch::kLong).device(states.device()));
-  auto step_input = ids;
-  auto finished = torch::zeros({batch}, torch::TensorOptions().dtype(torch::kBool).device(states.device()));
-  std::vector<torch::Tensor> steps;
-  for (int step = 0; step < config.max_new_tokens; ++step) {
-    auto logits = lm.next_logits(config.use_cache ? step_input : ids, states, encoder_mask,
-                                 config.use_cache ? &cache : nullptr);
-    torch::Tensor next;
-    const bool done = choose_next(logits, step, config, finished, next);
-    steps.push_back(next);
-    if (done || step + 1 == config.max_new_tokens) break;
-    step_input = next.unsqueeze(1);
-    ids = torch::cat({ids, step_input}, 1);
-  }
-  return finish(steps, config, batch);
+  auto start = torch::full({states.size(0), 1}, lm.decoder_start_token_id(),
+                           torch::TensorOptions().dtype(torch::kLong).device(states.device()));
+  return greedy_loop(
+      start, config,
+      [&](const torch::Tensor& input, DecoderCache* cache) {
+        return lm.next_logits(input, states, encoder_mask, cache);
+      },
+      [] {});
 }
 
 GenerationResult greedy_generate(Seq2SeqLm& lm, const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
