@@ -91,6 +91,7 @@ run() {
   # what measure says of each (resolution notes, coarse marks), read in the report.
   "$jb" measure --country USA --gpu 0 -- sleep 3 > "$out/measure-idle.out" 2>&1 || true
   "$jb" measure --country USA --gpu 0 -- "$pack/bin/gpu_load" 0.2 0 > "$out/measure-short.out" 2>&1 || true
+  "$jb" measure --country USA --gpu 7 -- sleep 0.5 > "$out/measure-nogpu.out" 2>&1 || true
   exporter_check "$jb" "$out"
 
   # joulebench's GPU energy (NVML's total-energy counter) and its provenance.
@@ -129,6 +130,8 @@ run() {
     echo '```'; cat "$out/measure-idle.out"; echo '```'
     echo "A 0.2 s load (the CUDA context's start included):"
     echo '```'; cat "$out/measure-short.out"; echo '```'
+    echo "A GPU asked for that is not there (\`measure --gpu 7\`):"
+    echo '```'; cat "$out/measure-nogpu.out"; echo '```'
     echo "Exporter, one scrape during an 8 s load (PID $(cat "$out/exporter-load-pid.txt" 2>/dev/null)): GPU and process series"
     echo '```'; grep -E '^joulebench_(energy_joules_total|power_watts|process_energy_joules_total|sensor_up)' "$out/metrics.txt" 2>/dev/null | head -40 || true; tail -5 "$out/exporter.log"; echo '```'
   } > "$report"
