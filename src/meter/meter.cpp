@@ -173,14 +173,17 @@ struct Meter::Impl {
 namespace {
 
 // "cpu measured:rapl-powercap from rapl-powercap:package-0 (fallback: estimated:cpu-model)"
-// per group: what serves each component, for Meter::notes().
-std::string sources_note(const std::vector<ComponentChoice>& choices, const SensorList& sensors) {
+// per group: what serves each component, for Meter::notes(). A counter seen
+// standing still for its stuck bound (`still`) says so: the windows fell back
+// or gave no figure, as their warnings tell.
+std::string sources_note(const std::vector<ComponentChoice>& choices, const SensorList& sensors,
+                         const std::vector<bool>& still) {
   std::vector<std::string> sources;
   for (const ComponentChoice& choice : choices) {
     for (const auto& group : choice.groups) {
       const auto& best = group.front();
       std::vector<std::string> names;
-      for (std::size_t i : best.sensors) names.push_back(sensors[i]->info().name);
+      for (std::size_t i : best.sensors) names.push_back(sensors[i]->info().name + (still[i] ? " (stuck)" : ""));
       std::string note = fmt::format("{}{} {} from {}", to_string(choice.component),
                                      best.device.empty() ? "" : " " + best.device, best.provenance.to_string(),
                                      fmt::join(names, ", "));
@@ -307,9 +310,8 @@ Meter::Meter(SensorList sensors, MeterOptions options) : impl_(std::make_unique<
   s.missing_required = missing_required_warnings(s.options.required_components, s.sensors);
   s.init_tracks();
   s.choose_periodic();
-  // One line for how often, one for what from: a short `measure` is read at a glance.
+  // One line for how often, one for what from (Meter::notes()): a short `measure` is read at a glance.
   s.notes.push_back(s.schedule());
-  if (std::string sources = sources_note(s.choices, s.sensors); !sources.empty()) s.notes.push_back(std::move(sources));
 }
 
 Meter::~Meter() { stop(); }
@@ -350,15 +352,21 @@ bool Meter::running() const {
 
 double Meter::interval_s() const { return impl_->interval_s; }
 std::vector<std::string> Meter::notes() const {
-  std::vector<std::string> out = impl_->notes;
+  const Impl& s = *impl_;
+  std::vector<std::string> out = s.notes;
   // The sampler's own CPU time is part of what the machine's counters see: a
   // note when it is over 1 % of a core (docs/measurement.md "Sampling cost").
   double elapsed_s = 0.0;
+  std::vector<bool> still(s.sensors.size(), false);
   {
-    std::lock_guard lock(impl_->mutex);
-    if (impl_->started != std::chrono::steady_clock::time_point{})
-      elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - impl_->started).count();
+    std::lock_guard lock(s.mutex);
+    if (s.started != std::chrono::steady_clock::time_point{})
+      elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.started).count();
+    for (std::size_t i : s.sampled)
+      still[i] = s.stuck_after_s[i] > 0.0 && s.last_read_s[i] - s.moved_at_s[i] >= s.stuck_after_s[i];
   }
+  // After the construction's notes, as one line per meter.
+  if (std::string sources = sources_note(s.choices, s.sensors, still); !sources.empty()) out.push_back(std::move(sources));
   const double cpu_s = sampler_cpu_s();
   if (elapsed_s > 0.5 && cpu_s / elapsed_s > kSamplerBudget)
     out.push_back(fmt::format("the sampler itself used {:.1f} % of a core (every {:.1f} ms); that energy is in "
