@@ -15,27 +15,29 @@
 #                                            same time, and writes OUT/report.md (OUT: $OUT, else
 #                                            build/gpu-check/out)
 #
-# Exit codes: 0 report written and the two agree within 5 %; 1 they do not, or a
-# step failed; 2 no NVIDIA GPU here.
+# JOULEBENCH_BUILD_DIR: the build folder to pack from (default build/; the pack
+# goes in its gpu-check/). Exit codes: 0 report written and the two agree
+# within 5 %; 1 they do not, or a step failed; 2 no NVIDIA GPU here.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-pack="$here/build/gpu-check"
+build="${JOULEBENCH_BUILD_DIR:-$here/build}"
+pack="$build/gpu-check"
 load_s="${GPU_CHECK_SECONDS:-20}"
 
 prepare() {
   cd "$here"
-  [[ -x build/joulebench ]] || bash scripts/setup.sh build
+  [[ -x "$build/joulebench" ]] || bash scripts/setup.sh build
   rm -rf "$pack"
   mkdir -p "$pack/bin" "$pack/lib"
-  cp build/joulebench "$pack/bin/"
+  cp "$build/joulebench" "$pack/bin/"
   g++ -O2 -std=c++17 -o "$pack/bin/gpu_load" scripts/gpu_load.cpp -ldl
   # The network plugin (the exporter's HTTP server) where the binary looks for
   # it, <bin>/../lib/joulebench; the libraries both link in lib/: the GPU
   # machine may lack them (libc and the loader stay the machine's own).
   mkdir -p "$pack/lib/joulebench"
-  cp build/libjoulebench_net.so "$pack/lib/joulebench/"
-  ldd build/joulebench build/libjoulebench_net.so | awk '$3 ~ /^\// {print $3}' | sort -u |
+  cp "$build/libjoulebench_net.so" "$pack/lib/joulebench/"
+  ldd "$build/joulebench" "$build/libjoulebench_net.so" | awk '$3 ~ /^\// {print $3}' | sort -u |
     grep -vE '/((libc|libm|libdl|libpthread|librt|libresolv)\.so\.[0-9]+|ld-linux[^/]*)$' |
     while read -r lib; do cp -L "$lib" "$pack/lib/"; done
   du -sh "$pack"
