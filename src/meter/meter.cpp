@@ -70,6 +70,8 @@ struct Meter::Impl {
   std::vector<double> stuck_after_s;  // per sensor: 0 = never rests
   std::vector<double> last_value;     // per sensor: the last value read (a reset is a move too)
   std::vector<double> moved_at_s;     // per sensor: when that value last changed
+  // Whether sensor i had stood still for its stuck bound at steady time t.
+  bool still_at(std::size_t i, double t) const { return stuck_after_s[i] > 0.0 && t - moved_at_s[i] >= stuck_after_s[i]; }
   double interval_s = 0.1;                 // the requested rate (after the wrap bound)
   double tick_s = 0.1;                     // the sampler's wake-up period
   std::vector<std::string> notes;
@@ -105,7 +107,7 @@ struct Meter::Impl {
     for (std::size_t i : edge ? sampled : periodic) {
       // Half a tick of slack: a sensor due at this tick is not put off to the next.
       if (!edge && now - last_read_s[i] < period_s[i] - 0.5 * tick_s) continue;
-      if (!edge && stuck_after_s[i] > 0.0 && now - moved_at_s[i] >= stuck_after_s[i]) continue;  // resting
+      if (!edge && still_at(i, now)) continue;  // resting
       const SensorReading r = sensors[i]->read();
       if (r.ok && r.sample.value != last_value[i]) {
         last_value[i] = r.sample.value;
@@ -362,8 +364,7 @@ std::vector<std::string> Meter::notes() const {
     std::lock_guard lock(s.mutex);
     if (s.started != std::chrono::steady_clock::time_point{})
       elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.started).count();
-    for (std::size_t i : s.sampled)
-      still[i] = s.stuck_after_s[i] > 0.0 && s.last_read_s[i] - s.moved_at_s[i] >= s.stuck_after_s[i];
+    for (std::size_t i : s.sampled) still[i] = s.still_at(i, s.last_read_s[i]);  // as of its last read
   }
   // After the construction's notes, as one line per meter.
   if (std::string sources = sources_note(s.choices, s.sensors, still); !sources.empty()) out.push_back(std::move(sources));

@@ -64,7 +64,7 @@ std::string insert_sql(const char* table, const char* columns, std::size_t count
 }  // namespace
 
 std::string run_ids_by_prefix_sql(char placeholder) {
-  const std::string p = placeholder == '$' ? "$1" : "?1";
+  const std::string p = fmt::format("{}1", placeholder);  // as insert_sql numbers them
   return fmt::format("SELECT id FROM runs WHERE substr(id, 1, length({0})) = {0} ORDER BY id LIMIT 3", p);
 }
 

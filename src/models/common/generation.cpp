@@ -41,10 +41,6 @@ GenerationResult finish(std::vector<torch::Tensor>& steps, const GenerationConfi
   return r;
 }
 
-}  // namespace
-
-namespace {
-
 // The loop every decoder shares: `logits(input, cache)` gives the next
 // token's logits from the newest tokens and the cache, or from the whole
 // sequence without one (config.use_cache); `appended()` follows each new token.

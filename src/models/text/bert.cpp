@@ -27,10 +27,6 @@ class Bert final : public EncoderFamily {
     e.act = activation_from_hf(c.string("hidden_act", "gelu"));
   }
 
-  std::unique_ptr<EncoderLayer> make_layer(torch::nn::Module& layer, const EncoderConfig& config) const override {
-    return bert_layer(layer, config);
-  }
-
   bool pooler_for(Task task) const override { return task == Task::text_classification; }
 
   std::unique_ptr<EncoderHead> classification_head(torch::nn::Module& model,

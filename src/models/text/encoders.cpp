@@ -157,7 +157,7 @@ class MaskedLmHead final : public EncoderHead {
 
 }  // namespace
 
-std::unique_ptr<EncoderLayer> bert_layer(torch::nn::Module& layer, const EncoderConfig& config) {
+std::unique_ptr<EncoderLayer> EncoderFamily::make_layer(torch::nn::Module& layer, const EncoderConfig& config) const {
   return std::make_unique<BertLayer>(layer, config);
 }
 

@@ -90,8 +90,11 @@ class EncoderFamily {
   virtual void read_config(const HfConfig& config, EncoderConfig& out) const = 0;
   // The layer stack's module: "encoder" (BertModel) or "transformer" (DistilBertModel).
   virtual std::string_view stack_name() const { return "encoder"; }
-  // Layer i, its parameters registered on `layer` ("encoder.layer.<i>").
-  virtual std::unique_ptr<EncoderLayer> make_layer(torch::nn::Module& layer, const EncoderConfig& config) const = 0;
+  // Layer i, its parameters registered on `layer` ("encoder.layer.<i>"):
+  // BertLayer (attention.self.{query,key,value} as one GEMM,
+  // attention.output, intermediate, output), which RoBERTa copies, unless the
+  // family has its own.
+  virtual std::unique_ptr<EncoderLayer> make_layer(torch::nn::Module& layer, const EncoderConfig& config) const;
   // Position ids for input_ids [B, T]: 0 .. T-1 unless the family numbers them otherwise.
   virtual torch::Tensor position_ids(const torch::Tensor& input_ids, const EncoderConfig& config) const;
   // The longest input the position table takes with this numbering.
@@ -101,7 +104,7 @@ class EncoderFamily {
   virtual bool pooler_for(Task) const { return false; }
   // The family's own heads, registered on `model` under its checkpoints'
   // names: sequence classification, and the masked-LM head's parts. Token
-  // classification and QA are alike in every family (per_token_head).
+  // classification and QA are alike in every family (the task model's own).
   virtual std::unique_ptr<EncoderHead> classification_head(torch::nn::Module& model,
                                                            const EncoderConfig& config) const = 0;
   struct MaskedLmParts {
@@ -118,11 +121,6 @@ const EncoderFamily& roberta_family();
 const EncoderFamily& distilbert_family();
 // By HF name ("bert", "roberta", "distilbert"); nullptr for any other.
 const EncoderFamily* find_encoder_family(std::string_view name);
-
-// Parts the families share (HF's "Copied from" modules).
-// BertLayer (RoBERTa's layer too): attention.self.{query,key,value} as one
-// GEMM, attention.output, intermediate, output.
-std::unique_ptr<EncoderLayer> bert_layer(torch::nn::Module& layer, const EncoderConfig& config);
 
 // Backbone + one of the four heads, registered under HF's names ("bert.",
 // "classifier.", "qa_outputs.", "cls.predictions.", "lm_head.", "vocab_*").

@@ -32,10 +32,6 @@ class Roberta final : public EncoderFamily {
     e.act = activation_from_hf(c.string("hidden_act", "gelu"));
   }
 
-  std::unique_ptr<EncoderLayer> make_layer(torch::nn::Module& layer, const EncoderConfig& config) const override {
-    return bert_layer(layer, config);
-  }
-
   // Real tokens are numbered from padding_idx + 1 (create_position_ids_from_input_ids).
   torch::Tensor position_ids(const torch::Tensor& input_ids, const EncoderConfig& config) const override {
     auto mask = input_ids.ne(config.pad_token_id).to(torch::kLong);
